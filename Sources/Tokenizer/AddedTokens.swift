@@ -1,0 +1,127 @@
+// Added and special tokens: found in the text before pre-tokenization, as HF `tokenizers`'
+// AddedVocabulary does.
+//
+// HF's rules, reproduced here:
+// - Tokens with `normalized: false` are matched on the raw text first; the text between them is
+//   then normalized, and tokens with `normalized: true` are matched on each normalized piece.
+// - Matching is leftmost-longest (aho-corasick `LeftmostLongest`), and once a match is found the
+//   search resumes after it, even when the match is then rejected.
+// - `single_word`: rejected unless the characters on both sides are not word characters
+//   (`char::is_alphanumeric() || '_'`), or it is at the edge of the text.
+// - `lstrip` / `rstrip`: the match absorbs the white space on its left / right.
+
+/// One added token.
+public struct AddedToken: Sendable, Equatable {
+    public var id: UInt32
+    public var content: String
+    public var special: Bool
+    public var singleWord = false
+    public var lstrip = false
+    public var rstrip = false
+    public var normalized = false
+
+    public init(id: UInt32, content: String, special: Bool, singleWord: Bool = false, lstrip: Bool = false,
+                rstrip: Bool = false, normalized: Bool = false) {
+        self.id = id
+        self.content = content
+        self.special = special
+        self.singleWord = singleWord
+        self.lstrip = lstrip
+        self.rstrip = rstrip
+        self.normalized = normalized
+    }
+}
+
+/// A set of added tokens matched together (leftmost-longest).
+struct TokenMatcher: Sendable {
+    struct Entry: Sendable {
+        var bytes: [UInt8]
+        var token: AddedToken
+    }
+    /// Candidates by first byte, longest first.
+    private var byFirstByte: [[Entry]]
+    let isEmpty: Bool
+
+    init(_ tokens: [(bytes: [UInt8], token: AddedToken)]) {
+        var table = [[Entry]](repeating: [], count: 256)
+        for t in tokens where !t.bytes.isEmpty {
+            table[Int(t.bytes[0])].append(Entry(bytes: t.bytes, token: t.token))
+        }
+        for i in 0..<256 {
+            // Longest first; equal lengths keep the first declared.
+            table[i] = table[i].enumerated().sorted {
+                $0.element.bytes.count != $1.element.bytes.count
+                    ? $0.element.bytes.count > $1.element.bytes.count : $0.offset < $1.offset
+            }.map(\.element)
+        }
+        byFirstByte = table
+        isEmpty = tokens.allSatisfy { $0.bytes.isEmpty }
+    }
+
+    /// A piece of a split: either text `start..<end` or an added token covering it.
+    enum Piece {
+        case text(Int, Int)
+        case token(UInt32)
+    }
+
+    /// Splits `p` into text and added tokens with HF's rules.
+    /// - Complexity: O(n · k) where k is the number of tokens sharing a first byte.
+    func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Piece) -> Void) {
+        let n = p.count
+        if isEmpty { if n > 0 { body(.text(0, n)) }; return }
+        var textStart = 0
+        var i = 0
+        while i < n {
+            let candidates = byFirstByte[Int(p[i])]
+            if candidates.isEmpty { i += 1; continue }
+            var found: Entry?
+            for c in candidates where c.bytes.count <= n - i {
+                var k = 1
+                while k < c.bytes.count && p[i + k] == c.bytes[k] { k += 1 }
+                if k == c.bytes.count { found = c; break }
+            }
+            guard let m = found else { i += 1; continue }
+            var start = i
+            var stop = i + m.bytes.count
+            i = stop
+            if m.token.singleWord {
+                let leftOK = start == 0 || !isWordChar(endingAt: start, p)
+                let rightOK = stop == n || !isWordChar(at: stop, p)
+                if !leftOK || !rightOK { continue }
+            }
+            if m.token.lstrip {
+                var s = start
+                while s > 0 {
+                    let len = lastScalarLength(p, before: s)
+                    if !charClass(at: s - len, p).contains(.space) { break }
+                    s -= len
+                }
+                start = s
+            }
+            if m.token.rstrip {
+                while stop < n {
+                    let (v, len) = decodeScalar(p, stop)
+                    if !UnicodeClasses.of(v).contains(.space) { break }
+                    stop += len
+                }
+            }
+            if textStart < start { body(.text(textStart, start)) }
+            body(.token(m.token.id))
+            textStart = stop
+            // HF resumes the search at the end of the match itself, not of the stripped span.
+        }
+        if textStart < n { body(.text(textStart, n)) }
+    }
+
+    private func charClass(at i: Int, _ p: UnsafeBufferPointer<UInt8>) -> CharClass {
+        UnicodeClasses.of(decodeScalar(p, i).0)
+    }
+
+    private func isWordChar(at i: Int, _ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        charClass(at: i, p).contains(.word)
+    }
+
+    private func isWordChar(endingAt i: Int, _ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        charClass(at: i - lastScalarLength(p, before: i), p).contains(.word)
+    }
+}

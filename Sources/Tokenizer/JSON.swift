@@ -1,0 +1,374 @@
+// A small, strict JSON reader (RFC 8259) used for tokenizer files and JSONL rows.
+//
+// Why not Foundation's JSONSerialization: we need the byte offset of every error (to print
+// `file:line:column`), Python's duplicate-key rule (the last one wins), a refusal of invalid
+// UTF-8 and lone `\u` surrogates (HF `tokenizers` cannot encode them either), and speed on
+// 100k-entry vocabularies. Objects keep their members in order as an array of pairs.
+
+/// A parsed JSON value.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// A number, with its source text kept so integers are read exactly.
+    case number(Double, isInteger: Bool)
+    case string(String)
+    case array([JSONValue])
+    /// Members in document order; duplicate keys are kept, and lookups take the last.
+    case object([(String, JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x, _), .number(y, _)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// The member `key` of an object (the last one, if repeated), else nil.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        for (k, v) in members.reversed() where k == key { return v }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var objectValue: [(String, JSONValue)]? { if case .object(let o) = self { return o }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+    /// The value as an exact integer, if it is a number without fraction or exponent.
+    public var intValue: Int? {
+        guard case .number(let d, let isInt) = self, isInt, abs(d) < 9.0e15 else { return nil }
+        return Int(d)
+    }
+
+    /// A short name of the value's type, for error messages ("a string", "null", ...).
+    public var typeDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A JSON syntax error at a byte offset of the input.
+public struct JSONError: Error, Sendable, Equatable {
+    public var offset: Int
+    public var message: String
+}
+
+/// Line and column (both 1-based, column in bytes) of a byte offset.
+public func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
+    var line = 1, lineStart = 0
+    let end = min(offset, bytes.count)
+    var i = 0
+    while i < end {
+        if bytes[i] == UInt8(ascii: "\n") { line += 1; lineStart = i + 1 }
+        i += 1
+    }
+    return (line, end - lineStart + 1)
+}
+
+public enum JSON {
+    /// Parses one JSON document that must span all of `bytes` (surrounding white space allowed).
+    /// - Complexity: O(n).
+    /// - Throws: `JSONError` with the byte offset of the first problem.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
+        var p = JSONParser(bytes)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        if p.i != bytes.count {
+            throw JSONError(offset: p.i, message: "unexpected text after the JSON value")
+        }
+        return v
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+        do {
+            return try bytes.withUnsafeBufferPointer { buf in try parse(buf) }
+        } catch let e as JSONError {
+            throw e
+        } catch {
+            throw JSONError(offset: 0, message: "\(error)")
+        }
+    }
+
+    public static func parse(_ text: String) throws(JSONError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Writes `s` as a JSON string literal (with quotes), escaping as Python's
+    /// `json.dumps(ensure_ascii=False)` does.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(92); out.append(b)
+            case 92: out.append(92); out.append(92)
+            case 10: out.append(92); out.append(UInt8(ascii: "n"))
+            case 13: out.append(92); out.append(UInt8(ascii: "r"))
+            case 9: out.append(92); out.append(UInt8(ascii: "t"))
+            case 8: out.append(92); out.append(UInt8(ascii: "b"))
+            case 12: out.append(92); out.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+struct JSONParser {
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
+    static let maxDepth = 512
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+
+    mutating func skipSpace() {
+        while i < b.count {
+            let c = b[i]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break }
+        }
+    }
+
+    func fail(_ msg: String, at pos: Int? = nil) -> JSONError {
+        JSONError(offset: pos ?? i, message: msg)
+    }
+
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
+        guard i < b.count else { throw fail("unexpected end of input, expected a value") }
+        if depth > JSONParser.maxDepth { throw fail("nesting deeper than \(JSONParser.maxDepth) levels") }
+        switch b[i] {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default:
+            throw fail("unexpected character \(describe(b[i])), expected a value")
+        }
+    }
+
+    func describe(_ c: UInt8) -> String {
+        if c >= 0x21 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))'" }
+        return "byte 0x\(String(c, radix: 16, uppercase: true))"
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONError) {
+        let n = word.utf8CodeUnitCount
+        let start = i
+        guard i + n <= b.count else { throw fail("invalid literal, expected '\(word)'", at: start) }
+        let p = word.utf8Start
+        for k in 0..<n where b[i + k] != p[k] {
+            throw fail("invalid literal, expected '\(word)'", at: start)
+        }
+        i += n
+    }
+
+    mutating func number() throws(JSONError) -> JSONValue {
+        let start = i
+        var isInt = true
+        if b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("invalid number", at: start) }
+        if b[i] == 48 {
+            i += 1
+            if i < b.count, b[i] >= 48, b[i] <= 57 { throw fail("invalid number (leading zero)", at: start) }
+        } else {
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            isInt = false
+            i += 1
+            guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("invalid number (digit expected after '.')", at: i) }
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            isInt = false
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("invalid number (digit expected in exponent)", at: i) }
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+        }
+        // Fast path for small integers; Double parsing otherwise.
+        if isInt && i - start <= 15 {
+            var v = 0
+            var k = start
+            let neg = b[k] == UInt8(ascii: "-")
+            if neg { k += 1 }
+            while k < i { v = v * 10 + Int(b[k] - 48); k += 1 }
+            return .number(Double(neg ? -v : v), isInteger: true)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+        guard let d = Double(text) else { throw fail("invalid number", at: start) }
+        return .number(d, isInteger: isInt)
+    }
+
+    mutating func array(depth: Int) throws(JSONError) -> JSONValue {
+        i += 1
+        var items: [JSONValue] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try value(depth: depth + 1))
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input inside an array, expected ',' or ']'") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            throw fail("unexpected character \(describe(b[i])) inside an array, expected ',' or ']'")
+        }
+    }
+
+    mutating func object(depth: Int) throws(JSONError) -> JSONValue {
+        i += 1
+        var members: [(String, JSONValue)] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input inside an object, expected a key") }
+            guard b[i] == UInt8(ascii: "\"") else {
+                throw fail("unexpected character \(describe(b[i])) inside an object, expected a quoted key")
+            }
+            let key = try string()
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
+            i += 1
+            skipSpace()
+            members.append((key, try value(depth: depth + 1)))
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input inside an object, expected ',' or '}'") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            throw fail("unexpected character \(describe(b[i])) inside an object, expected ',' or '}'")
+        }
+    }
+
+    mutating func hex4() throws(JSONError) -> UInt32 {
+        guard i + 4 <= b.count else { throw fail("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[i]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 65...70: d = UInt32(c - 55)
+            case 97...102: d = UInt32(c - 87)
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+
+    mutating func string() throws(JSONError) -> String {
+        let open = i
+        i += 1
+        // Fast path: no escapes, ASCII or valid UTF-8 checked by the decoder below.
+        var start = i
+        var out: [UInt8] = []
+        var usedOut = false
+        while true {
+            guard i < b.count else { throw fail("unterminated string", at: open) }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
+                break
+            } else if c == 92 {
+                if !usedOut { usedOut = true; out.reserveCapacity(i - start + 16) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+                i += 1
+                guard i < b.count else { throw fail("unterminated string", at: open) }
+                let e = b[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case 92: out.append(92)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(8)
+                case UInt8(ascii: "f"): out.append(12)
+                case UInt8(ascii: "n"): out.append(10)
+                case UInt8(ascii: "r"): out.append(13)
+                case UInt8(ascii: "t"): out.append(9)
+                case UInt8(ascii: "u"):
+                    let escPos = i - 2
+                    var v = try hex4()
+                    if v >= 0xD800 && v < 0xDC00 {
+                        guard i + 6 <= b.count, b[i] == 92, b[i + 1] == UInt8(ascii: "u") else {
+                            throw fail("lone surrogate \\u\(String(v, radix: 16)) (a high surrogate must be followed by a low one)", at: escPos)
+                        }
+                        i += 2
+                        let lo = try hex4()
+                        guard lo >= 0xDC00 && lo < 0xE000 else {
+                            throw fail("invalid surrogate pair \\u\(String(v, radix: 16))\\u\(String(lo, radix: 16))", at: escPos)
+                        }
+                        v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
+                    } else if v >= 0xDC00 && v < 0xE000 {
+                        throw fail("lone surrogate \\u\(String(v, radix: 16)) (a low surrogate without a high one)", at: escPos)
+                    }
+                    // Scalar is valid by construction here.
+                    if let u = Unicode.Scalar(v) { out.append(contentsOf: Array(String(Character(u)).utf8)) }
+                default:
+                    throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'", at: i - 2)
+                }
+                start = i
+                continue
+            } else if c < 0x20 {
+                throw fail("control character \(describe(c)) inside a string (write it as an escape such as \\n)")
+            } else if c >= 0x80 {
+                // Validate one UTF-8 sequence.
+                let n = utf8SequenceLength(at: i)
+                if n == 0 { throw fail("invalid UTF-8 byte 0x\(String(c, radix: 16, uppercase: true)) inside a string") }
+                i += n
+                continue
+            }
+            i += 1
+        }
+        let end = i
+        i += 1
+        if !usedOut {
+            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<end]))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Length of the well-formed UTF-8 sequence starting at `p`, or 0 if it is ill-formed.
+    func utf8SequenceLength(at p: Int) -> Int {
+        let c0 = b[p]
+        func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            p + k < b.count && b[p + k] >= lo && b[p + k] <= hi
+        }
+        switch c0 {
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
+    }
+}

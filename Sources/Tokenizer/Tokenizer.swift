@@ -1,0 +1,283 @@
+// The front end: one `Tokenizer` whatever file it was loaded from. Encoding runs the pipeline
+// stages in order, as HF `tokenizers` names them:
+//
+//   added tokens (raw text) → normalizer → added tokens (normalized text) → pre-tokenizer
+//   (split pattern, byte level) → BPE merges (BPEMerge.swift) → [post-processor when asked]
+//
+// Everything works on UTF-8 bytes and `UInt32` ids; no `String` is made per token.
+
+/// A pre-tokenizer step.
+enum PreTokenizerStep: Sendable, Equatable {
+    /// HF `Split` with a known pattern (matches are the pieces).
+    case split(SplitPattern)
+    /// HF `ByteLevel`: optionally a leading space, optionally the GPT-2 split (`use_regex`).
+    case byteLevel(addPrefixSpace: Bool, pattern: SplitPattern?)
+}
+
+/// A byte-level BPE tokenizer loaded from `vocab.json` + `merges.txt`, an HF `tokenizer.json`, or
+/// a tiktoken rank file. Immutable and safe to share between threads.
+public final class Tokenizer: Sendable {
+    /// Which kind of file the tokenizer came from; it decides the reference behaviour.
+    public enum Format: String, Sendable {
+        /// GPT-2 style `vocab.json` + `merges.txt` (HF `tokenizers` BPE with a ByteLevel pre-tokenizer).
+        case vocabMerges = "vocab.json+merges.txt"
+        /// HF `tokenizer.json`.
+        case tokenizerJSON = "tokenizer.json"
+        /// tiktoken `base64 rank` file.
+        case tiktoken
+    }
+
+    public let format: Format
+    /// The file(s) the tokenizer was loaded from.
+    public let paths: [String]
+    /// One past the highest id (model and added tokens).
+    public let vocabularySize: Int
+    /// Added and special tokens (tokenizer.json `added_tokens`, a tiktoken encoding's specials,
+    /// or `<|...|>` entries of a vocab.json).
+    public let addedTokens: [AddedToken]
+    /// The split pattern in use (the last one when a Sequence has several).
+    public let splitPattern: SplitPattern?
+
+    let model: BPEModel
+    let normalizer: Normalizer
+    let steps: [PreTokenizerStep]
+    /// Whether added tokens are found in the text (tokenizer.json always; other formats with
+    /// `allowSpecial`).
+    let matchesAddedTokens: Bool
+    let rawMatcher: TokenMatcher
+    let normalizedMatcher: TokenMatcher
+    let addedById: [UInt32: (token: AddedToken, bytes: [UInt8])]
+    /// Ids put around the text by the post-processor when special tokens are requested.
+    let postPrefix: [UInt32]
+    let postSuffix: [UInt32]
+
+    init(format: Format, paths: [String], model: BPEModel, normalizer: Normalizer, steps: [PreTokenizerStep],
+         addedTokens: [AddedToken], matchesAddedTokens: Bool, postPrefix: [UInt32] = [], postSuffix: [UInt32] = []) {
+        self.format = format
+        self.paths = paths
+        self.model = model
+        self.normalizer = normalizer
+        self.steps = steps
+        self.addedTokens = addedTokens
+        self.matchesAddedTokens = matchesAddedTokens
+        self.postPrefix = postPrefix
+        self.postSuffix = postSuffix
+        var splitPattern: SplitPattern?
+        for s in steps {
+            switch s {
+            case .split(let p): splitPattern = p
+            case .byteLevel(_, let p): if let p { splitPattern = p }
+            }
+        }
+        self.splitPattern = splitPattern
+        var byId: [UInt32: (token: AddedToken, bytes: [UInt8])] = [:]
+        var raw: [(bytes: [UInt8], token: AddedToken)] = []
+        var normalizedTokens: [(bytes: [UInt8], token: AddedToken)] = []
+        for t in addedTokens {
+            // HF decodes an added token through the ByteLevel decoder, which falls back to the
+            // content's own UTF-8 when a character is outside the byte alphabet.
+            let decoded = format == .tiktoken ? Array(t.content.utf8) : (ByteLevel.decode(t.content) ?? Array(t.content.utf8))
+            byId[t.id] = (t, decoded)
+            if t.normalized && normalizer != .none {
+                var c = Array(t.content.utf8)
+                if let n = c.withUnsafeBufferPointer({ normalizer.apply($0) }) { c = n }
+                normalizedTokens.append((c, t))
+            } else if t.normalized {
+                normalizedTokens.append((Array(t.content.utf8), t))
+            } else {
+                raw.append((Array(t.content.utf8), t))
+            }
+        }
+        addedById = byId
+        rawMatcher = TokenMatcher(matchesAddedTokens ? raw : [])
+        normalizedMatcher = TokenMatcher(matchesAddedTokens ? normalizedTokens : [])
+        var size = model.tokens.count
+        for t in addedTokens { size = max(size, Int(t.id) + 1) }
+        vocabularySize = size
+    }
+
+    // MARK: Encoding
+
+    /// Encodes `text` to token ids.
+    ///
+    /// Added tokens are matched as the format's reference does (tokenizer.json: as HF
+    /// `encode(text, add_special_tokens=False)`; other formats: only when loaded with
+    /// `allowSpecial`, else special-token strings are ordinary text, as tiktoken's `encode_ordinary`).
+    ///
+    ///     gpt2.encode("Hello world")  // [15496, 995]
+    ///
+    /// - Parameter addSpecialTokens: apply the tokenizer.json post-processor (e.g. a BOS token).
+    /// - Complexity: O(n log n) in the length of the text; O(n) for natural text.
+    public func encode(_ text: String, addSpecialTokens: Bool = false) -> [UInt32] {
+        var out: [UInt32] = []
+        let context = EncodingContext()
+        var text = text
+        text.withUTF8 { encode(utf8: $0, into: &out, context: context) }
+        if addSpecialTokens && (!postPrefix.isEmpty || !postSuffix.isEmpty) {
+            out = postPrefix + out + postSuffix
+        }
+        return out
+    }
+
+    /// Appends the ids of valid UTF-8 `bytes` to `out`, reusing a thread's `context`.
+    public func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], context: EncodingContext) {
+        if rawMatcher.isEmpty {
+            encodeNormalizing(bytes, into: &out, context)
+            return
+        }
+        rawMatcher.split(bytes) { piece in
+            switch piece {
+            case .token(let id): out.append(id)
+            case let .text(s, e): encodeNormalizing(UnsafeBufferPointer(rebasing: bytes[s..<e]), into: &out, context)
+            }
+        }
+    }
+
+    /// The ids the post-processor adds before and after the text when special tokens are requested.
+    public var specialTokensAround: (prefix: [UInt32], suffix: [UInt32]) { (postPrefix, postSuffix) }
+
+    private func encodeNormalizing(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], _ ctx: EncodingContext) {
+        if let normalized = normalizer.apply(p) {
+            normalized.withUnsafeBufferPointer { encodeNormalized($0, into: &out, ctx) }
+        } else {
+            encodeNormalized(p, into: &out, ctx)
+        }
+    }
+
+    private func encodeNormalized(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], _ ctx: EncodingContext) {
+        if normalizedMatcher.isEmpty {
+            preTokenize(p, step: 0, into: &out, ctx)
+            return
+        }
+        normalizedMatcher.split(p) { piece in
+            switch piece {
+            case .token(let id): out.append(id)
+            case let .text(s, e): preTokenize(UnsafeBufferPointer(rebasing: p[s..<e]), step: 0, into: &out, ctx)
+            }
+        }
+    }
+
+    private func preTokenize(_ p: UnsafeBufferPointer<UInt8>, step k: Int, into out: inout [UInt32], _ ctx: EncodingContext) {
+        guard p.count > 0 else { return }
+        guard k < steps.count else {
+            // Every (known) pre-token goes to the model, through the piece cache.
+            ctx.encodePiece(model, p, into: &out)
+            return
+        }
+        switch steps[k] {
+        case .split(let pattern):
+            pattern.split(p, 0, p.count) { s, e in
+                preTokenize(UnsafeBufferPointer(rebasing: p[s..<e]), step: k + 1, into: &out, ctx)
+            }
+        case let .byteLevel(addPrefixSpace, pattern):
+            if addPrefixSpace && p[0] != 0x20 {
+                let spaced = [0x20] + Array(p)
+                spaced.withUnsafeBufferPointer { preTokenizeByteLevel($0, pattern, step: k, into: &out, ctx) }
+            } else {
+                preTokenizeByteLevel(p, pattern, step: k, into: &out, ctx)
+            }
+        }
+    }
+
+    private func preTokenizeByteLevel(_ p: UnsafeBufferPointer<UInt8>, _ pattern: SplitPattern?, step k: Int,
+                                      into out: inout [UInt32], _ ctx: EncodingContext) {
+        if let pattern {
+            pattern.split(p, 0, p.count) { s, e in
+                preTokenize(UnsafeBufferPointer(rebasing: p[s..<e]), step: k + 1, into: &out, ctx)
+            }
+        } else {
+            preTokenize(p, step: k + 1, into: &out, ctx)
+        }
+    }
+
+    // MARK: Decoding
+
+    /// The bytes of `ids` joined, as the ByteLevel decoder gives them.
+    /// - Throws: `TokenizerError.unknownId` for an id outside the vocabulary.
+    public func decodeBytes(_ ids: [UInt32], skipSpecialTokens: Bool = false) throws(TokenizerError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 4)
+        for id in ids {
+            if let added = addedById[id] {
+                if skipSpecialTokens && added.token.special { continue }
+                out.append(contentsOf: added.bytes)
+            } else if Int(id) < model.tokens.count && model.tokens.present[Int(id)] {
+                out.append(contentsOf: model.tokens.bytes[model.tokens.range(Int(id))])
+            } else {
+                throw .unknownId(Int(id), vocabularySize: vocabularySize)
+            }
+        }
+        return out
+    }
+
+    /// Decodes ids to text; invalid UTF-8 becomes U+FFFD, as in HF `tokenizers`.
+    ///
+    ///     gpt2.decode([15496, 995])  // "Hello world"
+    ///
+    /// - Throws: `TokenizerError.unknownId` for an id outside the vocabulary.
+    public func decode(_ ids: [UInt32], skipSpecialTokens: Bool = false) throws(TokenizerError) -> String {
+        String(decoding: try decodeBytes(ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
+    }
+
+    // MARK: Vocabulary
+
+    /// The id of a token given as text: an added token's content, or a model token's bytes.
+    public func tokenId(_ text: String) -> UInt32? {
+        if let t = addedTokens.last(where: { $0.content == text }) { return t.id }
+        let bytes = Array(text.utf8)
+        let id = bytes.withUnsafeBytes { raw -> UInt32 in
+            guard let base = raw.baseAddress else { return BytesToId.empty }
+            return model.tokens.bytes.withUnsafeBytes { sb in
+                model.tokens.offsets.withUnsafeBufferPointer { ob in model.lookup.get(base, bytes.count, store: sb, offsets: ob) }
+            }
+        }
+        return id == BytesToId.empty ? nil : id
+    }
+
+    /// Whether `id` is a special token (skipped by `decode(skipSpecialTokens: true)`).
+    public func isSpecial(_ id: UInt32) -> Bool { addedById[id]?.token.special ?? false }
+
+    /// The end-of-text token: the first of `<|endoftext|>`, `<|end_of_text|>`, `</s>`, `<eos>`,
+    /// `<|im_end|>` that the tokenizer has.
+    public var eosTokenId: UInt32? {
+        for name in ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|im_end|>"] {
+            if let id = tokenId(name) { return id }
+        }
+        return nil
+    }
+
+    /// The padding token, if the tokenizer has one (`<|padding|>`, `<|pad|>`, `<pad>`, `[PAD]`).
+    public var padTokenId: UInt32? {
+        for name in ["<|padding|>", "<|pad|>", "<pad>", "[PAD]"] {
+            if let id = tokenId(name) { return id }
+        }
+        return nil
+    }
+}
+
+/// Per-thread scratch space for encoding: merge buffers and a cache of recent pre-tokens.
+/// Not thread-safe; give each thread its own.
+public final class EncodingContext {
+    let scratch = MergeScratch()
+    var cache = PieceCache()
+
+    public init() {}
+
+    @inline(__always)
+    func encodePiece(_ model: BPEModel, _ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        guard let base = p.baseAddress else { return }
+        let n = p.count
+        if n == 1 {
+            model.encodePiece(base, 1, into: &out, scratch: scratch)
+            return
+        }
+        if n <= PieceCache.maxKeyLength {
+            if cache.lookup(base, n, into: &out) { return }
+            let before = out.count
+            model.encodePiece(base, n, into: &out, scratch: scratch)
+            cache.insert(base, n, out[before...])
+            return
+        }
+        model.encodePiece(base, n, into: &out, scratch: scratch)
+    }
+}
