@@ -1,23 +1,57 @@
-import Tokenizer
+// finetok: turn fine-tuning and pre-training examples into train-ready token arrays.
+
 import Foundation
-let args = CommandLine.arguments
-do {
-    var o = LoadOptions()
-    if args.count > 3 { o.encoding = args[3] == "-" ? nil : args[3] }
-    if args.count > 4 { o.pattern = SplitPattern(name: args[4]) }
-    let t0 = Date()
-    let t = try Tokenizer.load(args[1], options: o)
-    print("load", Date().timeIntervalSince(t0))
-    let data = FileManager.default.contents(atPath: args[2])!
-    var bad = 0, n = 0
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-        let v = try JSON.parse(String(line))
-        let text = v["text"]!.stringValue!
-        let ids = v["ids"]!.arrayValue!.map { UInt32($0.intValue!) }
-        let got = t.encode(text)
-        n += 1
-        if got != ids { bad += 1; if bad < 4 { print("MISMATCH", JSON.quoted(String(text.prefix(200))), "\n want", ids.prefix(40), "\n got ", got.prefix(40)) } }
-        else if try t.decode(got) != text && t.format != .tokenizerJSON { print("ROUNDTRIP", JSON.quoted(String(text.prefix(100)))) }
+import Builder
+import Tokenizer
+
+let topUsage = """
+    finetok — fast, exact byte-level BPE tokenization and training-data building
+
+    usage: finetok <command> [options]
+
+    commands:
+      encode    text → token ids (JSON arrays)
+      decode    token ids → text
+      build     JSONL examples → input_ids / attention_mask / labels (jsonl, npy, safetensors)
+      lengths   token-length statistics of a dataset, to choose --max-length
+      bench     tokenizer throughput (MB/s, tokens/s)
+
+    Run `finetok <command> --help` for a command's options.
+    Exit codes: 0 success, 1 bad input (file, row, vocabulary), 2 usage error, 3 output/I-O error.
+    """
+
+func runMain() -> Int32 {
+    let argv = CommandLine.arguments.dropFirst()
+    guard let command = argv.first else {
+        print(topUsage)
+        return 2
     }
-    print("rows", n, "bad", bad)
-} catch { print(error) }
+    let rest = argv.dropFirst()
+    do {
+        switch command {
+        case "encode": try EncodeCommand.run(rest)
+        case "decode": try DecodeCommand.run(rest)
+        case "-h", "--help", "help": print(topUsage)
+        case "--version": print("finetok 0.1.0")
+        default:
+            let hint = ["encode", "decode", "build", "lengths", "bench"].min(by: { editDistance($0, command) < editDistance($1, command) })
+            throw UsageError("unknown command \"\(command)\"" + (hint.map { " (did you mean \($0)?)" } ?? "") + "; run `finetok --help`")
+        }
+        Console.out.flush()
+        return 0
+    } catch let e as UsageError {
+        Console.out.flush()
+        Console.error("\(e.description)\n(run `finetok \(command) --help` for usage)")
+        return 2
+    } catch let e as IOFailure {
+        Console.out.flush()
+        Console.error(e.description)
+        return 3
+    } catch {
+        Console.out.flush()
+        Console.error("\(error)")
+        return 1
+    }
+}
+
+exit(runMain())

@@ -1,0 +1,131 @@
+// Streaming line reader for JSONL and text files: reads 4 MiB blocks, calls back with each line
+// (without its `\n` or `\r\n`) and its 1-based number. A UTF-8 byte-order mark at the start of
+// the file is skipped; a last line without a newline is still a line.
+
+import Foundation
+
+/// An error reading or parsing an input file, located at a line.
+public struct InputFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(path: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var s = path
+        if let line { s += ":\(line)" }
+        if let column { s += ":\(column)" }
+        return s + ": " + message
+    }
+}
+
+public enum LineReader {
+    static let blockSize = 4 << 20
+
+    /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard input).
+    /// - Throws: `InputFileError` if the file cannot be read, or what `body` throws.
+    public static func forEachLine(path: String, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw InputFileError(path: path, message: "no such file")
+            }
+            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw InputFileError(path: path, message: "cannot open for reading (check permissions)")
+            }
+            handle = h
+        }
+        defer { if path != "-" { try? handle.close() } }
+        var pending: [UInt8] = []
+        var lineNumber = 0
+        var first = true
+        while true {
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: blockSize) ?? Data()
+            } catch {
+                throw InputFileError(path: path, line: lineNumber + 1, message: "read failed: \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            pending.append(contentsOf: chunk)
+            if first {
+                first = false
+                if pending.count >= 3 && pending[0] == 0xEF && pending[1] == 0xBB && pending[2] == 0xBF {
+                    pending.removeFirst(3)
+                }
+            }
+            var consumed = 0
+            try pending.withUnsafeBufferPointer { buf in
+                var start = 0
+                while let nl = nextNewline(buf, from: start) {
+                    lineNumber += 1
+                    var end = nl
+                    if end > start && buf[end - 1] == 0x0D { end -= 1 }
+                    try body(lineNumber, UnsafeBufferPointer(rebasing: buf[start..<end]))
+                    start = nl + 1
+                }
+                consumed = start
+            }
+            pending.removeFirst(consumed)
+        }
+        if !pending.isEmpty {
+            lineNumber += 1
+            var end = pending.count
+            if pending[end - 1] == 0x0D { end -= 1 }
+            try pending.withUnsafeBufferPointer { try body(lineNumber, UnsafeBufferPointer(rebasing: $0[0..<end])) }
+        }
+    }
+
+    @inline(__always)
+    static func nextNewline(_ buf: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < buf.count, let base = buf.baseAddress else { return nil }
+        guard let hit = memchr(base + start, 0x0A, buf.count - start) else { return nil }
+        return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+    }
+
+    /// Reads a whole file (`-` = standard input), skipping a UTF-8 BOM.
+    public static func readAll(path: String) throws -> [UInt8] {
+        let data: Data?
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw InputFileError(path: path, message: "no such file")
+            }
+            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
+            data = FileManager.default.contents(atPath: path)
+        }
+        guard let data else { throw InputFileError(path: path, message: "cannot read (check permissions)") }
+        var bytes = [UInt8](data)
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { bytes.removeFirst(3) }
+        return bytes
+    }
+}
+
+/// Parses one JSONL line as a JSON object, with errors located at `path:line:column`.
+public func parseJSONLine(_ line: UnsafeBufferPointer<UInt8>, path: String, line number: Int) throws -> [(String, JSONValue)] {
+    let value: JSONValue
+    do {
+        value = try JSON.parse(line)
+    } catch {
+        throw InputFileError(path: path, line: number, column: error.offset + 1, message: "malformed JSON: \(error.message)")
+    }
+    guard case .object(let members) = value else {
+        throw InputFileError(path: path, line: number, message: "expected a JSON object per line, found \(value.typeDescription)")
+    }
+    return members
+}
+
+import Tokenizer

@@ -1,0 +1,108 @@
+// Bad vocabularies get clear errors naming the file and the line or JSON path.
+
+import Foundation
+import XCTest
+@testable import Tokenizer
+
+final class LoaderErrorTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-loader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ name: String, _ text: String) -> String {
+        let p = dir.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    func error(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    /// A tiny vocabulary: bytes a, b, c and merges "a b" → ab, "ab c" → abc.
+    let vocab = #"{"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4}"#
+
+    func testTinyVocabEncodes() throws {
+        _ = write("vocab.json", vocab)
+        _ = write("merges.txt", "#version: 0.2\na b\nab c\n")
+        let t = try Tokenizer.load(dir.path)
+        XCTAssertEqual(t.encode("abcab"), [4, 3])
+        XCTAssertEqual(t.encode("cba"), [2, 1, 0])
+    }
+
+    func testMalformedVocabJSONGivesLineAndColumn() {
+        _ = write("vocab.json", "{\"a\": 0,\n \"b\": }")
+        _ = write("merges.txt", "")
+        let e = error { _ = try Tokenizer.load(dir.path) }
+        XCTAssertTrue(e.contains("vocab.json:2:7: malformed JSON"), e)
+    }
+
+    func testMergeWithOnePartOrThree() {
+        _ = write("vocab.json", vocab)
+        _ = write("merges.txt", "a b\nab\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("merges.txt:2: expected two tokens"))
+        _ = write("merges.txt", "a b c\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("merges.txt:1: expected two tokens"))
+    }
+
+    func testMergeNamingUnknownToken() {
+        _ = write("vocab.json", vocab)
+        _ = write("merges.txt", "a b\nb z\n")
+        let e = error { _ = try Tokenizer.load(dir.path) }
+        XCTAssertTrue(e.contains("merges.txt:2: merge \"b z\" names \"z\", which is not in the vocabulary"), e)
+        _ = write("merges.txt", "b c\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("makes \"bc\", which is not in the vocabulary"))
+    }
+
+    func testDuplicateIds() {
+        _ = write("vocab.json", #"{"a": 0, "b": 0}"#)
+        _ = write("merges.txt", "")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("id 0 is given to two tokens"))
+    }
+
+    func testRankFileErrors() {
+        let good = "YQ== 0\n"  // "a"
+        let bad = write("x_cl100k.tiktoken", good + "!!!notbase64 1\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(bad) }.contains("x_cl100k.tiktoken:2: invalid base64 token"))
+        let dup = write("y_cl100k.tiktoken", "YQ== 0\nYg== 0\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dup) }.contains("y_cl100k.tiktoken:2: rank 0 appears twice"))
+        let noRank = write("z_cl100k.tiktoken", "YQ==\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(noRank) }.contains("z_cl100k.tiktoken:1: expected `base64-token rank`"))
+        let unknown = write("mystery.tiktoken", good)
+        XCTAssertTrue(error { _ = try Tokenizer.load(unknown) }.contains("pass --encoding"))
+        XCTAssertTrue(error { _ = try Tokenizer.load(unknown, options: LoadOptions(encoding: "nope")) }.contains("unknown encoding \"nope\""))
+        let partial = write("p_cl100k.tiktoken", good)
+        XCTAssertTrue(error { _ = try Tokenizer.load(partial) }.contains("a byte-level rank file needs all 256"))
+    }
+
+    func testUnsupportedTokenizerJSONComponentsNameTheirPath() {
+        func tj(normalizer: String = "null", pre: String = #"{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#,
+                model: String = #""type": "BPE""#) -> String {
+            #"{"normalizer": \#(normalizer), "pre_tokenizer": \#(pre), "added_tokens": [], "#
+                + #""model": {\#(model), "vocab": {"a": 0}, "merges": []}, "decoder": null, "post_processor": null}"#
+        }
+        let nfkc = write("t1.json", tj(normalizer: #"{"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "NFKC"}]}"#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(nfkc) }.contains("normalizer.normalizers[1].type: normalizer \"NFKC\" is not supported"))
+        let meta = write("t2.json", tj(pre: #"{"type": "Metaspace"}"#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(meta) }.contains("pre_tokenizer.type: pre-tokenizer \"Metaspace\""))
+        let regex = write("t3.json", tj(pre: #"{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "use_regex": false}]}"#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(regex) }.contains("pre_tokenizer.pretokenizers[0].pattern.Regex"))
+        let wordpiece = write("t4.json", tj(model: #""type": "WordPiece""#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(wordpiece) }.contains("model.type: model type \"WordPiece\" is not supported"))
+        let notTokenizer = write("t5.json", "[1, 2, 3]")
+        XCTAssertTrue(error { _ = try Tokenizer.load(notTokenizer) }.contains("not a tokenizer.json"))
+        let truncated = write("t6.json", "{\"model\": {\"vocab\": {\"a\": 0")
+        XCTAssertTrue(error { _ = try Tokenizer.load(truncated) }.contains("t6.json:1:"))
+    }
+
+    func testMissingFiles() {
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.appendingPathComponent("nope").path) }.contains("no such file"))
+        _ = write("vocab.json", vocab)
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.appendingPathComponent("vocab.json").path) }.contains("needs merges.txt beside it"))
+    }
+}

@@ -1,0 +1,93 @@
+// Golden tests: every row of the reference encodings (HF tokenizers 0.23.3, tiktoken 0.14;
+// regenerate with tools/make_fixtures.py) must encode to the same ids and decode back.
+
+import Foundation
+import XCTest
+@testable import Tokenizer
+
+final class ReferenceParityTests: XCTestCase {
+    func check(_ tokenizer: Tokenizer, _ fixture: String, nfc: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+        let rows = try readFixture(fixture)
+        XCTAssertGreaterThan(rows.count, 20, "fixture \(fixture) is empty", file: file, line: line)
+        var mismatches = 0
+        for row in rows {
+            let got = tokenizer.encode(row.text)
+            if got != row.ids {
+                mismatches += 1
+                if mismatches <= 3 {
+                    XCTFail("\(fixture):\(row.line): \(JSON.quoted(String(row.text.prefix(120))))\n want \(row.ids.prefix(30))\n got  \(got.prefix(30))", file: file, line: line)
+                }
+            }
+            // Round trip: decode(encode(s)) == s (NFC(s) where the tokenizer normalizes).
+            let expected = nfc ? row.text.precomposedStringWithCanonicalMapping : row.text
+            let decoded = try tokenizer.decode(row.ids)
+            XCTAssertEqual(Array(decoded.utf8), Array(expected.utf8), "\(fixture):\(row.line): round trip", file: file, line: line)
+        }
+        XCTAssertEqual(mismatches, 0, "\(fixture): \(mismatches) of \(rows.count) rows differ", file: file, line: line)
+    }
+
+    func testGPT2VocabMerges() throws { try check(Loaded.gpt2, "gpt2.jsonl") }
+    func testPythiaTokenizerJSON() throws { try check(Loaded.pythia, "pythia.jsonl", nfc: true) }
+    func testDolma2TokenizerJSON() throws { try check(Loaded.dolma2, "dolma2.jsonl") }
+    func testCl100kTiktoken() throws { try check(Loaded.cl100k, "cl100k_base.jsonl") }
+    func testQwen2Tiktoken() throws { try check(Loaded.qwen2, "qwen2.jsonl") }
+    func testO200kPatternOnCl100kRanks() throws { try check(Loaded.o200kOnCl100k, "o200k_pattern_cl100k_ranks.jsonl") }
+
+    // Seeded random strings aimed at the split patterns' corners (tools/make_fixtures.py).
+    func testStressGPT2() throws { try check(Loaded.gpt2, "stress_gpt2.jsonl") }
+    func testStressPythia() throws { try check(Loaded.pythia, "stress_pythia.jsonl", nfc: true) }
+    func testStressDolma2() throws { try check(Loaded.dolma2, "stress_dolma2.jsonl") }
+    func testStressCl100k() throws { try check(Loaded.cl100k, "stress_cl100k_base.jsonl") }
+    func testStressQwen2() throws { try check(Loaded.qwen2, "stress_qwen2.jsonl") }
+    func testStressO200k() throws { try check(Loaded.o200kOnCl100k, "stress_o200k_pattern_cl100k_ranks.jsonl") }
+
+    /// Added tokens with every flag (lstrip, rstrip, single_word, normalized), against HF.
+    func testAddedTokenFlags() throws {
+        let tiny = try Tokenizer.load(fixtures.appendingPathComponent("tiny_added.json").path)
+        let rows = try readFixture("tiny_added.jsonl")
+        XCTAssertGreaterThan(rows.count, 20)
+        for row in rows {
+            XCTAssertEqual(tiny.encode(row.text), row.ids, "tiny_added.jsonl:\(row.line): \(JSON.quoted(row.text))")
+        }
+    }
+
+    /// The acceptance example: pythia-70m's ids for this sentence (HF tokenizers).
+    func testPythiaHelloWorld() {
+        XCTAssertEqual(Loaded.pythia.encode("Hello World from China!"), [12092, 3645, 432, 4135, 2])
+    }
+
+    func testSpecialTokensAreTextUnlessAllowed() throws {
+        // tiktoken encode_ordinary: the string is text.
+        let ordinary = Loaded.cl100k.encode("<|endoftext|>")
+        XCTAssertGreaterThan(ordinary.count, 1)
+        let allowed = try Tokenizer.load(vocabPath("cl100k_base"), options: LoadOptions(allowSpecial: true))
+        XCTAssertEqual(allowed.encode("a<|endoftext|>b"), Loaded.cl100k.encode("a") + [100257] + Loaded.cl100k.encode("b"))
+        let gpt2Special = try Tokenizer.load(vocabPath("gpt2"), options: LoadOptions(allowSpecial: true))
+        XCTAssertEqual(gpt2Special.encode("<|endoftext|>"), [50256])
+        XCTAssertEqual(Loaded.gpt2.encode("<|endoftext|>"), [27, 91, 437, 1659, 5239, 91, 29])
+        // tokenizer.json matches its added tokens by default (HF).
+        XCTAssertEqual(Loaded.pythia.encode("<|endoftext|>"), [0])
+    }
+
+    func testDecodeSkipsSpecialAndRejectsUnknownIds() throws {
+        XCTAssertEqual(try Loaded.pythia.decode([0, 12092, 1], skipSpecialTokens: true), "Hello")
+        XCTAssertEqual(try Loaded.pythia.decode([0, 12092]), "<|endoftext|>Hello")
+        XCTAssertThrowsError(try Loaded.gpt2.decode([50257])) { error in
+            XCTAssertEqual(error as? TokenizerError, .unknownId(50257, vocabularySize: 50257))
+        }
+        // A lone byte of a multi-byte character decodes to U+FFFD, as HF does.
+        let leadByte = Loaded.gpt2.model.byteIds[0xC3]
+        XCTAssertEqual(try Loaded.gpt2.decode([leadByte]), "\u{FFFD}")
+        XCTAssertEqual(try Loaded.gpt2.decode([leadByte, Loaded.gpt2.model.byteIds[0xA9]]), "é")
+    }
+
+    func testEosAndPad() {
+        XCTAssertEqual(Loaded.gpt2.eosTokenId, 50256)
+        XCTAssertEqual(Loaded.pythia.eosTokenId, 0)
+        XCTAssertEqual(Loaded.pythia.padTokenId, 1)
+        XCTAssertEqual(Loaded.dolma2.eosTokenId, 100257)
+        XCTAssertEqual(Loaded.dolma2.padTokenId, 100277)
+        XCTAssertEqual(Loaded.cl100k.eosTokenId, 100257)
+        XCTAssertEqual(Loaded.qwen2.eosTokenId, 151643)
+    }
+}
