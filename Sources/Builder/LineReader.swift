@@ -31,7 +31,8 @@ public enum LineReader {
 
     /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard input).
     /// - Throws: `InputFileError` if the file cannot be read, or what `body` throws.
-    public static func forEachLine(path: String, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    public static func forEachLine(path: String, onBlock: (Data) -> Void = { _ in },
+                                   _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let handle: FileHandle
         if path == "-" {
             handle = FileHandle.standardInput
@@ -58,6 +59,7 @@ public enum LineReader {
                 throw InputFileError(path: path, line: lineNumber + 1, message: "read failed: \(error.localizedDescription)")
             }
             if chunk.isEmpty { break }
+            onBlock(chunk)
             pending.append(contentsOf: chunk)
             if first {
                 first = false

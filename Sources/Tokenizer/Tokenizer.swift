@@ -221,6 +221,19 @@ public final class Tokenizer: Sendable {
 
     // MARK: Vocabulary
 
+    /// How many bytes `id` stands for (0 for an unknown id).
+    public func tokenByteCount(_ id: UInt32) -> Int {
+        if let added = addedById[id] { return added.bytes.count }
+        guard Int(id) < model.tokens.count, model.tokens.present[Int(id)] else { return 0 }
+        return model.tokens.range(Int(id)).count
+    }
+
+    /// The UTF-8 length of `text` after the tokenizer's normalizer (NFC for pythia).
+    public func normalizedByteCount(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { p in normalizer.apply(p)?.count ?? p.count }
+    }
+
     /// The id of a token given as text: an added token's content, or a model token's bytes.
     public func tokenId(_ text: String) -> UInt32? {
         if let t = addedTokens.last(where: { $0.content == text }) { return t.id }

@@ -20,6 +20,21 @@ let topUsage = """
     Exit codes: 0 success, 1 bad input (file, row, vocabulary), 2 usage error, 3 output/I-O error.
     """
 
+/// SIGINT / SIGTERM: remove the temporary outputs of a running build, then exit.
+func installSignalHandlers() -> [DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { sig in
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            TemporaryOutputs.removeAll()
+            Console.error(sig == SIGINT ? "interrupted; no output was written" : "terminated; no output was written")
+            exit(128 + sig)
+        }
+        source.resume()
+        return source
+    }
+}
+
 func runMain() -> Int32 {
     let argv = CommandLine.arguments.dropFirst()
     guard let command = argv.first else {
@@ -31,6 +46,7 @@ func runMain() -> Int32 {
         switch command {
         case "encode": try EncodeCommand.run(rest)
         case "decode": try DecodeCommand.run(rest)
+        case "build": try BuildCommand.run(rest)
         case "-h", "--help", "help": print(topUsage)
         case "--version": print("finetok 0.1.0")
         default:
@@ -54,4 +70,5 @@ func runMain() -> Int32 {
     }
 }
 
+let signalSources = installSignalHandlers()
 exit(runMain())

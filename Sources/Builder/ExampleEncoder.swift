@@ -1,0 +1,158 @@
+// Stages 2–5 of the recipe for one row: parse → render the template → encode the segments →
+// mask → truncate. Runs on worker threads; each thread owns one `ExampleEncoder`.
+
+import Tokenizer
+
+/// How the prompt and completion become ids and labels.
+public struct EncodingSettings: Sendable {
+    /// Encode prompt + completion as one text and mask by byte offsets (else separately).
+    public var joint = false
+    /// Keep the prompt's labels (the course's `labels = input_ids`).
+    public var trainOnPrompt = false
+    /// Appended to the completion (and labelled); nil for none.
+    public var eosId: UInt32?
+    /// Count the examples whose ids would differ in the other mode (costs a second encode).
+    public var compareModes = true
+    public var maxLength: Int?
+    public var truncation: Truncation = .left
+
+    public init() {}
+}
+
+/// What `--truncation` does with examples longer than `--max-length`.
+public enum Truncation: String, Sendable, CaseIterable {
+    /// Keep the last tokens (the course's `truncation_side = "left"`).
+    case left
+    /// Keep the first tokens.
+    case right
+    /// Leave the example out.
+    case drop
+}
+
+/// One example after encoding, masking and truncation.
+struct EncodedRow {
+    var ids: [UInt32]
+    /// Leading tokens whose label is -100 (prompt tokens, after truncation).
+    var masked: Int
+    /// Tokens of the prompt and of the completion (with EOS), before truncation.
+    var promptTokens: Int
+    var completionTokens: Int
+    var truncatedTokens: Int
+    var differsInOtherMode: Bool
+}
+
+/// The outcome for one input line.
+enum RowOutcome {
+    case blank
+    case invalid(RowProblem)
+    case tooLong(tokens: Int)
+    case noLabels(truncatedTokens: Int)
+    case ok(EncodedRow)
+}
+
+final class ExampleEncoder {
+    let tokenizer: Tokenizer
+    let template: TemplateChoice
+    let settings: EncodingSettings
+    let context = EncodingContext()
+    private var scratch: [UInt32] = []
+    private var scratch2: [UInt32] = []
+
+    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings) {
+        self.tokenizer = tokenizer
+        self.template = template
+        self.settings = settings
+    }
+
+    /// Parses and renders a JSONL line.
+    func render(_ line: UnsafeBufferPointer<UInt8>) -> Result<(prompt: String, completion: String), RowProblem>? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        let value: JSONValue
+        do { value = try JSON.parse(line) } catch {
+            return .failure(.malformed(error.message, column: error.offset + 1))
+        }
+        guard case .object(let members) = value else { return .failure(.notAnObject(value.typeDescription)) }
+        let rendered = template.render(members)
+        if case .failure(.missingField) = rendered, members.contains(where: { $0.0 == "messages" }) {
+            return .failure(.chatMessages)
+        }
+        return rendered
+    }
+
+    @inline(__always)
+    private func encode(_ s: String, into out: inout [UInt32]) {
+        var s = s
+        s.withUTF8 { tokenizer.encode(utf8: $0, into: &out, context: context) }
+    }
+
+    /// Encodes a rendered example into ids and the number of prompt tokens.
+    func encodeSegments(prompt: String, completion: String) -> (ids: [UInt32], promptTokens: Int, differs: Bool) {
+        var ids: [UInt32] = []
+        var promptTokens = 0
+        var differs = false
+        if settings.joint {
+            encode(prompt + completion, into: &ids)
+            // A token holding any completion byte is completion: count the tokens that end
+            // at or before the prompt's last byte (offsets in normalized text).
+            let promptBytes = tokenizer.normalizedByteCount(prompt)
+            var end = 0
+            for id in ids {
+                end += tokenizer.tokenByteCount(id)
+                if end > promptBytes { break }
+                promptTokens += 1
+            }
+            if settings.compareModes && !prompt.isEmpty {
+                scratch.removeAll(keepingCapacity: true)
+                encode(prompt, into: &scratch)
+                encode(completion, into: &scratch)
+                differs = scratch != ids
+            }
+        } else {
+            encode(prompt, into: &ids)
+            promptTokens = ids.count
+            encode(completion, into: &ids)
+            if settings.compareModes && !prompt.isEmpty {
+                scratch2.removeAll(keepingCapacity: true)
+                encode(prompt + completion, into: &scratch2)
+                differs = scratch2 != ids
+            }
+        }
+        if let eos = settings.eosId { ids.append(eos) }
+        return (ids, promptTokens, differs)
+    }
+
+    /// The whole per-row stage.
+    func process(_ line: UnsafeBufferPointer<UInt8>) -> RowOutcome {
+        guard let rendered = render(line) else { return .blank }
+        switch rendered {
+        case .failure(let p): return .invalid(p)
+        case .success(let (prompt, completion)):
+            let (ids, promptTokens, differs) = encodeSegments(prompt: prompt, completion: completion)
+            return finish(ids: ids, promptTokens: promptTokens, differs: differs)
+        }
+    }
+
+    /// Masking and truncation.
+    func finish(ids: [UInt32], promptTokens: Int, differs: Bool) -> RowOutcome {
+        var ids = ids
+        let n = ids.count
+        var masked = settings.trainOnPrompt ? 0 : promptTokens
+        var cut = 0
+        if let max = settings.maxLength, n > max {
+            switch settings.truncation {
+            case .drop: return .tooLong(tokens: n)
+            case .right:
+                cut = n - max
+                ids.removeLast(cut)
+                masked = min(masked, max)
+            case .left:
+                cut = n - max
+                ids.removeFirst(cut)
+                masked = Swift.max(0, masked - cut)
+            }
+        }
+        if ids.count - masked <= 0 { return .noLabels(truncatedTokens: cut) }
+        return .ok(EncodedRow(ids: ids, masked: masked, promptTokens: promptTokens,
+                              completionTokens: n - promptTokens, truncatedTokens: cut, differsInOtherMode: differs))
+    }
+}

@@ -1,0 +1,115 @@
+// manifest.json: the exact settings, the tokenizer's identity, counts and length statistics —
+// enough to rebuild the same files or to tell two builds apart. Deterministic: no timestamps, no
+// thread count, so identical builds give identical manifests.
+
+import Foundation
+import Tokenizer
+
+/// A JSON document built in order (objects keep their key order), written with 2-space indents.
+public indirect enum JSONOut {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+    case array([JSONOut])
+    case object([(String, JSONOut)])
+
+    public func render(indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
+        switch self {
+        case .string(let s): return jsonQuote(s)
+        case .int(let i): return String(i)
+        case .double(let d):
+            if !d.isFinite { return "null" }
+            if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
+            return String(format: "%.6g", d)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            if items.allSatisfy({ if case .int = $0 { return true }; return false }) {
+                return "[" + items.map { $0.render() }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + items.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)]"
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            return "{\n" + members.map { pad + jsonQuote($0.0) + ": " + $0.1.render(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)}"
+        }
+    }
+}
+
+extension LengthSummary {
+    var json: JSONOut {
+        .object([("count", .int(count)), ("min", .int(min)), ("max", .int(max)), ("mean", .double(mean)),
+                 ("p50", .double(p50)), ("p90", .double(p90)), ("p95", .double(p95)), ("p99", .double(p99)),
+                 ("total", .int(total))])
+    }
+}
+
+enum Manifest {
+    static func fileHash(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+        var h = SHA256()
+        h.update([UInt8](data))
+        return h.hexDigest()
+    }
+
+    static func json(report r: BuildReport, options o: BuildOptions, settings s: EncodingSettings, template: TemplateChoice,
+                     tokenizer: Tokenizer, inputs: [(String, String, Int)]) -> String {
+        func optInt(_ v: Int?) -> JSONOut { v.map { .int($0) } ?? .null }
+        func optId(_ v: UInt32?) -> JSONOut { v.map { .int(Int($0)) } ?? .null }
+        let doc: JSONOut = .object([
+            ("finetok_version", .string(finetokVersion)),
+            ("inputs", .array(inputs.map { .object([("path", .string($0.0)), ("sha256", .string($0.1)), ("rows_kept", .int($0.2))]) })),
+            ("tokenizer", .object([
+                ("format", .string(tokenizer.format.rawValue)),
+                ("files", .array(tokenizer.paths.map { .object([("path", .string($0)), ("sha256", .string(fileHash($0)))]) })),
+                ("vocab_size", .int(tokenizer.vocabularySize)),
+                ("eos_id", optId(r.eosId)),
+                ("pad_id", optId(r.padId)),
+            ])),
+            ("template", .object([
+                ("name", .string(r.templateName)),
+                ("detected", .bool(r.templateDetected)),
+                ("source", .array(template.sources.map { .string($0) })),
+            ])),
+            ("settings", .object([
+                ("mode", .string(s.joint ? "joint" : "separate")),
+                ("train_on_prompt", .bool(s.trainOnPrompt)),
+                ("eos", .bool(s.eosId != nil)),
+                ("max_length", optInt(s.maxLength)),
+                ("truncation", .string(s.truncation.rawValue)),
+                ("padding", .string(o.padding.rawValue)),
+                ("pad_to_multiple_of", optInt(o.padToMultipleOf)),
+                ("padding_side", .string(o.paddingSide.rawValue)),
+                ("test_size", .double(o.testSize)),
+                ("seed", .int(Int(o.seed))),
+                ("formats", .array(o.formats.map { .string($0.rawValue) })),
+                ("dtype", .string(o.dtype.rawValue)),
+                ("skip_invalid", .bool(o.skipInvalid)),
+            ])),
+            ("splits", .object([
+                ("train", .object([("rows", .int(r.trainRows))])),
+                ("test", .object([("rows", .int(r.testRows))])),
+            ])),
+            ("width", optInt(r.width)),
+            ("counts", .object([
+                ("rows_read", .int(r.rowsRead)),
+                ("blank_lines", .int(r.blankLines)),
+                ("skipped_invalid", .int(r.skippedCount)),
+                ("truncated", .int(r.truncated)),
+                ("tokens_cut", .int(r.tokensCut)),
+                ("dropped_too_long", .int(r.droppedTooLong)),
+                ("dropped_no_labels", .int(r.droppedNoLabels)),
+                ("boundary_differences", s.compareModes ? .int(r.boundaryDifferences) : .null),
+            ])),
+            ("lengths", r.lengths?.json ?? .null),
+            ("skipped_rows", .array(r.skipped.map { .object([("path", .string($0.path)), ("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+            ("files", .array(r.files.map { .string($0) })),
+        ])
+        return doc.render() + "\n"
+    }
+}
+
+public let finetokVersion = "0.1.0"

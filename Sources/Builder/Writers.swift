@@ -1,0 +1,245 @@
+// Output writers: JSONL rows, `.npy` arrays and `.safetensors` files, each written through a
+// checked, buffered file so a full disk or a write error surfaces as an error, never as a short
+// file. Files are written under a temporary folder and renamed into place by `OutputFolder`.
+
+import Foundation
+
+/// An error writing outputs (exit code 3 in the CLI).
+public struct OutputError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+/// A write-only file with a large buffer; every `write(2)` result is checked.
+final class OutputFile {
+    let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var bytesWritten = 0
+
+    init(path: String) throws(OutputError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw OutputError(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit { if fd >= 0 { Foundation.close(fd) } }
+
+    func write(_ bytes: [UInt8]) throws(OutputError) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func write(_ s: String) throws(OutputError) { try write(Array(s.utf8)) }
+
+    /// Appends raw little-endian integers.
+    func write<T: FixedWidthInteger>(littleEndian values: [T]) throws(OutputError) {
+        values.withUnsafeBytes { raw in buffer.append(contentsOf: raw) }
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func flush() throws(OutputError) {
+        var off = 0
+        let result: Int32 = buffer.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return 0 }
+            while off < raw.count {
+                let n = Foundation.write(fd, base + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                off += n
+            }
+            return 0
+        }
+        bytesWritten += off
+        buffer.removeAll(keepingCapacity: true)
+        if result != 0 {
+            throw OutputError(path: path, message: "write failed: \(String(cString: strerror(result)))\(result == ENOSPC ? " (the disk is full)" : "")")
+        }
+    }
+
+    func close() throws(OutputError) {
+        try flush()
+        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
+            throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// One training row, padded.
+struct TrainingArrays {
+    var inputIds: [Int32] = []
+    var attentionMask: [Int32] = []
+    var labels: [Int32] = []
+}
+
+/// Integer width of array outputs.
+public enum OutputDType: String, Sendable {
+    case int32, int64
+    var npyDescr: String { self == .int32 ? "<i4" : "<i8" }
+    var safetensorsName: String { self == .int32 ? "I32" : "I64" }
+    var size: Int { self == .int32 ? 4 : 8 }
+}
+
+/// `{"input_ids": [...], "attention_mask": [...], "labels": [...]}` per line.
+final class JSONLRowWriter {
+    let file: OutputFile
+    private var line: [UInt8] = []
+
+    init(path: String) throws(OutputError) { file = try OutputFile(path: path) }
+
+    func write(_ row: TrainingArrays) throws(OutputError) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: #"{"input_ids": "#.utf8)
+        appendArray(row.inputIds)
+        line.append(contentsOf: #", "attention_mask": "#.utf8)
+        appendArray(row.attentionMask)
+        line.append(contentsOf: #", "labels": "#.utf8)
+        appendArray(row.labels)
+        line.append(contentsOf: "}\n".utf8)
+        try file.write(line)
+    }
+
+    private func appendArray(_ a: [Int32]) {
+        line.append(UInt8(ascii: "["))
+        for (i, v) in a.enumerated() {
+            if i > 0 { line.append(UInt8(ascii: ",")); line.append(UInt8(ascii: " ")) }
+            appendInt(v)
+        }
+        line.append(UInt8(ascii: "]"))
+    }
+
+    private func appendInt(_ v: Int32) {
+        if v < 0 { line.append(UInt8(ascii: "-")) }
+        var x = v.magnitude
+        if x < 10 { line.append(UInt8(48 + x)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while x > 0 { d[n] = UInt8(48 + x % 10); x /= 10; n += 1 }
+            for k in stride(from: n - 1, through: 0, by: -1) { line.append(d[k]) }
+        }
+    }
+
+    func close() throws(OutputError) { try file.close() }
+}
+
+/// `numpy.save` format 1.0: magic, header dict padded to a multiple of 64 bytes, C-order data.
+func npyHeader(dtype: OutputDType, rows: Int, width: Int) -> [UInt8] {
+    var dict = "{'descr': '\(dtype.npyDescr)', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
+    let prefix = 10
+    let total = prefix + dict.utf8.count + 1
+    let padded = (total + 63) / 64 * 64
+    dict += String(repeating: " ", count: padded - total) + "\n"
+    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    let len = UInt16(dict.utf8.count)
+    out.append(UInt8(len & 0xFF))
+    out.append(UInt8(len >> 8))
+    out.append(contentsOf: dict.utf8)
+    return out
+}
+
+/// Three `.npy` files (input_ids, attention_mask, labels) of shape (rows, width).
+final class NPYWriter {
+    let files: [OutputFile]
+    let dtype: OutputDType
+
+    init(prefix: String, dtype: OutputDType, rows: Int, width: Int) throws(OutputError) {
+        self.dtype = dtype
+        var files: [OutputFile] = []
+        for name in ["input_ids", "attention_mask", "labels"] {
+            let f = try OutputFile(path: "\(prefix)_\(name).npy")
+            try f.write(npyHeader(dtype: dtype, rows: rows, width: width))
+            files.append(f)
+        }
+        self.files = files
+    }
+
+    func write(_ row: TrainingArrays) throws(OutputError) {
+        for (f, a) in zip(files, [row.inputIds, row.attentionMask, row.labels]) {
+            if dtype == .int32 { try f.write(littleEndian: a) } else { try f.write(littleEndian: a.map(Int64.init)) }
+        }
+    }
+
+    func close() throws(OutputError) { for f in files { try f.close() } }
+}
+
+/// A `.safetensors` file holding input_ids, attention_mask and labels. The tensors are streamed
+/// to three part files and joined behind the header at the end.
+final class SafetensorsWriter {
+    let path: String
+    let parts: [OutputFile]
+    let dtype: OutputDType
+    let rows: Int, width: Int
+
+    init(path: String, dtype: OutputDType, rows: Int, width: Int) throws(OutputError) {
+        self.path = path
+        self.dtype = dtype
+        self.rows = rows
+        self.width = width
+        var parts: [OutputFile] = []
+        for k in 0..<3 { parts.append(try OutputFile(path: "\(path).part\(k)")) }
+        self.parts = parts
+    }
+
+    func write(_ row: TrainingArrays) throws(OutputError) {
+        for (f, a) in zip(parts, [row.inputIds, row.attentionMask, row.labels]) {
+            if dtype == .int32 { try f.write(littleEndian: a) } else { try f.write(littleEndian: a.map(Int64.init)) }
+        }
+    }
+
+    /// The JSON header: tensors in data order, 8-byte aligned with trailing spaces.
+    static func header(dtype: OutputDType, rows: Int, width: Int, metadata: [(String, String)]) -> [UInt8] {
+        let size = rows * width * dtype.size
+        var json = "{"
+        var offset = 0
+        for (i, name) in ["input_ids", "attention_mask", "labels"].enumerated() {
+            if i > 0 { json += "," }
+            json += "\"\(name)\":{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":[\(rows),\(width)],\"data_offsets\":[\(offset),\(offset + size)]}"
+            offset += size
+        }
+        if !metadata.isEmpty {
+            json += ",\"__metadata__\":{" + metadata.map { "\"\($0.0)\":\(jsonQuote($0.1))" }.joined(separator: ",") + "}"
+        }
+        json += "}"
+        while (json.utf8.count + 8) % 8 != 0 { json += " " }
+        var out: [UInt8] = []
+        let n = UInt64(json.utf8.count)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+        out.append(contentsOf: json.utf8)
+        return out
+    }
+
+    func close(metadata: [(String, String)]) throws(OutputError) {
+        for p in parts { try p.close() }
+        let out = try OutputFile(path: path)
+        try out.write(SafetensorsWriter.header(dtype: dtype, rows: rows, width: width, metadata: metadata))
+        for p in parts {
+            guard let handle = FileHandle(forReadingAtPath: p.path) else {
+                throw OutputError(path: p.path, message: "cannot reopen a part file")
+            }
+            while true {
+                let chunk: Data
+                do { chunk = try handle.read(upToCount: 1 << 22) ?? Data() } catch {
+                    throw OutputError(path: p.path, message: "read failed: \(error.localizedDescription)")
+                }
+                if chunk.isEmpty { break }
+                try out.write([UInt8](chunk))
+            }
+            try? handle.close()
+            unlink(p.path)
+        }
+        try out.close()
+    }
+}
+
+func jsonQuote(_ s: String) -> String {
+    var out: [UInt8] = []
+    JSON.appendQuoted(s, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+import Tokenizer

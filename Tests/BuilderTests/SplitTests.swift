@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+@testable import Builder
+import Tokenizer
+
+final class SplitTests: XCTestCase {
+    /// numpy.random.default_rng(seed).permutation(n), from numpy (fixture).
+    func testPermutationMatchesNumpy() throws {
+        let data = try Data(contentsOf: builderFixtures.appendingPathComponent("split_permutations.json"))
+        let root = try JSON.parse([UInt8](data))
+        let cases = root["cases"]?.arrayValue ?? []
+        XCTAssertGreaterThanOrEqual(cases.count, 7)
+        for c in cases {
+            let n = c["n"]!.intValue!, seed = c["seed"]!.intValue!
+            let want = c["permutation"]!.arrayValue!.map { $0.intValue! }
+            XCTAssertEqual(TrainTestSplit.permutation(n, seed: UInt64(seed)), want, "n=\(n) seed=\(seed)")
+        }
+    }
+
+    /// The course's DatasetDict: 1400 rows, test_size 0.1 → 1260 train / 140 test.
+    func testCourseSplitSizes() {
+        let (train, test) = TrainTestSplit.split(1400, testSize: 0.1, seed: 123)
+        XCTAssertEqual(train.count, 1260)
+        XCTAssertEqual(test.count, 140)
+        XCTAssertEqual(Set(train + test).count, 1400)
+        XCTAssertEqual(TrainTestSplit.testCount(10, testSize: 0.25), 3, "ceil, as datasets")
+        XCTAssertEqual(TrainTestSplit.split(5, testSize: 0, seed: 1).train, [0, 1, 2, 3, 4])
+    }
+
+    func testSeedSequenceStateMatchesNumpy() {
+        // numpy.random.SeedSequence(123).generate_state(4, numpy.uint64)
+        XCTAssertEqual(NumpySeedSequence(seed: 123).generateState64(4),
+                       [0xB138_3ED0_2958_44F6, 0xA250_632E_171D_58AF, 0x86A7_247F_7443_199D, 0x136D_E7E3_C11F_CE1D])
+        // A seed above 2^32 is two entropy words: numpy.random.default_rng(2**40 + 5).permutation(20)
+        XCTAssertEqual(TrainTestSplit.permutation(20, seed: (1 << 40) + 5),
+                       [12, 3, 7, 13, 18, 2, 9, 16, 17, 10, 1, 5, 6, 0, 19, 8, 14, 4, 15, 11])
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+@testable import Builder
+import Tokenizer
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let builderFixtures = packageRoot.appendingPathComponent("Tests/BuilderTests/Fixtures")
+
+func vocabPath(_ name: String) -> String { packageRoot.appendingPathComponent("vocab/\(name)").path }
+
+enum Loaded {
+    static let gpt2 = try! Tokenizer.load(vocabPath("gpt2"))
+    static let pythia = try! Tokenizer.load(vocabPath("pythia"))
+}
+
+/// A fresh temporary folder, removed by the caller.
+func temporaryFolder(_ tag: String = "finetok") -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+@discardableResult
+func writeFile(_ dir: URL, _ name: String, _ text: String) -> String {
+    let p = dir.appendingPathComponent(name).path
+    FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+    return p
+}
