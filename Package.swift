@@ -20,5 +20,7 @@ let package = Package(
         ),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Tokenizer"], exclude: ["Fixtures"]),
+        // Runs the built `finetok` binary end to end.
+        .testTarget(name: "CLITests", dependencies: ["finetok"]),
     ]
 )
