@@ -447,11 +447,14 @@ final class AtomicCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
 
-    func increment() -> Int {
+    func increment() -> Int { add(1) }
+
+    /// Adds `n` and returns the value before.
+    func add(_ n: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
         let v = value
-        value += 1
+        value += n
         return v
     }
 }
