@@ -1,6 +1,15 @@
 // Flat open-addressing hash tables for the hot path: merge pairs keyed by packed integers, and
-// token bytes → id. No `String`, no per-entry allocation, linear probing over a power-of-two
-// array kept at most half full.
+// token bytes → id. No `String`, no per-entry allocation; linear probing over a power-of-two
+// table kept at most half full. Each table owns one raw allocation, written once at load and
+// only read afterwards, so lookups pay no bounds, uniqueness or exclusivity checks.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @inline(__always)
 func mix64(_ x: UInt64) -> UInt64 {
@@ -12,7 +21,7 @@ func mix64(_ x: UInt64) -> UInt64 {
 /// Hash of a byte string (8 bytes at a time).
 @inline(__always)
 func hashBytes(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
-    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(n)
+    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(truncatingIfNeeded: n)
     var i = 0
     while i + 8 <= n {
         h = mix64(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
@@ -31,143 +40,220 @@ func hashBytes(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
     return h ^ (h >> 32)
 }
 
+/// Whether `a[0..<n]` equals `b[0..<n]`, compared 8 bytes at a time (short keys make a libc
+/// `memcmp` call cost more than the comparison).
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+        i += 8
+    }
+    if i + 4 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt32.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt32.self) { return false }
+        i += 4
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
+
 /// Merge rules: the pair of ids (left, right) → (rank, merged id), packed as `rank << 32 | id`.
-/// A lower rank merges first.
-struct PairTable: Sendable {
+/// A lower rank merges first. Keys and values sit side by side, so a probe touches one cache line.
+final class PairTable: @unchecked Sendable {
     static let missing: UInt64 = .max
-    private var keys: [UInt64]
-    private var values: [UInt64]
+    private let slots: UnsafeMutablePointer<UInt64>
     private let mask: Int
     private(set) var count = 0
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: .max, count: size)
-        values = [UInt64](repeating: .max, count: size)
+        slots = .allocate(capacity: 2 * size)
+        slots.initialize(repeating: .max, count: 2 * size)
         mask = size - 1
     }
+
+    deinit { slots.deallocate() }
 
     @inline(__always)
     static func key(_ left: UInt32, _ right: UInt32) -> UInt64 { UInt64(left) << 32 | UInt64(right) }
 
+    @inline(__always)
+    private func home(_ k: UInt64) -> Int { Int(truncatingIfNeeded: mix64(k) >> 20) & mask }
+
     /// Inserts or replaces (a later rule for the same pair replaces the earlier, as in HF).
-    mutating func set(_ left: UInt32, _ right: UInt32, rank: UInt32, id: UInt32) {
+    func set(_ left: UInt32, _ right: UInt32, rank: UInt32, id: UInt32) {
         let k = PairTable.key(left, right)
-        var i = Int(truncatingIfNeeded: mix64(k) >> 20) & mask
-        while keys[i] != .max && keys[i] != k { i = (i + 1) & mask }
-        if keys[i] == .max { count += 1 }
-        keys[i] = k
-        values[i] = UInt64(rank) << 32 | UInt64(id)
+        var i = home(k)
+        while slots[2 * i] != .max && slots[2 * i] != k { i = (i + 1) & mask }
+        if slots[2 * i] == .max { count += 1 }
+        slots[2 * i] = k
+        slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(id)
     }
 
     /// `rank << 32 | id` for the pair, or `PairTable.missing`.
     @inline(__always)
     func get(_ left: UInt32, _ right: UInt32) -> UInt64 {
         let k = PairTable.key(left, right)
-        return keys.withUnsafeBufferPointer { kp in
-            var i = Int(truncatingIfNeeded: mix64(k) >> 20) & mask
-            while true {
-                let e = kp[i]
-                if e == k { return values.withUnsafeBufferPointer { $0[i] } }
-                if e == .max { return PairTable.missing }
-                i = (i + 1) & mask
-            }
+        var i = home(k)
+        while true {
+            let e = slots[2 * i]
+            if e == k { return slots[2 * i + 1] }
+            if e == .max { return PairTable.missing }
+            i = (i + 1) & mask
         }
     }
 }
 
 /// Every token's bytes, stored end to end: token `id` is `bytes[offsets[id]..<offsets[id+1]]`.
-struct TokenStore: Sendable {
-    var bytes: [UInt8] = []
-    var offsets: [UInt32] = [0]
+final class TokenStore: @unchecked Sendable {
+    let bytes: UnsafeMutablePointer<UInt8>
+    let offsets: UnsafeMutablePointer<UInt32>
     /// Whether an id has a token (vocabularies may have gaps).
-    var present: [Bool] = []
-
-    var count: Int { present.count }
-
-    init(count: Int) {
-        present = [Bool](repeating: false, count: count)
-    }
+    let present: [Bool]
+    let count: Int
+    let byteCount: Int
 
     /// Builds from `tokens[id]` (nil for a gap).
     init(_ tokens: [[UInt8]?]) {
+        count = tokens.count
         present = tokens.map { $0 != nil }
-        offsets.reserveCapacity(tokens.count + 1)
-        for t in tokens {
-            if let t { bytes.append(contentsOf: t) }
-            offsets.append(UInt32(bytes.count))
+        var total = 0
+        for t in tokens { total += t?.count ?? 0 }
+        byteCount = total
+        bytes = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: tokens.count + 1)
+        var at = 0
+        offsets[0] = 0
+        for (id, t) in tokens.enumerated() {
+            if let t {
+                for b in t { bytes[at] = b; at += 1 }
+            }
+            offsets[id + 1] = UInt32(at)
         }
+    }
+
+    deinit {
+        bytes.deallocate()
+        offsets.deallocate()
     }
 
     @inline(__always)
     func range(_ id: Int) -> Range<Int> { Int(offsets[id])..<Int(offsets[id + 1]) }
+
+    func tokenBytes(_ id: Int) -> [UInt8] { Array(UnsafeBufferPointer(start: bytes + Int(offsets[id]), count: range(id).count)) }
 }
 
-/// Token bytes → id, for whole-piece lookups. Keys live in the `TokenStore`; slots hold ids.
-struct BytesToId: Sendable {
-    private var slots: [UInt32]
-    private var hashes: [UInt32]
+/// Token bytes → id, for whole-piece lookups. Keys live in the `TokenStore`; each slot holds
+/// `hash32 << 32 | id`, so most mismatches are rejected without touching the bytes.
+final class BytesToId: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<UInt64>
     private let mask: Int
+    private let store: TokenStore
     static let empty = UInt32.max
 
-    /// Indexes every present token of `store`. When two ids share bytes, the lower id is kept.
+    /// Indexes every present token. When two ids share bytes, the lower id is kept.
     init(_ store: TokenStore) {
+        self.store = store
         var size = 16
         while size < store.count * 2 { size <<= 1 }
-        slots = [UInt32](repeating: BytesToId.empty, count: size)
-        hashes = [UInt32](repeating: 0, count: size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: .max, count: size)
         mask = size - 1
-        store.bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            for id in 0..<store.count where store.present[id] {
-                let r = store.range(id)
-                let h = hashBytes(base + r.lowerBound, r.count)
-                var i = Int(truncatingIfNeeded: h) & mask
-                var duplicate = false
-                while slots[i] != BytesToId.empty {
-                    let other = store.range(Int(slots[i]))
-                    if hashes[i] == UInt32(truncatingIfNeeded: h) && other.count == r.count
-                        && memcmp(base + other.lowerBound, base + r.lowerBound, r.count) == 0 {
-                        duplicate = true
-                        break
-                    }
-                    i = (i + 1) & mask
-                }
-                if !duplicate {
-                    slots[i] = UInt32(id)
-                    hashes[i] = UInt32(truncatingIfNeeded: h)
-                }
-            }
+        for id in 0..<store.count where store.present[id] {
+            let r = store.range(id)
+            if get(store.bytes + r.lowerBound, r.count) != BytesToId.empty { continue }
+            let h = hashBytes(store.bytes + r.lowerBound, r.count)
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != .max { i = (i + 1) & mask }
+            slots[i] = (h & 0xFFFF_FFFF) << 32 | UInt64(id)
         }
     }
+
+    deinit { slots.deallocate() }
 
     /// The id whose bytes equal `p[0..<n]`, or `BytesToId.empty`.
     @inline(__always)
-    func get(_ p: UnsafeRawPointer, _ n: Int, store: UnsafeRawBufferPointer, offsets: UnsafeBufferPointer<UInt32>) -> UInt32 {
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
         let h = hashBytes(p, n)
-        let h32 = UInt32(truncatingIfNeeded: h)
-        return slots.withUnsafeBufferPointer { sp in
-            hashes.withUnsafeBufferPointer { hp in
-                var i = Int(truncatingIfNeeded: h) & mask
-                while true {
-                    let id = sp[i]
-                    if id == BytesToId.empty { return id }
-                    if hp[i] == h32 {
-                        let lo = Int(offsets[Int(id)]), hi = Int(offsets[Int(id) + 1])
-                        if hi - lo == n, let base = store.baseAddress, memcmp(base + lo, p, n) == 0 { return id }
-                    }
-                    i = (i + 1) & mask
-                }
+        let tag = h & 0xFFFF_FFFF
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = slots[i]
+            if e == .max { return BytesToId.empty }
+            if e >> 32 == tag {
+                let id = Int(e & 0xFFFF_FFFF)
+                let lo = Int(store.offsets[id]), hi = Int(store.offsets[id + 1])
+                if hi - lo == n && bytesEqual(store.bytes + lo, p, n) { return UInt32(id) }
             }
+            i = (i + 1) & mask
         }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// Up to 8 bytes packed little-endian into a UInt64 (the rest zero), without reading past `n`.
+@inline(__always)
+func packShort(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    let r = UnsafeRawPointer(p)
+    if n >= 4 {
+        let lo = UInt64(r.loadUnaligned(as: UInt32.self))
+        let hi = UInt64(r.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        return lo | hi << (UInt64(n - 4) * 8)
+    }
+    let a = UInt64(p[0]), b = UInt64(p[n >> 1]), c = UInt64(p[n - 1])
+    return a | b << (UInt64(n >> 1) * 8) | c << (UInt64(n - 1) * 8)
+}
+
+/// Tokens of 2 to 8 bytes → id, with the bytes packed into the key: one probe, one compare, no
+/// pointer chasing. Most pre-tokens of natural text are such tokens.
+final class ShortTokens: @unchecked Sendable {
+    /// Per slot: key (packed bytes), then `length << 32 | id`; empty slots have length 0.
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+
+    init(_ store: TokenStore, keep: (Int) -> Bool) {
+        var n = 0
+        for id in 0..<store.count where store.present[id] && (2...8).contains(store.range(id).count) && keep(id) { n += 1 }
+        var size = 16
+        while size < n * 2 { size <<= 1 }
+        slots = .allocate(capacity: 2 * size)
+        slots.initialize(repeating: 0, count: 2 * size)
+        mask = size - 1
+        for id in 0..<store.count where store.present[id] && keep(id) {
+            let r = store.range(id)
+            guard (2...8).contains(r.count) else { continue }
+            let key = packShort(store.bytes + r.lowerBound, r.count)
+            var i = ShortTokens.home(key, r.count) & mask
+            var duplicate = false
+            while slots[2 * i + 1] != 0 {
+                if slots[2 * i] == key && Int(slots[2 * i + 1] >> 32) == r.count { duplicate = true; break }
+                i = (i + 1) & mask
+            }
+            if duplicate { continue }  // the lower id stays
+            slots[2 * i] = key
+            slots[2 * i + 1] = UInt64(r.count) << 32 | UInt64(id)
+        }
+    }
+
+    deinit { slots.deallocate() }
+
+    @inline(__always)
+    static func home(_ key: UInt64, _ n: Int) -> Int { Int(truncatingIfNeeded: mix64(key ^ UInt64(n) << 59) >> 24) }
+
+    /// The id of the token with exactly these 2–8 bytes, or `BytesToId.empty`.
+    @inline(__always)
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+        let key = packShort(p, n)
+        var i = ShortTokens.home(key, n) & mask
+        while true {
+            let v = slots[2 * i + 1]
+            if v == 0 { return BytesToId.empty }
+            if slots[2 * i] == key && Int(v >> 32) == n { return UInt32(truncatingIfNeeded: v) }
+            i = (i + 1) & mask
+        }
+    }
+}

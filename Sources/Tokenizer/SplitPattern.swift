@@ -73,14 +73,21 @@ private let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A, space: UInt8 = 0x20, apostrophe:
 struct Scanner {
     let p: UnsafeBufferPointer<UInt8>
     let end: Int
+    let table: UnsafePointer<CharClass>
+
+    init(p: UnsafeBufferPointer<UInt8>, end: Int) {
+        self.p = p
+        self.end = end
+        table = UnicodeClasses.bmp
+    }
 
     /// Class and byte length of the scalar at `i` (`i < end`).
     @inline(__always)
     func cls(_ i: Int) -> (CharClass, Int) {
         let b = p[i]
-        if b < 0x80 { return (UnicodeClasses.bmp[Int(b)], 1) }
+        if b < 0x80 { return (table[Int(b)], 1) }
         let (v, n) = decodeScalar(p, i)
-        return (UnicodeClasses.of(v), n)
+        return (UnicodeClasses.of(v, table), n)
     }
 
     /// End of the run of scalars from `i` whose class intersects `want`.

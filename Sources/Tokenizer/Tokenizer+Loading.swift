@@ -123,7 +123,7 @@ extension Tokenizer {
         guard let text = String(validating: mergeBytes, as: UTF8.self) else {
             throw .invalidContent(path: merges, location: "", message: "not valid UTF-8 text")
         }
-        var pairs = PairTable(capacity: tokens.count)
+        let pairs = PairTable(capacity: tokens.count)
         var rank: UInt32 = 0
         var lineNumber = 0
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -137,10 +137,11 @@ extension Tokenizer {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw .invalidContent(path: merges, location: "\(lineNumber)", message: "expected two tokens separated by one space, found \(JSON.quoted(String(line)))")
             }
-            try addMerge(String(parts[0]), String(parts[1]), rank: rank, ids: ids, pairs: &pairs, path: merges, location: "\(lineNumber)")
+            try addMerge(String(parts[0]), String(parts[1]), rank: rank, ids: ids, pairs: pairs, path: merges, location: "\(lineNumber)")
             rank += 1
         }
-        let model = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: false)
+        var model = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: false)
+        model.markSelfMergingTokens()
         // The <|...|> entries of the vocabulary are its special tokens (GPT-2: <|endoftext|>).
         let specials = ids.filter { $0.key.hasPrefix("<|") && $0.key.hasSuffix("|>") && $0.key.count > 4 }
             .map { AddedToken(id: $0.value, content: $0.key, special: true) }
@@ -151,7 +152,7 @@ extension Tokenizer {
                          addedTokens: specials, matchesAddedTokens: options.allowSpecial)
     }
 
-    static func addMerge(_ a: String, _ b: String, rank: UInt32, ids: [String: UInt32], pairs: inout PairTable,
+    static func addMerge(_ a: String, _ b: String, rank: UInt32, ids: [String: UInt32], pairs: PairTable,
                          path: String, location: String) throws(TokenizerError) {
         guard let left = ids[a] else {
             throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(a + " " + b)) names \(JSON.quoted(a)), which is not in the vocabulary")

@@ -99,22 +99,18 @@ extension Tokenizer {
         for b in 0..<256 where model0.byteIds[b] == BPEModel.noId {
             throw .invalidContent(path: path, location: "", message: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); a byte-level rank file needs all 256")
         }
-        var pairs = PairTable(capacity: tokens.count * 2)
+        let pairs = PairTable(capacity: tokens.count * 2)
         let store = model0.tokens
-        store.bytes.withUnsafeBytes { sb in
-            store.offsets.withUnsafeBufferPointer { ob in
-                guard let base = sb.baseAddress else { return }
-                for id in 0..<store.count where store.present[id] {
-                    let r = store.range(id)
-                    if r.count < 2 { continue }
-                    for k in 1..<r.count {
-                        let a = model0.lookup.get(base + r.lowerBound, k, store: sb, offsets: ob)
-                        if a == BytesToId.empty { continue }
-                        let b = model0.lookup.get(base + r.lowerBound + k, r.count - k, store: sb, offsets: ob)
-                        if b == BytesToId.empty { continue }
-                        pairs.set(a, b, rank: UInt32(id), id: UInt32(id))
-                    }
-                }
+        for id in 0..<store.count where store.present[id] {
+            let r = store.range(id)
+            if r.count < 2 { continue }
+            let base = store.bytes + r.lowerBound
+            for k in 1..<r.count {
+                let a = model0.lookup.get(base, k)
+                if a == BytesToId.empty { continue }
+                let b = model0.lookup.get(base + k, r.count - k)
+                if b == BytesToId.empty { continue }
+                pairs.set(a, b, rank: UInt32(id), id: UInt32(id))
             }
         }
         var model = model0

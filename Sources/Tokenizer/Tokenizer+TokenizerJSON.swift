@@ -80,7 +80,7 @@ extension Tokenizer {
         guard case .array(let merges)? = model["merges"] else {
             throw .invalidContent(path: path, location: "model.merges", message: "expected an array of merges")
         }
-        var pairs = PairTable(capacity: merges.count)
+        let pairs = PairTable(capacity: merges.count)
         for (rank, m) in merges.enumerated() {
             let where_ = "model.merges[\(rank)]"
             var a = "", b = ""
@@ -103,7 +103,7 @@ extension Tokenizer {
             default:
                 throw .invalidContent(path: path, location: where_, message: "expected a merge string or a pair of strings, found \(m.typeDescription)")
             }
-            try addMerge(a, b, rank: UInt32(rank), ids: ids, pairs: &pairs, path: path, location: where_)
+            try addMerge(a, b, rank: UInt32(rank), ids: ids, pairs: pairs, path: path, location: where_)
         }
         let ignoreMerges = model["ignore_merges"]?.boolValue ?? false
         var bpe = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: ignoreMerges)
@@ -122,6 +122,7 @@ extension Tokenizer {
             }
             bpe.byteFallbackIds = fb
         }
+        bpe.markSelfMergingTokens()
         tokens.removeAll()
         ids.removeAll()
 

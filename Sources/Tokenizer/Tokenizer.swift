@@ -41,6 +41,8 @@ public final class Tokenizer: Sendable {
     let model: BPEModel
     let normalizer: Normalizer
     let steps: [PreTokenizerStep]
+    /// Set when the pre-tokenizer is a single split pattern (the fast path).
+    let singlePattern: SplitPattern?
     /// Whether added tokens are found in the text (tokenizer.json always; other formats with
     /// `allowSpecial`).
     let matchesAddedTokens: Bool
@@ -70,6 +72,11 @@ public final class Tokenizer: Sendable {
             }
         }
         self.splitPattern = splitPattern
+        var single: SplitPattern?
+        if steps.count == 1, case .split(let p) = steps[0] { single = p }
+        if steps.count == 1, case .byteLevel(false, let p?) = steps[0] { single = p }
+        if steps.count == 2, case .split(let p) = steps[0], case .byteLevel(false, nil) = steps[1] { single = p }
+        singlePattern = single
         var byId: [UInt32: (token: AddedToken, bytes: [UInt8])] = [:]
         var raw: [(bytes: [UInt8], token: AddedToken)] = []
         var normalizedTokens: [(bytes: [UInt8], token: AddedToken)] = []
@@ -146,7 +153,7 @@ public final class Tokenizer: Sendable {
 
     private func encodeNormalized(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], _ ctx: EncodingContext) {
         if normalizedMatcher.isEmpty {
-            preTokenize(p, step: 0, into: &out, ctx)
+            if let pattern = singlePattern { encodeSplit(p, pattern, into: &out, ctx) } else { preTokenize(p, step: 0, into: &out, ctx) }
             return
         }
         normalizedMatcher.split(p) { piece in
@@ -157,11 +164,27 @@ public final class Tokenizer: Sendable {
         }
     }
 
+    /// The common pipeline — one split pattern, then the model — as one loop per pattern.
+    @inline(never)
+    private func encodeSplit(_ p: UnsafeBufferPointer<UInt8>, _ pattern: SplitPattern, into out: inout [UInt32], _ ctx: EncodingContext) {
+        guard let base = p.baseAddress else { return }
+        let s = Scanner(p: p, end: p.count)
+        let model = self.model
+        var i = 0
+        let n = p.count
+        switch pattern {
+        case .gpt2: while i < n { let e = s.gpt2(i); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
+        case .cl100k: while i < n { let e = s.cl100k(i, maxDigits: 3); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
+        case .qwen2: while i < n { let e = s.cl100k(i, maxDigits: 1); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
+        case .o200k: while i < n { let e = s.o200k(i); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
+        }
+    }
+
     private func preTokenize(_ p: UnsafeBufferPointer<UInt8>, step k: Int, into out: inout [UInt32], _ ctx: EncodingContext) {
         guard p.count > 0 else { return }
         guard k < steps.count else {
-            // Every (known) pre-token goes to the model, through the piece cache.
-            ctx.encodePiece(model, p, into: &out)
+            // Every pre-token goes to the model, through the piece cache.
+            if let base = p.baseAddress { ctx.encodePiece(model, base, p.count, into: &out) }
             return
         }
         switch steps[k] {
@@ -202,7 +225,8 @@ public final class Tokenizer: Sendable {
                 if skipSpecialTokens && added.token.special { continue }
                 out.append(contentsOf: added.bytes)
             } else if Int(id) < model.tokens.count && model.tokens.present[Int(id)] {
-                out.append(contentsOf: model.tokens.bytes[model.tokens.range(Int(id))])
+                let r = model.tokens.range(Int(id))
+                out.append(contentsOf: UnsafeBufferPointer(start: model.tokens.bytes + r.lowerBound, count: r.count))
             } else {
                 throw .unknownId(Int(id), vocabularySize: vocabularySize)
             }
@@ -238,11 +262,9 @@ public final class Tokenizer: Sendable {
     public func tokenId(_ text: String) -> UInt32? {
         if let t = addedTokens.last(where: { $0.content == text }) { return t.id }
         let bytes = Array(text.utf8)
-        let id = bytes.withUnsafeBytes { raw -> UInt32 in
-            guard let base = raw.baseAddress else { return BytesToId.empty }
-            return model.tokens.bytes.withUnsafeBytes { sb in
-                model.tokens.offsets.withUnsafeBufferPointer { ob in model.lookup.get(base, bytes.count, store: sb, offsets: ob) }
-            }
+        let id = bytes.withUnsafeBufferPointer { p -> UInt32 in
+            guard let base = p.baseAddress else { return BytesToId.empty }
+            return model.lookup.get(base, p.count)
         }
         return id == BytesToId.empty ? nil : id
     }
@@ -272,25 +294,21 @@ public final class Tokenizer: Sendable {
 /// Not thread-safe; give each thread its own.
 public final class EncodingContext {
     let scratch = MergeScratch()
-    var cache = PieceCache()
+    let cache = PieceCache()
 
     public init() {}
 
+    /// Encodes one pre-token (steps in BPEMerge.swift's header).
     @inline(__always)
-    func encodePiece(_ model: BPEModel, _ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
-        guard let base = p.baseAddress else { return }
-        let n = p.count
-        if n == 1 {
-            model.encodePiece(base, 1, into: &out, scratch: scratch)
+    func encodePiece(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+        if n == 1 || n > PieceCache.maxKeyLength {
+            model.encodePiece(p, n, into: &out, scratch: scratch)
             return
         }
-        if n <= PieceCache.maxKeyLength {
-            if cache.lookup(base, n, into: &out) { return }
-            let before = out.count
-            model.encodePiece(base, n, into: &out, scratch: scratch)
-            cache.insert(base, n, out[before...])
-            return
-        }
-        model.encodePiece(base, n, into: &out, scratch: scratch)
+        if let id = model.wholeToken(p, n) { out.append(id); return }
+        if cache.lookup(p, n, into: &out) { return }
+        let before = out.count
+        model.merge(p, n, into: &out, scratch: scratch)
+        cache.insert(p, n, out[before...])
     }
 }

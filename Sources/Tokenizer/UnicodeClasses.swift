@@ -40,18 +40,27 @@ enum UnicodeClasses {
         return c
     }
 
-    /// Classes of U+0000...U+FFFF (surrogates are never looked up).
-    static let bmp: [CharClass] = {
-        var t = [CharClass](repeating: [], count: 0x10000)
+    /// Classes of U+0000...U+FFFF (surrogates are never looked up). Allocated once and never
+    /// freed; hot loops copy the pointer into a local so the lazy-init check runs once per call.
+    nonisolated(unsafe) static let bmp: UnsafePointer<CharClass> = {
+        let t = UnsafeMutablePointer<CharClass>.allocate(capacity: 0x10000)
         for v in 0..<0x10000 {
-            if let u = Unicode.Scalar(UInt32(v)) { t[v] = compute(u) }
+            t[v] = Unicode.Scalar(UInt32(v)).map(compute) ?? []
         }
-        return t
+        return UnsafePointer(t)
     }()
 
     @inline(__always)
     static func of(_ v: UInt32) -> CharClass {
         if v < 0x10000 { return bmp[Int(v)] }
+        guard let u = Unicode.Scalar(v) else { return [] }
+        return compute(u)
+    }
+
+    /// Class of a scalar, given the table already loaded.
+    @inline(__always)
+    static func of(_ v: UInt32, _ table: UnsafePointer<CharClass>) -> CharClass {
+        if v < 0x10000 { return table[Int(v)] }
         guard let u = Unicode.Scalar(v) else { return [] }
         return compute(u)
     }

@@ -71,7 +71,14 @@ final class NaiveMergeTests: XCTestCase {
     func fast(_ t: Tokenizer, _ bytes: [UInt8]) -> [UInt32] {
         var out: [UInt32] = []
         let ctx = EncodingContext()
-        bytes.withUnsafeBufferPointer { p in ctx.encodePiece(t.model, p, into: &out) }
+        bytes.withUnsafeBufferPointer { p in ctx.encodePiece(t.model, p.baseAddress!, p.count, into: &out) }
+        return out
+    }
+
+    /// The merge alone (no whole-token shortcut, no cache).
+    func mergeOnly(_ t: Tokenizer, _ bytes: [UInt8]) -> [UInt32] {
+        var out: [UInt32] = []
+        bytes.withUnsafeBufferPointer { p in t.model.merge(p.baseAddress!, p.count, into: &out, scratch: MergeScratch()) }
         return out
     }
 
@@ -101,7 +108,23 @@ final class NaiveMergeTests: XCTestCase {
         let t = Loaded.cl100k
         for (i, piece) in randomPieces(seed: 7, count: 600).enumerated() {
             XCTAssertEqual(fast(t, piece), cl100kNaive(piece), "piece \(i): \(piece)")
+            // The merge itself, without tiktoken's whole-piece lookup in front of it.
+            let naive = naiveMerge(piece) { a, b in NaiveMergeTests.cl100kRanks[a + b] }.map { UInt32(NaiveMergeTests.cl100kRanks[$0]!) }
+            XCTAssertEqual(mergeOnly(t, piece), naive, "merge of piece \(i)")
         }
+    }
+
+    /// Every token of 2+ bytes that the shortcut emits whole really merges back to itself.
+    func testSelfMergingShortcutIsExact() {
+        let m = Loaded.gpt2.model
+        var checked = 0
+        for id in stride(from: 0, to: m.tokens.count, by: 7) where m.tokens.present[id] && m.tokens.range(id).count >= 2 {
+            let bytes = m.tokens.tokenBytes(id)
+            let naive = gpt2Naive(bytes, Loaded.gpt2)
+            XCTAssertEqual(m.selfMerging[id], naive == [UInt32(id)], "token \(id)")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 5000)
     }
 
     /// Whole texts: random Unicode, whitespace runs and repeated characters through the full
