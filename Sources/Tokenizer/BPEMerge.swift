@@ -78,8 +78,8 @@ extension BPEModel {
     /// The piece's id when the piece is one token that the reference would emit as is.
     @inline(__always)
     func wholeToken(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32? {
-        if n <= 8 {
-            let id = shortTokens.get(p, n)
+        if n <= 16 {
+            let id = n <= 8 ? shortTokens.get(p, n) : mediumTokens.get(p, n)
             return id == BytesToId.empty ? nil : id
         }
         let id = lookup.get(p, n)

@@ -20,6 +20,8 @@ struct BPEModel: Sendable {
     /// Whole tokens of 2–8 bytes that may be emitted directly (all of them under
     /// `wholePieceFirst`, else the self-merging ones): the fast first lookup.
     var shortTokens: ShortTokens
+    /// The same for tokens of 9–16 bytes.
+    var mediumTokens: MediumTokens
     var unkId: UInt32?
     var fuseUnk = false
     /// `<0xXX>` ids when HF `byte_fallback` is on.
@@ -32,6 +34,7 @@ struct BPEModel: Sendable {
         self.pairs = pairs
         self.wholePieceFirst = wholePieceFirst
         self.shortTokens = ShortTokens(store) { _ in true }
+        self.mediumTokens = MediumTokens(store) { _ in true }
         var byteIds = [UInt32](repeating: BPEModel.noId, count: 256)
         for (id, t) in tokens.enumerated() {
             if let t, t.count == 1, byteIds[Int(t[0])] == BPEModel.noId { byteIds[Int(t[0])] = UInt32(id) }
@@ -55,5 +58,6 @@ struct BPEModel: Sendable {
         }
         selfMerging = flags
         shortTokens = ShortTokens(tokens) { flags[$0] }
+        mediumTokens = MediumTokens(tokens) { flags[$0] }
     }
 }

@@ -257,3 +257,58 @@ final class ShortTokens: @unchecked Sendable {
         }
     }
 }
+
+/// Tokens of 9 to 16 bytes → id, keyed by two overlapping 8-byte loads (first and last eight
+/// bytes, which with the length determine the token): one probe, no pointer chasing.
+final class MediumTokens: @unchecked Sendable {
+    /// Per slot: first 8 bytes, last 8 bytes, `length << 32 | id`; empty slots have length 0.
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+
+    init(_ store: TokenStore, keep: (Int) -> Bool) {
+        var n = 0
+        for id in 0..<store.count where store.present[id] && (9...16).contains(store.range(id).count) && keep(id) { n += 1 }
+        var size = 16
+        while size < n * 2 { size <<= 1 }
+        slots = .allocate(capacity: 3 * size)
+        slots.initialize(repeating: 0, count: 3 * size)
+        mask = size - 1
+        for id in 0..<store.count where store.present[id] && keep(id) {
+            let r = store.range(id)
+            guard (9...16).contains(r.count) else { continue }
+            let p = UnsafeRawPointer(store.bytes + r.lowerBound)
+            let a = p.loadUnaligned(as: UInt64.self), b = p.loadUnaligned(fromByteOffset: r.count - 8, as: UInt64.self)
+            var i = MediumTokens.home(a, b, r.count) & mask
+            var duplicate = false
+            while slots[3 * i + 2] != 0 {
+                if slots[3 * i] == a && slots[3 * i + 1] == b && Int(slots[3 * i + 2] >> 32) == r.count { duplicate = true; break }
+                i = (i + 1) & mask
+            }
+            if duplicate { continue }
+            slots[3 * i] = a
+            slots[3 * i + 1] = b
+            slots[3 * i + 2] = UInt64(r.count) << 32 | UInt64(id)
+        }
+    }
+
+    deinit { slots.deallocate() }
+
+    @inline(__always)
+    static func home(_ a: UInt64, _ b: UInt64, _ n: Int) -> Int {
+        Int(truncatingIfNeeded: mix64(a ^ mix64(b ^ UInt64(n))) >> 24)
+    }
+
+    /// The id of the token with exactly these 9–16 bytes, or `BytesToId.empty`.
+    @inline(__always)
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+        let r = UnsafeRawPointer(p)
+        let a = r.loadUnaligned(as: UInt64.self), b = r.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        var i = MediumTokens.home(a, b, n) & mask
+        while true {
+            let v = slots[3 * i + 2]
+            if v == 0 { return BytesToId.empty }
+            if slots[3 * i] == a && slots[3 * i + 1] == b && Int(v >> 32) == n { return UInt32(truncatingIfNeeded: v) }
+            i = (i + 1) & mask
+        }
+    }
+}

@@ -163,6 +163,7 @@ struct Scanner {
 
     // MARK: GPT-2
 
+    @inline(__always)
     func gpt2(_ i: Int) -> Int {
         // 's|'t|'re|'ve|'m|'ll|'d
         if let e = contraction(i, fold: false) { return e }
@@ -183,6 +184,7 @@ struct Scanner {
 
     // MARK: cl100k / Llama 3 / Qwen2
 
+    @inline(__always)
     func cl100k(_ i: Int, maxDigits: Int) -> Int {
         // (?i:'s|'t|'re|'ve|'m|'ll|'d)
         if let e = contraction(i, fold: true) { return e }
@@ -250,6 +252,7 @@ struct Scanner {
         return optionalContraction(run(j, .lowerish))
     }
 
+    @inline(__always)
     func o200k(_ i: Int) -> Int {
         let (c0, n0) = cls(i)
         let b0 = p[i]
