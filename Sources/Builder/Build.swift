@@ -238,7 +238,8 @@ public enum Build {
             var batch = LineBatch()
             func flush() throws {
                 let outcomes = batch.process(encoders)
-                for (k, outcome) in outcomes.enumerated() {
+                for (k, result) in outcomes.enumerated() {
+                    guard let outcome = result else { continue }
                     let line = batch.lineNumbers[k]
                     switch outcome {
                     case .blank: report.blankLines += 1
@@ -409,31 +410,37 @@ struct LineBatch {
     }
 
     /// Runs `process` on every line, `encoders.count` threads in parallel; results in line order.
-    func process(_ encoders: [ExampleEncoder]) -> [RowOutcome] {
+    func process(_ encoders: [ExampleEncoder]) -> [RowOutcome?] {
+        map(encoders) { encoder, line in encoder.process(line) }
+    }
+
+    /// Applies `body` to every line on `workers.count` threads (worker t uses `workers[t]`).
+    /// Workers take lines from a shared counter, so long rows do not stall one thread; each
+    /// result goes to its line's slot, so the order never depends on scheduling.
+    func map<W, T>(_ workers: [W], _ body: (W, UnsafeBufferPointer<UInt8>) -> T) -> [T?] {
         let n = ranges.count
-        var results = [RowOutcome](repeating: .blank, count: n)
-        let threads = min(encoders.count, n)
+        var results = [T?](repeating: nil, count: n)
+        let threads = min(workers.count, n)
         if threads <= 1 {
             bytes.withUnsafeBufferPointer { all in
-                for k in 0..<n { results[k] = encoders[0].process(UnsafeBufferPointer(rebasing: all[ranges[k]])) }
+                for k in 0..<n { results[k] = body(workers[0], UnsafeBufferPointer(rebasing: all[ranges[k]])) }
             }
             return results
         }
-        // Workers take lines from a shared counter, so long rows do not stall one thread; each
-        // result goes to its line's slot, so the order never depends on scheduling.
         let next = AtomicCounter()
         results.withUnsafeMutableBufferPointer { out in
             bytes.withUnsafeBufferPointer { all in
                 nonisolated(unsafe) let out = out
                 nonisolated(unsafe) let all = all
-                nonisolated(unsafe) let encoders = encoders
+                nonisolated(unsafe) let workers = workers
+                nonisolated(unsafe) let body = body
                 let ranges = ranges
                 DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    let encoder = encoders[t]
+                    let worker = workers[t]
                     while true {
                         let k = next.increment()
                         if k >= n { break }
-                        out[k] = encoder.process(UnsafeBufferPointer(rebasing: all[ranges[k]]))
+                        out[k] = body(worker, UnsafeBufferPointer(rebasing: all[ranges[k]]))
                     }
                 }
             }

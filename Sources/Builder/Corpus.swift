@@ -86,6 +86,53 @@ public struct Documents: Sendable {
     }
 }
 
+extension Documents {
+    /// Streams the documents of a text file without holding the file: `body(firstLine, bytes)`
+    /// for each non-empty document, split as `fromText` splits.
+    public static func forEachDocument(path: String, split: DocumentSplit,
+                                       _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        switch split {
+        case .lines:
+            try LineReader.forEachLine(path: path) { number, line in if !line.isEmpty { try body(number, line) } }
+        case .whole:
+            let bytes = try LineReader.readAll(path: path)
+            if !bytes.isEmpty { try bytes.withUnsafeBufferPointer { try body(1, $0) } }
+        case .blankLines:
+            // Python's split("\n\n") over the stream: a document ends at "\n\n"; the pair is
+            // consumed, so "\n\n\n" leaves "\n" at the start of the next document.
+            var doc: [UInt8] = []
+            var docLine = 1
+            var line = 1
+            var pendingNewline = false
+            func emit() throws {
+                if !doc.isEmpty { try doc.withUnsafeBufferPointer { try body(docLine, $0) } }
+                doc.removeAll(keepingCapacity: true)
+            }
+            let bytes = try LineReader.readAll(path: path)
+            for b in bytes {
+                if pendingNewline {
+                    pendingNewline = false
+                    if b == 0x0A {
+                        line += 1
+                        try emit()
+                        docLine = line
+                        continue
+                    }
+                    doc.append(0x0A)
+                }
+                if b == 0x0A {
+                    line += 1
+                    pendingNewline = true
+                } else {
+                    doc.append(b)
+                }
+            }
+            if pendingNewline { doc.append(0x0A) }
+            try emit()
+        }
+    }
+}
+
 /// Result of encoding a set of documents.
 public struct Throughput: Sendable {
     public var bytes: Int

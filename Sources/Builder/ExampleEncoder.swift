@@ -121,6 +121,17 @@ final class ExampleEncoder {
         return (ids, promptTokens, differs)
     }
 
+    /// Parse, render and encode only: the untruncated ids and the prompt's token count.
+    func measure(_ line: UnsafeBufferPointer<UInt8>) -> Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>? {
+        guard let rendered = render(line) else { return nil }
+        switch rendered {
+        case .failure(let p): return .failure(p)
+        case .success(let (prompt, completion)):
+            let (ids, promptTokens, _) = encodeSegments(prompt: prompt, completion: completion)
+            return .success((ids.count, promptTokens, prompt.utf8.count + completion.utf8.count))
+        }
+    }
+
     /// The whole per-row stage.
     func process(_ line: UnsafeBufferPointer<UInt8>) -> RowOutcome {
         guard let rendered = render(line) else { return .blank }
@@ -134,25 +145,47 @@ final class ExampleEncoder {
 
     /// Masking and truncation.
     func finish(ids: [UInt32], promptTokens: Int, differs: Bool) -> RowOutcome {
-        var ids = ids
-        let n = ids.count
-        var masked = settings.trainOnPrompt ? 0 : promptTokens
-        var cut = 0
+        let plan = TruncationPlan(count: ids.count, promptTokens: promptTokens, settings: settings)
+        switch plan.outcome {
+        case .drop: return .tooLong(tokens: ids.count)
+        case .noLabels: return .noLabels(truncatedTokens: plan.cut)
+        case .keep:
+            let kept = Array(ids[plan.kept])
+            return .ok(EncodedRow(ids: kept, masked: plan.masked, promptTokens: promptTokens,
+                                  completionTokens: ids.count - promptTokens, truncatedTokens: plan.cut, differsInOtherMode: differs))
+        }
+    }
+}
+
+/// What masking and truncation do to an example of `count` tokens whose first `promptTokens`
+/// are the prompt — shared by `build` (which applies it) and `lengths` (which reports it).
+struct TruncationPlan {
+    enum Outcome { case keep, drop, noLabels }
+    var outcome: Outcome = .keep
+    /// The token positions kept.
+    var kept: Range<Int>
+    /// Leading kept tokens labelled -100.
+    var masked: Int
+    /// Tokens removed by truncation.
+    var cut = 0
+
+    init(count n: Int, promptTokens: Int, settings: EncodingSettings) {
+        kept = 0..<n
+        masked = settings.trainOnPrompt ? 0 : promptTokens
         if let max = settings.maxLength, n > max {
+            cut = n - max
             switch settings.truncation {
-            case .drop: return .tooLong(tokens: n)
+            case .drop:
+                outcome = .drop
+                return
             case .right:
-                cut = n - max
-                ids.removeLast(cut)
+                kept = 0..<max
                 masked = min(masked, max)
             case .left:
-                cut = n - max
-                ids.removeFirst(cut)
+                kept = cut..<n
                 masked = Swift.max(0, masked - cut)
             }
         }
-        if ids.count - masked <= 0 { return .noLabels(truncatedTokens: cut) }
-        return .ok(EncodedRow(ids: ids, masked: masked, promptTokens: promptTokens,
-                              completionTokens: n - promptTokens, truncatedTokens: cut, differsInOtherMode: differs))
+        if kept.count - masked <= 0 { outcome = .noLabels }
     }
 }

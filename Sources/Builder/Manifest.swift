@@ -21,9 +21,8 @@ public indirect enum JSONOut {
         case .string(let s): return jsonQuote(s)
         case .int(let i): return String(i)
         case .double(let d):
-            if !d.isFinite { return "null" }
-            if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
-            return String(format: "%.6g", d)
+            // Shortest round-trip form, as Python's repr: 175.03999999999996, 86.0.
+            return d.isFinite ? "\(d)" : "null"
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .array(let items):

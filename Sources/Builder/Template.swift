@@ -190,6 +190,7 @@ public enum RowProblem: Error, Sendable, CustomStringConvertible {
     case missingField(String, present: [String])
     case notAString(String, String)
     case chatMessages
+    case invalidUTF8(offset: Int)
 
     public var description: String {
         switch self {
@@ -198,6 +199,7 @@ public enum RowProblem: Error, Sendable, CustomStringConvertible {
         case let .missingField(f, present):
             return "missing field \"\(f)\" (the row has: \(present.isEmpty ? "no fields" : present.joined(separator: ", "))); use --template/--template-file to match your fields, or --skip-invalid"
         case let .notAString(f, t): return "field \"\(f)\" is \(t), expected a string"
+        case .invalidUTF8(let offset): return "invalid UTF-8 at byte \(offset + 1) of the document"
         case .chatMessages:
             return "chat \"messages\" rows are not supported yet; convert them to prompt/completion fields"
         }

@@ -40,6 +40,10 @@ struct TokenMatcher: Sendable {
     }
     /// Candidates by first byte, longest first.
     private var byFirstByte: [[Entry]]
+    /// Bit (a << 8 | b) is set when some token starts with bytes a, b, or is the single byte a:
+    /// rejects most candidate positions (a space before a word, for pythia's space-run tokens)
+    /// without looking at the candidates.
+    private var prefixFilter: [UInt64]
     let isEmpty: Bool
 
     init(_ tokens: [(bytes: [UInt8], token: AddedToken)]) {
@@ -56,22 +60,30 @@ struct TokenMatcher: Sendable {
         }
         byFirstByte = table
         isEmpty = tokens.allSatisfy { $0.bytes.isEmpty }
+        var filter = [UInt64](repeating: 0, count: 1024)
+        for t in tokens where !t.bytes.isEmpty {
+            let a = Int(t.bytes[0])
+            let seconds = t.bytes.count > 1 ? [Int(t.bytes[1])] : Array(0..<256)
+            for b in seconds { filter[(a << 8 | b) >> 6] |= 1 << UInt64((a << 8 | b) & 63) }
+        }
+        prefixFilter = filter
     }
 
-    /// A piece of a split: either text `start..<end` or an added token covering it.
-    enum Piece {
-        case text(Int, Int)
-        case token(UInt32)
-    }
+    /// Marks an added token in `split`'s callback (text pieces get `textPiece`).
+    static let textPiece = UInt32.max
 
-    /// Splits `p` into text and added tokens with HF's rules.
+    /// Splits `p` into text and added tokens with HF's rules: `body(start, end, id)` with
+    /// `id == textPiece` for text `start..<end`, else the added token's id.
     /// - Complexity: O(n · k) where k is the number of tokens sharing a first byte.
-    func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Piece) -> Void) {
+    func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Int, Int, UInt32) -> Void) {
         let n = p.count
-        if isEmpty { if n > 0 { body(.text(0, n)) }; return }
+        if isEmpty { if n > 0 { body(0, n, TokenMatcher.textPiece) }; return }
         var textStart = 0
         var i = 0
         while i < n {
+            let second = i + 1 < n ? Int(p[i + 1]) : 0
+            let key = Int(p[i]) << 8 | second
+            if prefixFilter[key >> 6] & (1 << UInt64(key & 63)) == 0 { i += 1; continue }
             let candidates = byFirstByte[Int(p[i])]
             if candidates.isEmpty { i += 1; continue }
             var found: Entry?
@@ -105,12 +117,12 @@ struct TokenMatcher: Sendable {
                     stop += len
                 }
             }
-            if textStart < start { body(.text(textStart, start)) }
-            body(.token(m.token.id))
+            if textStart < start { body(textStart, start, TokenMatcher.textPiece) }
+            body(start, stop, m.token.id)
             textStart = stop
             // HF resumes the search at the end of the match itself, not of the stripped span.
         }
-        if textStart < n { body(.text(textStart, n)) }
+        if textStart < n { body(textStart, n, TokenMatcher.textPiece) }
     }
 
     private func charClass(at i: Int, _ p: UnsafeBufferPointer<UInt8>) -> CharClass {

@@ -372,3 +372,17 @@ struct JSONParser {
         }
     }
 }
+
+/// The offset of the first byte that is not part of well-formed UTF-8, or nil if all of it is.
+/// `Tokenizer.encode(utf8:)` requires valid UTF-8; check untrusted bytes with this first.
+public func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    let p = JSONParser(bytes)
+    var i = 0
+    while i < bytes.count {
+        if bytes[i] < 0x80 { i += 1; continue }
+        let n = p.utf8SequenceLength(at: i)
+        if n == 0 { return i }
+        i += n
+    }
+    return nil
+}

@@ -8,33 +8,67 @@ enum Normalizer: Sendable, Equatable {
 
     /// Returns the normalized bytes, or nil when the input is already normalized (the common case,
     /// decided without allocating).
-    /// - Complexity: O(n); Foundation's NFC runs only on text holding a scalar that might change.
+    ///
+    /// NFC only changes text around scalars that are not "stable": a stable scalar (see
+    /// `isStable`) has combining class 0, is unchanged by NFC and never composes with the scalar
+    /// before it, so the text can be cut before it. Each run of unstable scalars is normalized
+    /// together with the one stable scalar before it (which may compose with a following mark,
+    /// as `e` + U+0301 → `é`); everything else is copied.
+    /// - Complexity: O(n); Foundation's NFC runs only on the short unstable regions.
     func apply(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard self == .nfc, Normalizer.mayChangeUnderNFC(p) else { return nil }
-        let s = String(decoding: p, as: UTF8.self)
-        let n = s.precomposedStringWithCanonicalMapping
-        let out = Array(n.utf8)
-        return out.elementsEqual(p) ? nil : out
-    }
-
-    /// False when every scalar is NFC-stable with combining class 0 on its own and cannot combine
-    /// with a neighbour: below U+0300, CJK unified ideographs, Hangul syllables, kana without
-    /// voicing marks, CJK punctuation and full-width forms. Anything else is sent to Foundation.
-    static func mayChangeUnderNFC(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard self == .nfc else { return nil }
+        var out: [UInt8] = []
+        var copied = 0          // bytes of p already in `out`
+        var changed = false
         var i = 0
+        var lastStable = -1     // start of the last stable scalar
         let n = p.count
         while i < n {
             let b = p[i]
-            if b < 0xCC { i += b < 0x80 ? 1 : 2; continue }
-            let (v, len) = decodeScalar(p, i)
-            switch v {
-            case 0x3001...0x3029, 0x3041...0x3096, 0x30A1...0x30FA, 0x3400...0x4DBF, 0x4E00...0x9FFF,
-                 0xAC00...0xD7A3, 0xFF01...0xFF5E:
-                i += len
-            default:
-                return true
+            if b < 0xCC {
+                lastStable = i
+                i += b < 0x80 ? 1 : 2
+                continue
             }
+            let (v, len) = decodeScalar(p, i)
+            if Normalizer.isStable(v) { lastStable = i; i += len; continue }
+            // An unstable run: from the stable scalar before it to the next stable scalar.
+            let start = max(lastStable, copied, 0)
+            var end = i + len
+            while end < n {
+                let c = p[end]
+                if c < 0xCC { break }
+                let (w, l) = decodeScalar(p, end)
+                if Normalizer.isStable(w) { break }
+                end += l
+            }
+            let region = UnsafeBufferPointer(rebasing: p[start..<end])
+            let normalized = Array(String(decoding: region, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
+            if !normalized.elementsEqual(region) {
+                if !changed { out.reserveCapacity(n + 16); changed = true }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<start]))
+                out.append(contentsOf: normalized)
+                copied = end
+            }
+            i = end
+            lastStable = -1
         }
-        return false
+        guard changed else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<n]))
+        return out
+    }
+
+    /// Scalars that are NFC-stable with combining class 0 and are never the second of a
+    /// canonical composition: below U+0300, CJK unified ideographs, Hangul syllables, kana
+    /// without voicing marks, CJK punctuation and full-width forms.
+    @inline(__always)
+    static func isStable(_ v: UInt32) -> Bool {
+        switch v {
+        case 0..<0x300, 0x3001...0x3029, 0x3041...0x3096, 0x30A1...0x30FA, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+             0xAC00...0xD7A3, 0xFF01...0xFF5E:
+            return true
+        default:
+            return false
+        }
     }
 }

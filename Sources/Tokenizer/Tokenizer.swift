@@ -132,10 +132,9 @@ public final class Tokenizer: Sendable {
             encodeNormalizing(bytes, into: &out, context)
             return
         }
-        rawMatcher.split(bytes) { piece in
-            switch piece {
-            case .token(let id): out.append(id)
-            case let .text(s, e): encodeNormalizing(UnsafeBufferPointer(rebasing: bytes[s..<e]), into: &out, context)
+        rawMatcher.split(bytes) { s, e, id in
+            if id != TokenMatcher.textPiece { out.append(id) } else {
+                encodeNormalizing(UnsafeBufferPointer(rebasing: bytes[s..<e]), into: &out, context)
             }
         }
     }
@@ -153,15 +152,19 @@ public final class Tokenizer: Sendable {
 
     private func encodeNormalized(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], _ ctx: EncodingContext) {
         if normalizedMatcher.isEmpty {
-            if let pattern = singlePattern { encodeSplit(p, pattern, into: &out, ctx) } else { preTokenize(p, step: 0, into: &out, ctx) }
+            preTokenizeAll(p, into: &out, ctx)
             return
         }
-        normalizedMatcher.split(p) { piece in
-            switch piece {
-            case .token(let id): out.append(id)
-            case let .text(s, e): preTokenize(UnsafeBufferPointer(rebasing: p[s..<e]), step: 0, into: &out, ctx)
+        normalizedMatcher.split(p) { s, e, id in
+            if id != TokenMatcher.textPiece { out.append(id) } else {
+                preTokenizeAll(UnsafeBufferPointer(rebasing: p[s..<e]), into: &out, ctx)
             }
         }
+    }
+
+    @inline(__always)
+    private func preTokenizeAll(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], _ ctx: EncodingContext) {
+        if let pattern = singlePattern { encodeSplit(p, pattern, into: &out, ctx) } else { preTokenize(p, step: 0, into: &out, ctx) }
     }
 
     /// The common pipeline — one split pattern, then the model — as one loop per pattern.

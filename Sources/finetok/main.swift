@@ -48,6 +48,7 @@ func runMain() -> Int32 {
         case "decode": try DecodeCommand.run(rest)
         case "build": try BuildCommand.run(rest)
         case "bench": try BenchCommand.run(rest)
+        case "lengths": try LengthsCommand.run(rest)
         case "-h", "--help", "help": print(topUsage)
         case "--version": print("finetok 0.1.0")
         default:
