@@ -97,6 +97,9 @@ extension BPEModel {
             if id == BPEModel.noId { return mergeWithUnknownBytes(p, n, into: &out, scratch: scratch) }
             ids[i] = id
         }
+        // First round: every pair is two bytes.
+        let ranks = scratch.ranks, bp = bytePairs.values
+        for i in 0..<(n - 1) { ranks[i] = bp[Int(p[i]) << 8 | Int(p[i + 1])] }
         if n <= shortPieceLimit { mergeShort(n, into: &out, scratch: scratch) } else { mergeLong(n, into: &out, scratch: scratch) }
     }
 
@@ -110,11 +113,11 @@ extension BPEModel {
         }
     }
 
-    /// Scan merge over `scratch.ids[0..<n]`.
+    /// Scan merge over `scratch.ids[0..<n]`, with `scratch.ranks[0..<n-1]` holding the first
+    /// round's pair ranks.
     @inline(__always)
     func mergeShort(_ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
         let ids = scratch.ids, ranks = scratch.ranks
-        for i in 0..<(n - 1) { ranks[i] = pairs.get(ids[i], ids[i + 1]) }
         var count = n
         while count > 1 {
             // Lowest packed value = lowest rank; strict < keeps the leftmost on ties.
@@ -136,9 +139,9 @@ extension BPEModel {
         out.append(contentsOf: UnsafeBufferPointer(start: ids, count: count))
     }
 
-    /// Heap merge over `scratch.ids[0..<n]`.
+    /// Heap merge over `scratch.ids[0..<n]`, first-round ranks in `scratch.ranks`.
     func mergeLong(_ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
-        let ids = scratch.ids, next = scratch.next, prev = scratch.prev
+        let ids = scratch.ids, next = scratch.next, prev = scratch.prev, ranks = scratch.ranks
         for i in 0..<n {
             next[i] = i + 1 < n ? Int32(i + 1) : -1
             prev[i] = Int32(i - 1)
@@ -151,7 +154,10 @@ extension BPEModel {
                                 merged: UInt32(truncatingIfNeeded: v)))
             }
         }
-        for i in 0..<(n - 1) { push(i, i + 1) }
+        for i in 0..<(n - 1) where ranks[i] != PairTable.missing {
+            let v = ranks[i]
+            heap.push(.init(key: (v >> 32) << 32 | UInt64(i), left: ids[i], right: ids[i + 1], merged: UInt32(truncatingIfNeeded: v)))
+        }
         while let e = heap.pop() {
             let pos = Int(e.key & 0xFFFF_FFFF)
             let nx = Int(next[pos])

@@ -9,8 +9,8 @@ struct BPEModel: Sendable {
     let lookup: BytesToId
     /// The id of each single byte, or `noId`.
     let byteIds: [UInt32]
-    /// (left, right) → (rank, merged id).
-    var pairs: PairTable
+    /// (left, right) → (rank, merged id). Set with `setPairs` to keep `bytePairs` in step.
+    private(set) var pairs: PairTable
     /// Emit a piece that is itself a token without merging (tiktoken; HF `ignore_merges`).
     var wholePieceFirst: Bool
     /// Tokens whose own bytes merge back to exactly themselves. A piece equal to such a token
@@ -22,6 +22,9 @@ struct BPEModel: Sendable {
     var shortTokens: ShortTokens
     /// The same for tokens of 9–16 bytes.
     var mediumTokens: MediumTokens
+    /// `pairs` for every pair of single bytes, indexed by `a << 8 | b`: a merge's first round
+    /// (n - 1 lookups) reads this 512 KB table instead of probing the hash table.
+    var bytePairs: BytePairTable
     var unkId: UInt32?
     var fuseUnk = false
     /// `<0xXX>` ids when HF `byte_fallback` is on.
@@ -40,6 +43,13 @@ struct BPEModel: Sendable {
             if let t, t.count == 1, byteIds[Int(t[0])] == BPEModel.noId { byteIds[Int(t[0])] = UInt32(id) }
         }
         self.byteIds = byteIds
+        self.bytePairs = BytePairTable(pairs: pairs, byteIds: byteIds)
+    }
+
+    /// Replaces the merge rules (the tiktoken loader derives them from the token store).
+    mutating func setPairs(_ p: PairTable) {
+        pairs = p
+        bytePairs = BytePairTable(pairs: p, byteIds: byteIds)
     }
 
     /// Runs the merge on every token's bytes and records which give back exactly that token.

@@ -312,3 +312,20 @@ final class MediumTokens: @unchecked Sendable {
         }
     }
 }
+
+/// Merge rules between two single bytes, as a dense 256 × 256 table.
+final class BytePairTable: @unchecked Sendable {
+    let values: UnsafeMutablePointer<UInt64>
+
+    init(pairs: PairTable, byteIds: [UInt32]) {
+        values = .allocate(capacity: 65536)
+        for a in 0..<256 {
+            for b in 0..<256 {
+                let l = byteIds[a], r = byteIds[b]
+                values[a << 8 | b] = l == UInt32.max || r == UInt32.max ? PairTable.missing : pairs.get(l, r)
+            }
+        }
+    }
+
+    deinit { values.deallocate() }
+}

@@ -114,7 +114,7 @@ extension Tokenizer {
             }
         }
         var model = model0
-        model.pairs = pairs
+        model.setPairs(pairs)
         let specials = encoding.specialTokens.map { AddedToken(id: $0.1, content: $0.0, special: true) }
         return Tokenizer(format: .tiktoken, paths: [path], model: model, normalizer: .none,
                          steps: [.split(options.pattern ?? encoding.pattern)],
