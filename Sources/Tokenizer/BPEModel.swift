@@ -32,8 +32,12 @@ struct BPEModel: Sendable {
 
     init(tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         let store = TokenStore(tokens)
+        self.init(store: store, lookup: BytesToId(store), tokens: tokens, pairs: pairs, wholePieceFirst: wholePieceFirst)
+    }
+
+    init(store: TokenStore, lookup: BytesToId, tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         self.tokens = store
-        self.lookup = BytesToId(store)
+        self.lookup = lookup
         self.pairs = pairs
         self.wholePieceFirst = wholePieceFirst
         self.shortTokens = ShortTokens(store) { _ in true }

@@ -39,6 +39,43 @@ enum ByteLevel {
         return out
     }
 
+    /// Scalar (below U+0144) → byte + 1, 0 when the scalar is outside the alphabet.
+    static let scalarTable: [UInt16] = {
+        var t = [UInt16](repeating: 0, count: 0x144)
+        for (b, s) in byteToScalar.enumerated() { t[Int(s)] = UInt16(b) + 1 }
+        return t
+    }()
+
+    /// Appends the bytes that the UTF-8 string `s` stands for; false if a character is outside
+    /// the alphabet. Reads UTF-8 directly (the alphabet is all one- and two-byte characters).
+    static func fastDecode(_ s: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        let table = scalarTable
+        var i = 0
+        while i < s.count {
+            let c = s[i]
+            var v: Int
+            if c < 0x80 {
+                v = Int(c)
+                i += 1
+            } else if c >= 0xC2 && c <= 0xC5 && i + 1 < s.count {
+                v = Int(c & 0x1F) << 6 | Int(s[i + 1] & 0x3F)
+                i += 2
+            } else {
+                return false
+            }
+            guard v < table.count, table[v] != 0 else { return false }
+            out.append(UInt8(table[v] - 1))
+        }
+        return true
+    }
+
+    static func fastDecode(_ token: String) -> [UInt8]? {
+        var token = token
+        var out: [UInt8] = []
+        out.reserveCapacity(token.utf8.count)
+        return token.withUTF8 { fastDecode($0, into: &out) } ? out : nil
+    }
+
     /// The byte-level string for raw bytes (used to name tokens in messages and tests).
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var s = String.UnicodeScalarView()

@@ -155,6 +155,8 @@ final class BytesToId: @unchecked Sendable {
     private let mask: Int
     private let store: TokenStore
     static let empty = UInt32.max
+    /// Tokens whose bytes equal a lower id's (not indexed).
+    private(set) var duplicates = 0
 
     /// Indexes every present token. When two ids share bytes, the lower id is kept.
     init(_ store: TokenStore) {
@@ -166,7 +168,7 @@ final class BytesToId: @unchecked Sendable {
         mask = size - 1
         for id in 0..<store.count where store.present[id] {
             let r = store.range(id)
-            if get(store.bytes + r.lowerBound, r.count) != BytesToId.empty { continue }
+            if get(store.bytes + r.lowerBound, r.count) != BytesToId.empty { duplicates += 1; continue }
             let h = hashBytes(store.bytes + r.lowerBound, r.count)
             var i = Int(truncatingIfNeeded: h) & mask
             while slots[i] != .max { i = (i + 1) & mask }

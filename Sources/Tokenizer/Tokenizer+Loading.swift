@@ -85,84 +85,167 @@ extension Tokenizer {
     /// alphabet keep their own UTF-8, as HF's decoder does).
     static func tokenBytes(_ s: String) -> [UInt8] { ByteLevel.decode(s) ?? Array(s.utf8) }
 
-    /// Reads a `{"token": id, ...}` object into id → bytes, checking ids.
+    /// Reads a `{"token": id, ...}` object into id → bytes and an index for merges, checking ids.
     static func readVocab(_ vocab: JSONValue, path: String, jsonPath: String) throws(TokenizerError)
-        -> (tokens: [[UInt8]?], ids: [String: UInt32]) {
+        -> (tokens: [[UInt8]?], index: VocabIndex) {
         guard case .object(let members) = vocab else {
             throw .invalidContent(path: path, location: jsonPath, message: "expected an object mapping token strings to ids, found \(vocab.typeDescription)")
         }
-        var ids: [String: UInt32] = [:]
-        ids.reserveCapacity(members.count)
         var maxId = -1
         for (token, value) in members {
             guard let id = value.intValue, id >= 0, id < Int(UInt32.max) else {
                 throw .invalidContent(path: path, location: jsonPath, message: "token \(JSON.quoted(token)) has id \(value.typeDescription == "a number" ? "\(value)" : value.typeDescription); ids must be non-negative integers")
             }
-            ids[token] = UInt32(id)   // a repeated key: the last wins, as Python's json
             maxId = max(maxId, id)
         }
+        // Fast path: every key is byte-level text and no two keys share bytes; then merges are
+        // resolved on bytes through a flat table (no String hashing).
         var tokens = [[UInt8]?](repeating: nil, count: maxId + 1)
-        var owner = [String?](repeating: nil, count: maxId + 1)
-        for (token, id) in ids {
-            if let other = owner[Int(id)] {
+        var owner = [Int](repeating: -1, count: maxId + 1)
+        var allByteLevel = true
+        for (k, (token, value)) in members.enumerated() {
+            let id = value.intValue ?? 0
+            if owner[id] >= 0 {
+                let other = members[owner[id]].0
+                if other == token { continue }  // the same key twice with the same id
                 let (a, b) = other < token ? (other, token) : (token, other)
                 throw .invalidContent(path: path, location: jsonPath, message: "id \(id) is given to two tokens, \(JSON.quoted(a)) and \(JSON.quoted(b)); every token needs its own id")
             }
-            owner[Int(id)] = token
-            tokens[Int(id)] = tokenBytes(token)
+            owner[id] = k
+            if let bytes = ByteLevel.fastDecode(token) { tokens[id] = bytes } else {
+                tokens[id] = Array(token.utf8)
+                allByteLevel = false
+            }
         }
-        return (tokens, ids)
+        let store = TokenStore(tokens)
+        let lookup = BytesToId(store)
+        if allByteLevel && lookup.duplicates == 0 {
+            return (tokens, VocabIndex(store: store, lookup: lookup, strings: nil))
+        }
+        // Exact path: a String dictionary, the last of repeated keys winning (as Python's json).
+        var ids: [String: UInt32] = [:]
+        ids.reserveCapacity(members.count)
+        for (token, value) in members { ids[token] = UInt32(value.intValue ?? 0) }
+        tokens = [[UInt8]?](repeating: nil, count: maxId + 1)
+        for (token, id) in ids { tokens[Int(id)] = tokenBytes(token) }
+        let exactStore = TokenStore(tokens)
+        return (tokens, VocabIndex(store: exactStore, lookup: BytesToId(exactStore), strings: ids))
     }
 
     /// GPT-2 style `vocab.json` + `merges.txt`, as HF `BPE.from_file` with a ByteLevel
     /// pre-tokenizer reads them: merge rank = line order (after an optional `#version` line).
     static func loadVocabMerges(vocab: String, merges: String, options: LoadOptions) throws(TokenizerError) -> Tokenizer {
         let vocabJSON = try parseJSON(try readFile(vocab), path: vocab)
-        let (tokens, ids) = try readVocab(vocabJSON, path: vocab, jsonPath: "")
+        let (tokens, index) = try readVocab(vocabJSON, path: vocab, jsonPath: "")
         let mergeBytes = try readFile(merges)
-        guard let text = String(validating: mergeBytes, as: UTF8.self) else {
+        guard String(validating: mergeBytes, as: UTF8.self) != nil else {
             throw .invalidContent(path: merges, location: "", message: "not valid UTF-8 text")
         }
         let pairs = PairTable(capacity: tokens.count)
         var rank: UInt32 = 0
         var lineNumber = 0
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, raw) in lines.enumerated() {
-            lineNumber += 1
-            var line = raw
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if line.hasPrefix("#version") { continue }
-            if line.isEmpty && index == lines.count - 1 { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw .invalidContent(path: merges, location: "\(lineNumber)", message: "expected two tokens separated by one space, found \(JSON.quoted(String(line)))")
+        var start = 0
+        let version = Array("#version".utf8)
+        let failure: TokenizerError? = mergeBytes.withUnsafeBufferPointer { (buf: UnsafeBufferPointer<UInt8>) -> TokenizerError? in
+            while start < buf.count {
+                var end = start
+                while end < buf.count && buf[end] != 0x0A { end += 1 }
+                lineNumber += 1
+                var lineEnd = end
+                if lineEnd > start && buf[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = UnsafeBufferPointer(rebasing: buf[start..<lineEnd])
+                let isLast = end >= buf.count
+                start = end + 1
+                if line.starts(with: version) { continue }
+                if line.isEmpty && isLast { continue }
+                guard let space = line.firstIndex(of: 0x20), space > 0, space < line.count - 1,
+                      !line[(space + 1)...].contains(0x20) else {
+                    return .invalidContent(path: merges, location: "\(lineNumber)", message: "expected two tokens separated by one space, found \(JSON.quoted(String(decoding: line, as: UTF8.self)))")
+                }
+                do {
+                    try addMerge(UnsafeBufferPointer(rebasing: line[..<space]), UnsafeBufferPointer(rebasing: line[(space + 1)...]),
+                                 rank: rank, index: index, pairs: pairs, path: merges, location: "\(lineNumber)")
+                } catch let e as TokenizerError {
+                    return e
+                } catch {
+                    return .badOption("\(error)")
+                }
+                rank += 1
             }
-            try addMerge(String(parts[0]), String(parts[1]), rank: rank, ids: ids, pairs: pairs, path: merges, location: "\(lineNumber)")
-            rank += 1
+            return nil
         }
-        var model = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: false)
+        if let failure { throw failure }
+        var model = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: false)
         model.markSelfMergingTokens()
         // The <|...|> entries of the vocabulary are its special tokens (GPT-2: <|endoftext|>).
-        let specials = ids.filter { $0.key.hasPrefix("<|") && $0.key.hasSuffix("|>") && $0.key.count > 4 }
-            .map { AddedToken(id: $0.value, content: $0.key, special: true) }
-            .sorted { $0.id < $1.id }
+        var specials: [AddedToken] = []
+        for (id, t) in tokens.enumerated() {
+            guard let t, t.count > 4, t.starts(with: [0x3C, 0x7C]), t.suffix(2) == [0x7C, 0x3E] else { continue }
+            specials.append(AddedToken(id: UInt32(id), content: String(decoding: t, as: UTF8.self), special: true))
+        }
         let pattern = options.pattern ?? .gpt2
         return Tokenizer(format: .vocabMerges, paths: [vocab, merges], model: model, normalizer: .none,
                          steps: [.byteLevel(addPrefixSpace: false, pattern: pattern)],
                          addedTokens: specials, matchesAddedTokens: options.allowSpecial)
     }
 
-    static func addMerge(_ a: String, _ b: String, rank: UInt32, ids: [String: UInt32], pairs: PairTable,
-                         path: String, location: String) throws(TokenizerError) {
-        guard let left = ids[a] else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(a + " " + b)) names \(JSON.quoted(a)), which is not in the vocabulary")
+    /// Adds merge `a b` (UTF-8 of the token strings) with `rank`.
+    static func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rank: UInt32, index: VocabIndex,
+                         pairs: PairTable, path: String, location: String) throws(TokenizerError) {
+        func text(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
+        func merge() -> String { text(a) + " " + text(b) }
+        guard let left = index.id(a) else {
+            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(a))), which is not in the vocabulary")
         }
-        guard let right = ids[b] else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(a + " " + b)) names \(JSON.quoted(b)), which is not in the vocabulary")
+        guard let right = index.id(b) else {
+            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(b))), which is not in the vocabulary")
         }
-        guard let merged = ids[a + b] else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(a + " " + b)) makes \(JSON.quoted(a + b)), which is not in the vocabulary")
+        guard let merged = index.id(concatenating: a, b) else {
+            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(b))), which is not in the vocabulary")
         }
         pairs.set(left, right, rank: rank, id: merged)
+    }
+}
+
+/// Token string → id while reading merges. Byte-level vocabularies whose tokens all have distinct
+/// bytes are indexed by bytes (flat table); anything else uses the exact String dictionary.
+final class VocabIndex {
+    let store: TokenStore
+    let lookup: BytesToId
+    let strings: [String: UInt32]?
+    private var buffer: [UInt8] = []
+
+    init(store: TokenStore, lookup: BytesToId, strings: [String: UInt32]?) {
+        self.store = store
+        self.lookup = lookup
+        self.strings = strings
+    }
+
+    /// The id of the token whose string has UTF-8 `s`.
+    func id(_ s: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        if let strings { return strings[String(decoding: s, as: UTF8.self)] }
+        buffer.removeAll(keepingCapacity: true)
+        guard ByteLevel.fastDecode(s, into: &buffer) else { return nil }
+        return find(buffer)
+    }
+
+    func id(concatenating a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        if let strings { return strings[String(decoding: a, as: UTF8.self) + String(decoding: b, as: UTF8.self)] }
+        buffer.removeAll(keepingCapacity: true)
+        guard ByteLevel.fastDecode(a, into: &buffer), ByteLevel.fastDecode(b, into: &buffer) else { return nil }
+        return find(buffer)
+    }
+
+    func id(_ s: String) -> UInt32? {
+        var s = s
+        return s.withUTF8 { id($0) }
+    }
+
+    private func find(_ bytes: [UInt8]) -> UInt32? {
+        let id = bytes.withUnsafeBufferPointer { p -> UInt32 in
+            guard let base = p.baseAddress else { return BytesToId.empty }
+            return lookup.get(base, p.count)
+        }
+        return id == BytesToId.empty ? nil : id
     }
 }

@@ -75,7 +75,7 @@ extension Tokenizer {
         guard let vocabValue = model["vocab"] else {
             throw .invalidContent(path: path, location: "model", message: "the BPE model has no \"vocab\"")
         }
-        var (tokens, ids) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab")
+        var (tokens, index) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab")
         // Added tokens may sit beyond the model's vocabulary; they decode through addedById.
         guard case .array(let merges)? = model["merges"] else {
             throw .invalidContent(path: path, location: "model.merges", message: "expected an array of merges")
@@ -103,12 +103,23 @@ extension Tokenizer {
             default:
                 throw .invalidContent(path: path, location: where_, message: "expected a merge string or a pair of strings, found \(m.typeDescription)")
             }
-            try addMerge(a, b, rank: UInt32(rank), ids: ids, pairs: pairs, path: path, location: where_)
+            var a8 = a, b8 = b
+            let failure: TokenizerError? = a8.withUTF8 { pa in
+                b8.withUTF8 { pb in
+                    do { try addMerge(pa, pb, rank: UInt32(rank), index: index, pairs: pairs, path: path, location: where_) } catch let e as TokenizerError {
+                        return e
+                    } catch {
+                        return .badOption("\(error)")
+                    }
+                    return nil
+                }
+            }
+            if let failure { throw failure }
         }
         let ignoreMerges = model["ignore_merges"]?.boolValue ?? false
-        var bpe = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: ignoreMerges)
+        var bpe = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: ignoreMerges)
         if let unk = model["unk_token"]?.stringValue {
-            guard let id = ids[unk] else {
+            guard let id = index.id(unk) else {
                 throw .invalidContent(path: path, location: "model.unk_token", message: "unk_token \(JSON.quoted(unk)) is not in the vocabulary")
             }
             bpe.unkId = id
@@ -118,13 +129,12 @@ extension Tokenizer {
             var fb = [UInt32](repeating: BPEModel.noId, count: 256)
             for b in 0..<256 {
                 let name = "<0x" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true) + ">"
-                if let id = ids[name] { fb[b] = id }
+                if let id = index.id(name) { fb[b] = id }
             }
             bpe.byteFallbackIds = fb
         }
         bpe.markSelfMergingTokens()
         tokens.removeAll()
-        ids.removeAll()
 
         // added_tokens
         var added: [AddedToken] = []
