@@ -1,1 +1,201 @@
-print("bench")
+// finetok-bench: the benchmark executable. Always build it -c release:
+//
+//   swift run -c release finetok-bench [--corpus FILE] [--vocab DIR] [--sections sizes,worst,load,threads,build]
+//
+// Sections:
+//   sizes    throughput by document size, 10 B to 100 kB, cut from the corpus (or synthetic text)
+//   worst    1 MB of one letter, base64, digits, spaces, random CJK: MB/s, and the time for 2 MB
+//            over the time for 1 MB (≈ 2 means linear)
+//   load     tokenizer load time per bundled vocabulary (median of 5)
+//   threads  1 vs 2 threads on the corpus documents, and whether the ids are identical
+//   build    `Build.run` end to end on a generated JSONL (lamini_docs.jsonl tiled to --build-mb MB),
+//            MB/s and peak resident memory
+// Timings are medians of repeated runs; the machine is shared, so compare ratios, not absolutes.
+
+import Builder
+import Dispatch
+import Foundation
+import Tokenizer
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+func argument(_ name: String) -> String? {
+    let a = CommandLine.arguments
+    guard let i = a.firstIndex(of: "--\(name)"), i + 1 < a.count else { return nil }
+    return a[i + 1]
+}
+
+let sections = Set((argument("sections") ?? "sizes,worst,load,threads,build").split(separator: ",").map(String.init))
+let vocabPath = argument("vocab") ?? packageRoot.appendingPathComponent("vocab/gpt2").path
+let tokenizer: Tokenizer
+do { tokenizer = try Tokenizer.load(vocabPath) } catch {
+    FileHandle.standardError.write(Data("finetok-bench: \(error)\n".utf8))
+    exit(1)
+}
+
+/// Prints at once (stdout may be a file or pipe).
+func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Median seconds of `runs` calls.
+func time(_ runs: Int = 5, _ body: () -> Void) -> Double {
+    var t: [Double] = []
+    for _ in 0..<runs {
+        let s = now()
+        body()
+        t.append(now() - s)
+    }
+    t.sort()
+    return t[t.count / 2]
+}
+
+func encodeAll(_ docs: [[UInt8]], _ context: EncodingContext) -> Int {
+    var ids: [UInt32] = []
+    var total = 0
+    for d in docs {
+        ids.removeAll(keepingCapacity: true)
+        d.withUnsafeBufferPointer { tokenizer.encode(utf8: $0, into: &ids, context: context) }
+        total += ids.count
+    }
+    return total
+}
+
+func row(_ cells: [String], _ widths: [Int]) -> String {
+    zip(cells, widths).map { c, w in c.count >= w ? c + " " : c + String(repeating: " ", count: w - c.count) }.joined()
+}
+
+// Corpus text (valid UTF-8), or synthetic English-like text.
+var corpus: [UInt8] = []
+if let path = argument("corpus"), let data = FileManager.default.contents(atPath: path) {
+    corpus = [UInt8](data)
+    if String(validating: corpus, as: UTF8.self) == nil { corpus = Array(String(decoding: corpus, as: UTF8.self).utf8) }
+} else {
+    var rng: UInt64 = 42
+    let words = "the of and to in is that for it as was with be by on not this are or from at which but have an they you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just".split(separator: " ")
+    while corpus.count < 8_000_000 {
+        rng = rng &* 6364136223846793005 &+ 1442695040888963407
+        corpus.append(contentsOf: words[Int(rng >> 33) % words.count].utf8)
+        corpus.append(rng >> 60 == 0 ? 0x0A : 0x20)
+    }
+}
+say("finetok-bench · vocabulary \((vocabPath as NSString).lastPathComponent) · corpus \(argument("corpus") ?? "synthetic") (\(corpus.count / 1_000_000) MB) · \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+/// Cuts `text` into documents of about `size` bytes, at UTF-8 boundaries.
+func documents(of size: Int, from text: [UInt8], total: Int) -> [[UInt8]] {
+    var docs: [[UInt8]] = []
+    var at = 0
+    var used = 0
+    while used < total && at < text.count {
+        var end = min(at + size, text.count)
+        while end < text.count && text[end] & 0xC0 == 0x80 { end += 1 }
+        docs.append(Array(text[at..<end]))
+        used += end - at
+        at = end
+    }
+    return docs
+}
+
+if sections.contains("sizes") {
+    say("\n## Throughput by document size (single thread)")
+    let widths = [12, 10, 12, 14]
+    say(row(["doc size", "MB/s", "docs", "tokens/s"], widths))
+    for size in [10, 100, 1_000, 10_000, 100_000] {
+        let docs = documents(of: size, from: corpus, total: min(corpus.count, 8_000_000))
+        let bytes = docs.reduce(0) { $0 + $1.count }
+        let ctx = EncodingContext()
+        var tokens = 0
+        let t = time(3) { tokens = encodeAll(docs, ctx) }
+        say(row(["\(size) B", String(format: "%.1f", Double(bytes) / 1e6 / t), "\(docs.count)", String(format: "%.0f", Double(tokens) / t)], widths))
+    }
+}
+
+if sections.contains("worst") {
+    say("\n## Worst cases (one document each, single thread)")
+    var rng: UInt64 = 7
+    func random() -> UInt64 { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return rng >> 33 }
+    let base64 = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    func make(_ kind: String, _ n: Int) -> [UInt8] {
+        switch kind {
+        case "one letter": return [UInt8](repeating: UInt8(ascii: "a"), count: n)
+        case "base64": return (0..<n).map { _ in base64[Int(random() % 64)] }
+        case "digits": return (0..<n).map { _ in UInt8(48 + random() % 10) }
+        case "spaces": return [UInt8](repeating: 0x20, count: n)
+        default:
+            var s = String.UnicodeScalarView()
+            for _ in 0..<(n / 3) { s.append(Unicode.Scalar(UInt32(0x4E00 + random() % 0x5000)) ?? "中") }
+            return Array(String(s).utf8)
+        }
+    }
+    let widths = [14, 10, 12, 16]
+    say(row(["input", "MB/s", "tokens", "t(2 MB)/t(1 MB)"], widths))
+    for kind in ["one letter", "base64", "digits", "spaces", "random CJK"] {
+        let one = make(kind, 1_000_000), two = make(kind, 2_000_000)
+        let ctx = EncodingContext()
+        var tokens = 0
+        let t1 = time(3) { tokens = encodeAll([one], ctx) }
+        let t2 = time(3) { _ = encodeAll([two], ctx) }
+        say(row([kind, String(format: "%.1f", Double(one.count) / 1e6 / t1), "\(tokens)", String(format: "%.2f", t2 / t1)], widths))
+    }
+}
+
+if sections.contains("load") {
+    say("\n## Load time (median of 5)")
+    let widths = [14, 12]
+    say(row(["vocabulary", "ms"], widths))
+    for name in ["gpt2", "pythia", "dolma2", "cl100k_base", "qwen2"] {
+        let path = packageRoot.appendingPathComponent("vocab/\(name)").path
+        var options = LoadOptions()
+        if name == "qwen2" { options.encoding = "qwen2" }
+        let t = time(5) { _ = try? Tokenizer.load(path, options: options) }
+        say(row([name, String(format: "%.1f", t * 1000)], widths))
+    }
+}
+
+if sections.contains("threads") {
+    say("\n## Threads (corpus split on blank lines)")
+    let docs = Documents.fromText(corpus, split: .blankLines)
+    var counts1: [Int] = [], counts2: [Int] = []
+    var t1 = 0.0, t2 = 0.0
+    t1 = time(3) { let (t, c) = ParallelEncoder.run(docs, tokenizer: tokenizer, threads: 1); counts1 = c; _ = t }
+    t2 = time(3) { let (t, c) = ParallelEncoder.run(docs, tokenizer: tokenizer, threads: 2); counts2 = c; _ = t }
+    say(String(format: "1 thread %.1f MB/s · 2 threads %.1f MB/s · speed-up %.2f× · identical token counts: %@",
+                 Double(docs.byteCount) / 1e6 / t1, Double(docs.byteCount) / 1e6 / t2, t1 / t2, counts1 == counts2 ? "yes" : "NO"))
+}
+
+if sections.contains("build") {
+    let mb = Int(argument("build-mb") ?? "200") ?? 200
+    say("\n## Build end to end (lamini_docs.jsonl tiled to \(mb) MB, template qa, jsonl output)")
+    let lamini = packageRoot.appendingPathComponent("examples/lamini_docs.jsonl").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-bench-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let input = dir.appendingPathComponent("tiled.jsonl").path
+    _ = FileManager.default.createFile(atPath: input, contents: nil)
+    if let data = FileManager.default.contents(atPath: lamini), let handle = FileHandle(forWritingAtPath: input) {
+        var written = 0
+        while written < mb * 1_000_000 { handle.write(data); written += data.count }
+        try? handle.close()
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
+    for threads in [1, ProcessInfo.processInfo.activeProcessorCount] {
+        var options = BuildOptions()
+        options.template = .preset(.qa)
+        options.threads = threads
+        options.encoding.maxLength = 512
+        let out = dir.appendingPathComponent("out\(threads)").path
+        let s = now()
+        do {
+            let r = try Build.run(inputs: [input], tokenizer: tokenizer, options: options, outputDirectory: out)
+            let t = now() - s
+            say(String(format: "%d thread(s): %.1f MB/s (%d rows, %.1f s)", threads, Double(size) / 1e6 / t, r.rowsRead, t))
+        } catch {
+            say("build failed: \(error)")
+        }
+        try? FileManager.default.removeItem(atPath: out)
+    }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    say(String(format: "peak resident memory of this process: %.0f MB", Double(usage.ru_maxrss) / 1024))
+    try? FileManager.default.removeItem(at: dir)
+}
