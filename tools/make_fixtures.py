@@ -78,6 +78,10 @@ def stress_texts(seed, n):
     # Long runs.
     for ch in ["a", " ", "\n", "1", "!", "é", "中", " a", "ab"]:
         out.append(ch * rng.randint(50, 400))
+    # Long combining-mark sequences ("Zalgo" text: NFC must reorder hundreds of marks).
+    marks = random.Random(99)
+    for n in [5, 40, 300, 600]:
+        out.append("x" + "".join(chr(marks.randrange(0x300, 0x370)) for _ in range(n)) + " y")
     return out
 
 

@@ -1,7 +1,5 @@
 // Normalization: `null` or NFC (what pythia / GPT-NeoX's tokenizer.json asks for).
 
-import Foundation
-
 enum Normalizer: Sendable, Equatable {
     case none
     case nfc
@@ -14,7 +12,11 @@ enum Normalizer: Sendable, Equatable {
     /// before it, so the text can be cut before it. Each run of unstable scalars is normalized
     /// together with the one stable scalar before it (which may compose with a following mark,
     /// as `e` + U+0301 → `é`); everything else is copied.
-    /// - Complexity: O(n); Foundation's NFC runs only on the short unstable regions.
+    /// The regions go through the standard library's own NFC (`_nfcCodeUnits`, the normalizer
+    /// behind String comparison). Foundation's `precomposedStringWithCanonicalMapping` is not
+    /// used: on Linux it mis-orders combining sequences longer than its buffer (found on a
+    /// 562-mark "Zalgo" line in code.txt, where HF's NFC and the standard library agree).
+    /// - Complexity: O(n); normalization runs only on the short unstable regions.
     func apply(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard self == .nfc else { return nil }
         var out: [UInt8] = []
@@ -43,7 +45,7 @@ enum Normalizer: Sendable, Equatable {
                 end += l
             }
             let region = UnsafeBufferPointer(rebasing: p[start..<end])
-            let normalized = Array(String(decoding: region, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
+            let normalized = String(decoding: region, as: UTF8.self)._nfcCodeUnits
             if !normalized.elementsEqual(region) {
                 if !changed { out.reserveCapacity(n + 16); changed = true }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<start]))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip) with AddressSanitizer.
+#
+#   fuzz/run.sh [TARGET...] [-- libFuzzer options]     e.g. fuzz/run.sh roundtrip -- -max_total_time=600
+#
+# Run from anywhere; it works in the repository root. Each target is compiled together with the
+# Tokenizer and Builder sources as one module (so it can reach internal API), with
+# `swiftc -sanitize=fuzzer,address -parse-as-library`. New corpus entries go to fuzz/corpus/TARGET;
+# crashes to fuzz/crashes/ (commit them, and add a regression test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+targets=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do targets+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip)
+options=("$@")
+[ ${#options[@]} -eq 0 ] && options=(-max_total_time=60)
+
+out=.build-fuzz
+mkdir -p "$out/src"
+rm -f "$out"/src/*.swift
+for f in Sources/Tokenizer/*.swift Sources/Builder/*.swift; do
+  sed '/^import Tokenizer$/d' "$f" > "$out/src/$(basename "$(dirname "$f")")_$(basename "$f")"
+done
+export ASAN_OPTIONS="${ASAN_OPTIONS:-symbolize=0:detect_leaks=0}"
+for t in "${targets[@]}"; do
+  echo "== building $t"
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name FinetokFuzz \
+    "$out"/src/*.swift "fuzz/targets/$t.swift" -o "$out/$t"
+  mkdir -p "fuzz/corpus/$t" fuzz/crashes
+  echo "== running $t ${options[*]}"
+  "$out/$t" "fuzz/corpus/$t" -artifact_prefix=fuzz/crashes/ "${options[@]}" 2>&1 | tail -n 25
+done
