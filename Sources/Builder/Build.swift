@@ -157,14 +157,15 @@ public enum Build {
         if o.formats.isEmpty { throw BuildError.usage("--format needs at least one of jsonl, npy, safetensors") }
     }
 
-    /// Finds the first row that is a JSON object, to detect the template.
+    /// The fields of the first row, to detect the template; a first row that is not a JSON
+    /// object is reported as the error it is.
     static func firstRowFields(_ inputs: [String]) throws -> (fields: [String], path: String, line: Int)? {
         struct Found: Error { var fields: [String]; var line: Int }
         for path in inputs {
             do {
                 try LineReader.forEachLine(path: path) { number, bytes in
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    if let v = try? JSON.parse(bytes), case .object(let m) = v { throw Found(fields: m.map(\.0), line: number) }
+                    throw Found(fields: try parseJSONLine(bytes, path: path, line: number).map(\.0), line: number)
                 }
             } catch let f as Found {
                 return (f.fields, path, f.line)

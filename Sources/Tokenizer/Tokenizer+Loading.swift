@@ -86,7 +86,11 @@ extension Tokenizer {
     static func tokenBytes(_ s: String) -> [UInt8] { ByteLevel.decode(s) ?? Array(s.utf8) }
 
     /// Reads a `{"token": id, ...}` object into id → bytes and an index for merges, checking ids.
-    static func readVocab(_ vocab: JSONValue, path: String, jsonPath: String) throws(TokenizerError)
+    /// - Parameter allowGaps: tokenizer.json vocabularies may leave ids to added tokens; the
+    ///   loader checks the union instead.
+    ///   `maxGaps` bounds how many: an id far beyond the token count is refused before anything
+    ///   is allocated for it.
+    static func readVocab(_ vocab: JSONValue, path: String, jsonPath: String, allowGaps: Bool = false, maxGaps: Int = 0) throws(TokenizerError)
         -> (tokens: [[UInt8]?], index: VocabIndex) {
         guard case .object(let members) = vocab else {
             throw .invalidContent(path: path, location: jsonPath, message: "expected an object mapping token strings to ids, found \(vocab.typeDescription)")
@@ -97,6 +101,9 @@ extension Tokenizer {
                 throw .invalidContent(path: path, location: jsonPath, message: "token \(JSON.quoted(token)) has id \(value.typeDescription == "a number" ? "\(value)" : value.typeDescription); ids must be non-negative integers")
             }
             maxId = max(maxId, id)
+        }
+        if maxId >= members.count + (allowGaps ? maxGaps : 0) {
+            throw .invalidContent(path: path, location: jsonPath, message: "id \(maxId) is beyond the \(members.count) tokens given, so ids below it are missing; ids must run from 0 without gaps")
         }
         // Fast path: every key is byte-level text and no two keys share bytes; then merges are
         // resolved on bytes through a flat table (no String hashing).
@@ -116,6 +123,9 @@ extension Tokenizer {
                 tokens[id] = Array(token.utf8)
                 allByteLevel = false
             }
+        }
+        if let gap = tokens.firstIndex(where: { $0 == nil }), !allowGaps {
+            throw .invalidContent(path: path, location: jsonPath, message: "ids must run from 0 to \(maxId) without gaps, but no token has id \(gap); renumber the vocabulary")
         }
         let store = TokenStore(tokens)
         let lookup = BytesToId(store)

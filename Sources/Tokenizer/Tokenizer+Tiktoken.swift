@@ -58,6 +58,8 @@ extension Tokenizer {
             throw .unknownFormat(path: path, message: "cannot tell the tiktoken encoding from the file name; pass --encoding (\(TiktokenEncoding.all.map(\.name).joined(separator: ", ")))")
         }
         let bytes = try readFile(path)
+        // A rank at or beyond the number of lines must leave a gap: refuse it before allocating.
+        let lineCount = bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
         var tokens: [[UInt8]?] = []
         tokens.reserveCapacity(bytes.count / 12)
         var lineNumber = 0
@@ -83,6 +85,9 @@ extension Tokenizer {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "invalid base64 token \(JSON.quoted(String(decoding: line[start..<space].prefix(80), as: UTF8.self)))")
             }
             let token = [UInt8](data)
+            if rank >= lineCount {
+                throw .invalidContent(path: path, location: "\(lineNumber)", message: "rank \(rank) is beyond the \(lineCount) lines of the file, so ranks below it are missing; ranks must run from 0 without gaps")
+            }
             if rank >= tokens.count { tokens.append(contentsOf: repeatElement(nil, count: rank + 1 - tokens.count)) }
             if tokens[rank] != nil {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "rank \(rank) appears twice; every token needs its own rank")
@@ -93,6 +98,9 @@ extension Tokenizer {
             tokens[rank] = token
         }
         if tokens.isEmpty { throw .invalidContent(path: path, location: "", message: "the rank file is empty") }
+        if let gap = tokens.firstIndex(where: { $0 == nil }) {
+            throw .invalidContent(path: path, location: "", message: "ranks must run from 0 to \(tokens.count - 1) without gaps, but rank \(gap) is missing")
+        }
         // tiktoken merges the adjacent pair whose concatenation has the lowest rank. Every split of
         // a token into two tokens is such a pair: turn them into pair rules once, here.
         let model0 = BPEModel(tokens: tokens, pairs: PairTable(capacity: 0), wholePieceFirst: true)

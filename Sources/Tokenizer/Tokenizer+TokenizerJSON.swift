@@ -75,7 +75,8 @@ extension Tokenizer {
         guard let vocabValue = model["vocab"] else {
             throw .invalidContent(path: path, location: "model", message: "the BPE model has no \"vocab\"")
         }
-        var (tokens, index) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab")
+        let addedCount = root["added_tokens"]?.arrayValue?.count ?? 0
+        var (tokens, index) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab", allowGaps: true, maxGaps: addedCount)
         // Added tokens may sit beyond the model's vocabulary; they decode through addedById.
         guard case .array(let merges)? = model["merges"] else {
             throw .invalidContent(path: path, location: "model.merges", message: "expected an array of merges")
@@ -134,7 +135,6 @@ extension Tokenizer {
             bpe.byteFallbackIds = fb
         }
         bpe.markSelfMergingTokens()
-        tokens.removeAll()
 
         // added_tokens
         var added: [AddedToken] = []
@@ -148,6 +148,19 @@ extension Tokenizer {
                                         lstrip: t["lstrip"]?.boolValue ?? false, rstrip: t["rstrip"]?.boolValue ?? false,
                                         normalized: t["normalized"]?.boolValue ?? !(t["special"]?.boolValue ?? false)))
             }
+        }
+
+        // Every id below the highest must belong to the model or an added token.
+        var covered = tokens.map { $0 != nil }
+        if let far = added.first(where: { Int($0.id) >= tokens.count + added.count }) {
+            throw .invalidContent(path: path, location: "added_tokens", message: "added token \(JSON.quoted(far.content)) has id \(far.id), beyond the \(tokens.count + added.count) tokens given; ids must have no gaps")
+        }
+        for t in added {
+            if Int(t.id) >= covered.count { covered += [Bool](repeating: false, count: Int(t.id) + 1 - covered.count) }
+            covered[Int(t.id)] = true
+        }
+        if let gap = covered.firstIndex(of: false) {
+            throw .invalidContent(path: path, location: "model.vocab", message: "no token (in model.vocab or added_tokens) has id \(gap), though higher ids exist; ids must have no gaps")
         }
 
         // post_processor (applied only when special tokens are requested)

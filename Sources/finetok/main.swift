@@ -72,5 +72,7 @@ func runMain() -> Int32 {
     }
 }
 
+// A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process.
+signal(SIGXFSZ, SIG_IGN)
 let signalSources = installSignalHandlers()
 exit(runMain())

@@ -65,6 +65,19 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("id 0 is given to two tokens"))
     }
 
+    func testIdGaps() {
+        _ = write("vocab.json", #"{"a": 0, "b": 2}"#)
+        _ = write("merges.txt", "")
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("vocab.json: id 2 is beyond the 2 tokens given"))
+        let ranks = write("gap_cl100k.tiktoken", "YQ== 0\nYg== 1\nYw== 3\nZA== 4\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(ranks) }.contains("rank 2 is missing"))
+        // Found by the loaders fuzzer: a huge rank must be refused, not allocated.
+        let huge = write("huge_cl100k.tiktoken", "YQ== 0\nYg== 1888888887\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(huge) }.contains("huge_cl100k.tiktoken:2: rank 1888888887 is beyond"))
+        _ = write("vocab.json", #"{"a": 0, "b": 4000000000}"#)
+        XCTAssertTrue(error { _ = try Tokenizer.load(dir.path) }.contains("is beyond the 2 tokens given"))
+    }
+
     func testRankFileErrors() {
         let good = "YQ== 0\n"  // "a"
         let bad = write("x_cl100k.tiktoken", good + "!!!notbase64 1\n")
@@ -104,5 +117,42 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(error { _ = try Tokenizer.load(dir.appendingPathComponent("nope").path) }.contains("no such file"))
         _ = write("vocab.json", vocab)
         XCTAssertTrue(error { _ = try Tokenizer.load(dir.appendingPathComponent("vocab.json").path) }.contains("needs merges.txt beside it"))
+    }
+}
+
+/// Inputs that once crashed or exhausted a fuzzer (fuzz/crashes), kept as regression tests: each
+/// must load or fail with an error, promptly.
+final class FuzzRegressionTests: XCTestCase {
+    func testFuzzFindingsLoadOrFailCleanly() throws {
+        let dir = fixtures.appendingPathComponent("fuzz-regressions")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertFalse(files.isEmpty)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-fuzzreg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        for name in files {
+            let data = try Data(contentsOf: dir.appendingPathComponent(name))
+            guard let selector = data.first else { continue }
+            // Same layout as fuzz/targets/loaders.swift: the first byte picks the format.
+            let body = data.dropFirst()
+            var path = ""
+            switch selector % 4 {
+            case 0: path = tmp.appendingPathComponent("tokenizer.json").path
+            case 1, 2:
+                FileManager.default.createFile(atPath: tmp.appendingPathComponent("vocab.json").path,
+                                               contents: selector % 4 == 1 ? Data(body) : Data(#"{"a": 0, "b": 1, "ab": 2, "c": 3}"#.utf8))
+                FileManager.default.createFile(atPath: tmp.appendingPathComponent("merges.txt").path,
+                                               contents: selector % 4 == 2 ? Data(body) : Data("a b\n".utf8))
+                path = tmp.appendingPathComponent("vocab.json").path
+            default: path = tmp.appendingPathComponent("fuzz_cl100k.tiktoken").path
+            }
+            if selector % 4 == 0 || selector % 4 == 3 { FileManager.default.createFile(atPath: path, contents: Data(body)) }
+            do {
+                let t = try Tokenizer.load(path)
+                XCTAssertNoThrow(try t.decode(t.encode("Hello, world!")), name)
+            } catch {
+                XCTAssertFalse("\(error)".isEmpty, name)
+            }
+        }
     }
 }
