@@ -17,17 +17,18 @@ options=("$@")
 [ ${#options[@]} -eq 0 ] && options=(-max_total_time=60)
 
 out=.build-fuzz
-mkdir -p "$out/src"
-rm -f "$out"/src/*.swift
-for f in Sources/Tokenizer/*.swift Sources/Builder/*.swift; do
-  sed '/^import Tokenizer$/d' "$f" > "$out/src/$(basename "$(dirname "$f")")_$(basename "$f")"
-done
 export ASAN_OPTIONS="${ASAN_OPTIONS:-symbolize=0:detect_leaks=0}"
 for t in "${targets[@]}"; do
   echo "== building $t"
+  src="$out/src-$t"   # one copy per target, so several runs can build at once
+  rm -rf "$src"
+  mkdir -p "$src"
+  for f in Sources/Tokenizer/*.swift Sources/Builder/*.swift; do
+    sed '/^import Tokenizer$/d' "$f" > "$src/$(basename "$(dirname "$f")")_$(basename "$f")"
+  done
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name FinetokFuzz \
-    "$out"/src/*.swift "fuzz/targets/$t.swift" -o "$out/$t"
+    "$src"/*.swift "fuzz/targets/$t.swift" -o "$out/$t"
   mkdir -p "fuzz/corpus/$t" fuzz/crashes
   echo "== running $t ${options[*]}"
-  "$out/$t" "fuzz/corpus/$t" -artifact_prefix=fuzz/crashes/ "${options[@]}" 2>&1 | tail -n 25
+  "$out/$t" "fuzz/corpus/$t" -artifact_prefix=fuzz/crashes/ "${options[@]}" 2>&1 | grep -vE '^(#[0-9]+\s+(NEW|REDUCE|pulse)|\s*"|###### |MS: )' | tail -n 25
 done

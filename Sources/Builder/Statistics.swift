@@ -30,11 +30,10 @@ public struct LengthSummary: Sendable, Equatable {
 /// (n - 1) · q / 100, interpolated between its neighbours.
 public func percentile(sorted values: [Int], _ q: Double) -> Double {
     guard !values.isEmpty else { return 0 }
-    // numpy: virtual index = n·q + (alpha + q·(1 − alpha − beta)) − 1 with alpha = beta = 1,
-    // evaluated in the same order so ties at integer ranks round the same way.
+    // numpy's "linear" method: virtual index = (n − 1) · (q / 100), gamma = index − floor(index),
+    // evaluated in the same order so the result matches to the last bit.
     let quantile = q / 100
-    let n = Double(values.count)
-    let rank = n * quantile + (1 + quantile * (1 - 1 - 1)) - 1
+    let rank = Double(values.count - 1) * quantile
     let lo = Swift.max(0, Swift.min(Int(rank.rounded(.down)), values.count - 1))
     let hi = Swift.min(lo + 1, values.count - 1)
     let frac = rank - rank.rounded(.down)

@@ -67,7 +67,7 @@ enum LengthsCommand {
         let report: LengthsReport
         do {
             report = try Lengths.run(inputs: args.positionals, tokenizer: tokenizer, options: o,
-                                     log: { if !args.has("json") && !args.has("quiet") { Console.note($0) } },
+                                     log: { _ in },  // the report names the template itself
                                      progress: { p in status.update(p.rows, p.bytes, p.totalBytes, start) })
         } catch let e as BuildError {
             status.clear()
@@ -129,7 +129,7 @@ enum LengthsCommand {
         lines.append("            " + ["min", "mean", "p50", "p90", "p95", "p99", "max"].map { String(repeating: " ", count: 8 - $0.count) + $0 }.joined())
         if !r.plainText {
             lines.append(row("prompt", r.prompt))
-            lines.append(row(r.eos ? "completion+" : "completion", r.completion))
+            lines.append(row(r.eos ? "compl.+EOS" : "completion", r.completion))
         }
         lines.append(row(r.plainText ? "document" : "total", r.total))
         lines.append("")

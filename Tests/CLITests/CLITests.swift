@@ -138,3 +138,28 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(npy.stderr.contains("--format npy writes 2-D arrays"), npy.stderr)
     }
 }
+
+final class LengthsCLITests: XCTestCase {
+    func testLengthsReportJSONAndSVG() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-len-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lamini = packageRoot.appendingPathComponent("examples/lamini_docs.jsonl").path
+        let svg = dir.appendingPathComponent("l.svg").path
+        let r = try finetok(["lengths", lamini, "--vocab", "pythia", "--max-length", "256", "--svg", svg, "--top", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for needle in ["examples    1,400 read", "total             10    91.3      86     139     160     204     490",
+                       "max_length 256: 6 examples (0.4%) exceed it", "suggested max_length: 95% → 160 (192)",
+                       "◀ max_length 256", "490 tokens  \(lamini):985"] {
+            XCTAssertTrue(r.stdout.contains(needle), "missing \(needle) in\n\(r.stdout)")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: svg))
+        let j = try finetok(["lengths", lamini, "--vocab", "pythia", "--json"])
+        XCTAssertEqual(j.status, 0)
+        let doc = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(doc?["examples"] as? Int, 1400)
+        // numpy.percentile(totals, 99) over HF-tokenizers lengths, printed as Python prints it.
+        // (Compared as text: Foundation's JSON reader on Linux rounds the last digit.)
+        XCTAssertTrue(j.stdout.contains("\"p99\": 204.04999999999995"), j.stdout)
+    }
+}
