@@ -197,26 +197,28 @@ public enum Build {
         }
     }
 
+    /// The id appended to completions: `--eos-token NAME`, else the tokenizer's end-of-text,
+    /// nil under `--no-eos`.
+    static func resolveEOS(_ tokenizer: Tokenizer, append: Bool, name: String?) throws -> UInt32? {
+        guard append else { return nil }
+        if let name {
+            guard let id = tokenizer.tokenId(name) else {
+                throw BuildError.usage("--eos-token \"\(name)\" is not a token of this tokenizer")
+            }
+            return id
+        }
+        guard let id = tokenizer.eosTokenId else {
+            throw BuildError.usage("this tokenizer has no end-of-text token; name one with --eos-token or pass --no-eos")
+        }
+        return id
+    }
+
     static func runInto(_ output: OutputFolder, inputs: [String], tokenizer: Tokenizer, options: BuildOptions,
                         log: (String) -> Void, progress: ((BuildProgress) -> Void)?) throws -> BuildReport {
         var report = BuildReport()
         let template = try resolveTemplate(options, inputs: inputs, report: &report, log: log)
         var settings = options.encoding
-        if options.appendEOS {
-            if let name = options.eosToken {
-                guard let id = tokenizer.tokenId(name) else {
-                    throw BuildError.usage("--eos-token \"\(name)\" is not a token of this tokenizer")
-                }
-                settings.eosId = id
-            } else {
-                guard let id = tokenizer.eosTokenId else {
-                    throw BuildError.usage("this tokenizer has no end-of-text token; name one with --eos-token or pass --no-eos")
-                }
-                settings.eosId = id
-            }
-        } else {
-            settings.eosId = nil
-        }
+        settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
         if template.isPlainText { settings.compareModes = false }
         report.eosId = settings.eosId
         let padId = options.padId ?? tokenizer.padTokenId ?? settings.eosId ?? tokenizer.eosTokenId

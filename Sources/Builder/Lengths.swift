@@ -128,17 +128,7 @@ public enum Lengths {
         settings.compareModes = false
         settings.maxLength = options.maxLength
         settings.truncation = options.truncation
-        if options.appendEOS {
-            if let name = options.eosToken {
-                guard let id = tokenizer.tokenId(name) else { throw BuildError.usage("--eos-token \"\(name)\" is not a token of this tokenizer") }
-                settings.eosId = id
-            } else {
-                guard let id = tokenizer.eosTokenId else {
-                    throw BuildError.usage("this tokenizer has no end-of-text token; name one with --eos-token or pass --no-eos")
-                }
-                settings.eosId = id
-            }
-        }
+        settings.eosId = try Build.resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
         let threads = max(1, options.threads)
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
         let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }

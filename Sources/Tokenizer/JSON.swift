@@ -378,7 +378,12 @@ struct JSONParser {
 public func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
     let p = JSONParser(bytes)
     var i = 0
+    guard let base = bytes.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
     while i < bytes.count {
+        // ASCII eight bytes at a time.
+        while i + 8 <= bytes.count && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        if i >= bytes.count { break }
         if bytes[i] < 0x80 { i += 1; continue }
         let n = p.utf8SequenceLength(at: i)
         if n == 0 { return i }

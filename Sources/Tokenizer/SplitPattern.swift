@@ -161,6 +161,31 @@ struct Scanner {
         return nil
     }
 
+    /// `\p{N}{1,max}` from a number at `i`.
+    @inline(__always)
+    func numberRun(_ i: Int, max: Int) -> Int {
+        var j = i, count = 0
+        while j < end && count < max {
+            let (c, n) = cls(j)
+            if !c.contains(.number) { break }
+            j += n
+            count += 1
+        }
+        return j
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+[\r\n]*` (cl100k) or ` ?[^\s\p{L}\p{N}]+[\r\n/]*` (o200k, `slash`)
+    /// at `i`, whose class is `c0`: the end, or nil.
+    @inline(__always)
+    func punctuation(_ i: Int, _ c0: CharClass, slash: Bool) -> Int? {
+        var start = -1
+        if p[i] == space && i + 1 < end && isOther(cls(i + 1).0) { start = i + 1 } else if isOther(c0) { start = i }
+        guard start >= 0 else { return nil }
+        var j = otherRun(start)
+        while j < end && (p[j] == cr || p[j] == lf || (slash && p[j] == UInt8(ascii: "/"))) { j += 1 }
+        return j
+    }
+
     // MARK: GPT-2
 
     @inline(__always)
@@ -197,24 +222,9 @@ struct Scanner {
         }
         if c0.contains(.letter) { return run(i, .letter) }
         // \p{N}{1,3}  (Qwen2: \p{N})
-        if c0.contains(.number) {
-            var j = i, count = 0
-            while j < end && count < maxDigits {
-                let (c, n) = cls(j)
-                if !c.contains(.number) { break }
-                j += n
-                count += 1
-            }
-            return j
-        }
+        if c0.contains(.number) { return numberRun(i, max: maxDigits) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-        var start = -1
-        if b0 == space && i + 1 < end && isOther(cls(i + 1).0) { start = i + 1 } else if isOther(c0) { start = i }
-        if start >= 0 {
-            var j = otherRun(start)
-            while j < end && (p[j] == cr || p[j] == lf) { j += 1 }
-            return j
-        }
+        if let e = punctuation(i, c0, slash: false) { return e }
         // \s*[\r\n]+
         if let e = spaceThroughNewline(i) { return e }
         // \s+(?!\S)|\s+
@@ -264,24 +274,9 @@ struct Scanner {
         if prefix, let e = o200kSecond(i + n0) { return e }
         if let e = o200kSecond(i) { return e }
         // \p{N}{1,3}
-        if c0.contains(.number) {
-            var j = i, count = 0
-            while j < end && count < 3 {
-                let (c, n) = cls(j)
-                if !c.contains(.number) { break }
-                j += n
-                count += 1
-            }
-            return j
-        }
+        if c0.contains(.number) { return numberRun(i, max: 3) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-        var start = -1
-        if b0 == space && i + 1 < end && isOther(cls(i + 1).0) { start = i + 1 } else if isOther(c0) { start = i }
-        if start >= 0 {
-            var j = otherRun(start)
-            while j < end && (p[j] == cr || p[j] == lf || p[j] == UInt8(ascii: "/")) { j += 1 }
-            return j
-        }
+        if let e = punctuation(i, c0, slash: true) { return e }
         if let e = spaceThroughNewline(i) { return e }
         return trailingSpace(i)
     }

@@ -119,15 +119,26 @@ public final class Tokenizer: Sendable {
         var out: [UInt32] = []
         let context = EncodingContext()
         var text = text
-        text.withUTF8 { encode(utf8: $0, into: &out, context: context) }
+        text.withUTF8 { encodeValid($0, into: &out, context: context) }
         if addSpecialTokens && (!postPrefix.isEmpty || !postSuffix.isEmpty) {
             out = postPrefix + out + postSuffix
         }
         return out
     }
 
-    /// Appends the ids of valid UTF-8 `bytes` to `out`, reusing a thread's `context`.
+    /// Appends the ids of UTF-8 `bytes` to `out`, reusing a thread's `context`. Ill-formed UTF-8
+    /// is first repaired as `String(decoding:as:)` does (each bad sequence → U+FFFD), so any
+    /// bytes are safe to pass.
     public func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], context: EncodingContext) {
+        if firstInvalidUTF8(bytes) != nil {
+            var repaired = String(decoding: bytes, as: UTF8.self)
+            repaired.withUTF8 { encodeValid($0, into: &out, context: context) }
+            return
+        }
+        encodeValid(bytes, into: &out, context: context)
+    }
+
+    private func encodeValid(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], context: EncodingContext) {
         if rawMatcher.isEmpty {
             encodeNormalizing(bytes, into: &out, context)
             return

@@ -22,6 +22,8 @@ enum BuildCommand {
           --train-on-prompt      keep the prompt's labels (labels = input_ids, as the course does)
           --no-eos               do not append the end-of-text token to the completion
           --eos-token TOKEN      append TOKEN instead of the tokenizer's end-of-text token
+          --no-boundary-report   skip counting the rows that would tokenize differently in the
+                                 other mode (saves the second encoding of every row)
         length and padding:
           --max-length N         truncate examples longer than N tokens
           --truncation SIDE      left (default, as the course), right, or drop
@@ -53,27 +55,14 @@ enum BuildCommand {
             valued: Vocabulary.valued.union(["out", "template", "template-file", "eos-token", "max-length", "truncation",
                                              "padding", "pad-to-multiple-of", "padding-side", "pad-id", "test-size", "seed",
                                              "format", "dtype", "threads"]),
-            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "overwrite", "skip-invalid", "quiet"])))
+            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])))
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more JSONL files") }
         guard let out = args.value("out") else { throw UsageError("--out DIR is required (the folder to write to)") }
         var o = BuildOptions()
-        if args.value("template") != nil && args.value("template-file") != nil {
-            throw UsageError("give either --template or --template-file, not both")
-        }
-        if let name = args.value("template") {
-            guard let p = TemplatePreset(rawValue: name) else {
-                throw UsageError("--template must be one of \(TemplatePreset.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(name)\" (use --template-file for your own)")
-            }
-            o.template = .preset(p)
-        }
-        if let file = args.value("template-file") {
-            let bytes: [UInt8]
-            do { bytes = try LineReader.readAll(path: file) } catch { throw InputError("\(error)") }
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(file): not valid UTF-8 text") }
-            do { o.template = .custom(try Template(text), name: file) } catch { throw InputError("\(file): \(error)") }
-        }
+        o.template = try templateSpec(args)
         o.encoding.joint = args.has("joint")
+        o.encoding.compareModes = !args.has("no-boundary-report")
         o.encoding.trainOnPrompt = args.has("train-on-prompt")
         o.appendEOS = !args.has("no-eos")
         o.eosToken = args.value("eos-token")
@@ -140,7 +129,7 @@ enum BuildCommand {
         if let l = report.lengths {
             lines.append("tokens       \(l.total) in \(l.count) rows: min \(l.min), mean \(String(format: "%.1f", l.mean)), p95 \(String(format: "%.0f", l.p95)), max \(l.max)")
         }
-        if !report.templateName.isEmpty && report.templateName != "text" {
+        if !report.templateName.isEmpty && report.templateName != "text" && o.encoding.compareModes {
             lines.append("boundary     \(report.boundaryDifferences) rows tokenize differently with \(o.encoding.joint ? "separate" : "--joint") encoding")
         }
         if let w = report.width { lines.append("width        \(w) (padding \(o.padding.rawValue), \(o.paddingSide.rawValue))") }
@@ -171,4 +160,24 @@ final class StatusLine {
     func clear() {
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
     }
+}
+
+/// `--template NAME` or `--template-file FILE` (build and lengths).
+func templateSpec(_ args: Arguments) throws -> TemplateSpec {
+    if args.value("template") != nil && args.value("template-file") != nil {
+        throw UsageError("give either --template or --template-file, not both")
+    }
+    if let name = args.value("template") {
+        guard let p = TemplatePreset(rawValue: name) else {
+            throw UsageError("--template must be one of \(TemplatePreset.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(name)\" (use --template-file for your own)")
+        }
+        return .preset(p)
+    }
+    if let file = args.value("template-file") {
+        let bytes: [UInt8]
+        do { bytes = try LineReader.readAll(path: file) } catch { throw InputError("\(error)") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(file): not valid UTF-8 text") }
+        do { return .custom(try Template(text), name: file) } catch { throw InputError("\(file): \(error)") }
+    }
+    return .detect
 }

@@ -36,21 +36,7 @@ enum LengthsCommand {
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more .jsonl or .txt files") }
         var o = LengthsOptions()
-        if args.value("template") != nil && args.value("template-file") != nil {
-            throw UsageError("give either --template or --template-file, not both")
-        }
-        if let name = args.value("template") {
-            guard let p = TemplatePreset(rawValue: name) else {
-                throw UsageError("--template must be one of \(TemplatePreset.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(name)\"")
-            }
-            o.template = .preset(p)
-        }
-        if let file = args.value("template-file") {
-            let bytes: [UInt8]
-            do { bytes = try LineReader.readAll(path: file) } catch { throw InputError("\(error)") }
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(file): not valid UTF-8 text") }
-            do { o.template = .custom(try Template(text), name: file) } catch { throw InputError("\(file): \(error)") }
-        }
+        o.template = try templateSpec(args)
         o.maxLength = try args.int("max-length", min: 1)
         if let t = try args.choice("truncation", Truncation.allCases.map(\.rawValue)) { o.truncation = Truncation(rawValue: t) ?? .left }
         o.appendEOS = !args.has("no-eos")

@@ -91,3 +91,17 @@ final class ReferenceParityTests: XCTestCase {
         XCTAssertEqual(Loaded.qwen2.eosTokenId, 151643)
     }
 }
+
+final class InvalidBytesTests: XCTestCase {
+    /// Raw bytes that are not UTF-8 are encoded as their lossy decoding (U+FFFD), never read past.
+    func testIllFormedBytesAreRepairedNotOverread() {
+        let cases: [[UInt8]] = [[0xF0], [0x61, 0xE2, 0x82], [0xC3, 0x28, 0x41], [0xED, 0xA0, 0x80], Array(repeating: 0xFF, count: 9)]
+        for bytes in cases {
+            for t in [Loaded.gpt2, Loaded.pythia, Loaded.cl100k] {
+                var ids: [UInt32] = []
+                bytes.withUnsafeBufferPointer { t.encode(utf8: $0, into: &ids, context: EncodingContext()) }
+                XCTAssertEqual(ids, t.encode(String(decoding: bytes, as: UTF8.self)), "\(bytes)")
+            }
+        }
+    }
+}
