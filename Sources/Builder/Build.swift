@@ -353,13 +353,31 @@ public enum Build {
             st = try SafetensorsWriter(path: output.temporaryPath("\(name).safetensors"), dtype: options.dtype, rows: indices.count, width: w)
             report.files.append("\(name).safetensors")
         }
-        var arrays = TrainingArrays()
-        for index in indices {
-            let (ids, masked) = try spill.row(index)
-            fill(&arrays, ids: ids, masked: masked, width: width, pad: pad, side: options.paddingSide)
-            try jsonl?.write(arrays)
-            try npy?.write(arrays)
-            try st?.write(arrays)
+        // Rows are read in order, then filled and formatted in parallel (formatting the JSON
+        // text is most of this pass), then written in order.
+        let chunk = 4096
+        let threads = max(1, options.threads)
+        var start = 0
+        while start < indices.count {
+            let end = min(start + chunk, indices.count)
+            var rows: [(ids: [UInt32], masked: Int)] = []
+            rows.reserveCapacity(end - start)
+            for index in indices[start..<end] { rows.append(try spill.row(index)) }
+            let side = options.paddingSide
+            let wantJSON = jsonl != nil
+            let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
+                var arrays = TrainingArrays()
+                fill(&arrays, ids: rows[k].ids, masked: rows[k].masked, width: width, pad: pad, side: side)
+                var line: [UInt8] = []
+                if wantJSON { JSONLRowWriter.format(arrays, into: &line) }
+                return (arrays, line)
+            }
+            for (arrays, line) in prepared {
+                try jsonl?.file.write(line)
+                try npy?.write(arrays)
+                try st?.write(arrays)
+            }
+            start = end
         }
         try jsonl?.close()
         try npy?.close()
@@ -450,6 +468,29 @@ struct LineBatch {
         }
         return results
     }
+}
+
+/// `body(0..<count)` on `threads` threads, results in index order.
+func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    let workers = min(threads, count)
+    if workers <= 1 {
+        for k in 0..<count { results[k] = body(k) }
+    } else {
+        let next = AtomicCounter()
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let k = next.add(64)
+                    if k >= count { break }
+                    for j in k..<min(k + 64, count) { out[j] = body(j) }
+                }
+            }
+        }
+    }
+    return results.compactMap { $0 }
 }
 
 /// A counter shared by worker threads.

@@ -87,41 +87,75 @@ public enum OutputDType: String, Sendable {
 /// `{"input_ids": [...], "attention_mask": [...], "labels": [...]}` per line.
 final class JSONLRowWriter {
     let file: OutputFile
-    private var line: [UInt8] = []
+    private var buffer: [UInt8] = []
 
     init(path: String) throws(OutputError) { file = try OutputFile(path: path) }
 
     func write(_ row: TrainingArrays) throws(OutputError) {
+        // Format into a local array: appending to a class property would pay an exclusivity
+        // check per byte.
+        var line = buffer
+        buffer = []
         line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: #"{"input_ids": "#.utf8)
-        appendArray(row.inputIds)
-        line.append(contentsOf: #", "attention_mask": "#.utf8)
-        appendArray(row.attentionMask)
-        line.append(contentsOf: #", "labels": "#.utf8)
-        appendArray(row.labels)
-        line.append(contentsOf: "}\n".utf8)
+        JSONLRowWriter.format(row, into: &line)
+        defer { buffer = line }
         try file.write(line)
     }
 
-    private func appendArray(_ a: [Int32]) {
+    /// One row as a JSON line. Labels equal to their input id reuse its formatted digits.
+    static func format(_ row: TrainingArrays, into line: inout [UInt8]) {
+        line.append(contentsOf: #"{"input_ids": "#.utf8)
+        var starts: [Int] = []
+        starts.reserveCapacity(2 * row.inputIds.count)
+        appendArray(row.inputIds, to: &line, starts: &starts)
+        line.append(contentsOf: #", "attention_mask": "#.utf8)
+        var ignored: [Int] = []
+        appendArray(row.attentionMask, to: &line, starts: &ignored)
+        line.append(contentsOf: #", "labels": "#.utf8)
+        line.append(UInt8(ascii: "["))
+        for (i, v) in row.labels.enumerated() {
+            if i > 0 { line.append(UInt8(ascii: ",")); line.append(UInt8(ascii: " ")) }
+            if v == row.inputIds[i] {
+                // The same number was just written for input_ids: copy its bytes.
+                let from = starts[2 * i], to = starts[2 * i + 1]
+                for k in from..<to { line.append(line[k]) }
+            } else {
+                appendInt(v, to: &line)
+            }
+        }
+        line.append(UInt8(ascii: "]"))
+        line.append(contentsOf: "}\n".utf8)
+    }
+
+    /// `[1, 2, 3]`; `spans` gets the start and end offset of each number.
+    static func appendArray(_ a: [Int32], to line: inout [UInt8], starts spans: inout [Int]) {
         line.append(UInt8(ascii: "["))
         for (i, v) in a.enumerated() {
             if i > 0 { line.append(UInt8(ascii: ",")); line.append(UInt8(ascii: " ")) }
-            appendInt(v)
+            spans.append(line.count)
+            appendInt(v, to: &line)
+            spans.append(line.count)
         }
         line.append(UInt8(ascii: "]"))
     }
 
-    private func appendInt(_ v: Int32) {
+    @inline(__always)
+    static func appendInt(_ v: Int32, to line: inout [UInt8]) {
+        if v >= 0 && v < 10 { line.append(UInt8(48 + v)); return }
         if v < 0 { line.append(UInt8(ascii: "-")) }
         var x = v.magnitude
-        if x < 10 { line.append(UInt8(48 + x)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits: UInt64 = 0   // up to 8 digits, last digit in the low byte
         var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while x > 0 { d[n] = UInt8(48 + x % 10); x /= 10; n += 1 }
-            for k in stride(from: n - 1, through: 0, by: -1) { line.append(d[k]) }
+        while x > 0 && n < 8 {
+            digits = digits << 8 | UInt64(48 + x % 10)
+            x /= 10
+            n += 1
         }
+        if x > 0 {
+            // 9 or 10 digits (ids never get here): the slow way.
+            line.append(contentsOf: String(x).utf8)
+        }
+        for k in 0..<n { line.append(UInt8(truncatingIfNeeded: digits >> (8 * UInt64(k)))) }
     }
 
     func close() throws(OutputError) { try file.close() }

@@ -44,6 +44,9 @@ struct TokenMatcher: Sendable {
     /// rejects most candidate positions (a space before a word, for pythia's space-run tokens)
     /// without looking at the candidates.
     private var prefixFilter: [UInt64]
+    /// The first byte of some token, when all tokens share it (pythia's space runs, `<` of
+    /// `<|...|>` specials): positions are then found with `memchr`.
+    private var onlyFirstByte: UInt8?
     let isEmpty: Bool
 
     init(_ tokens: [(bytes: [UInt8], token: AddedToken)]) {
@@ -67,6 +70,8 @@ struct TokenMatcher: Sendable {
             for b in seconds { filter[(a << 8 | b) >> 6] |= 1 << UInt64((a << 8 | b) & 63) }
         }
         prefixFilter = filter
+        let firsts = Set(tokens.compactMap { $0.bytes.first })
+        onlyFirstByte = firsts.count == 1 ? firsts.first : nil
     }
 
     /// Marks an added token in `split`'s callback (text pieces get `textPiece`).
@@ -81,6 +86,10 @@ struct TokenMatcher: Sendable {
         var textStart = 0
         var i = 0
         while i < n {
+            if let only = onlyFirstByte, p[i] != only, let base = p.baseAddress {
+                guard let hit = memchr(base + i, Int32(only), n - i) else { break }
+                i = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            }
             let second = i + 1 < n ? Int(p[i + 1]) : 0
             let key = Int(p[i]) << 8 | second
             if prefixFilter[key >> 6] & (1 << UInt64(key & 63)) == 0 { i += 1; continue }
@@ -137,3 +146,9 @@ struct TokenMatcher: Sendable {
         charClass(at: i - lastScalarLength(p, before: i), p).contains(.word)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -25,7 +25,15 @@ enum Normalizer: Sendable, Equatable {
         var i = 0
         var lastStable = -1     // start of the last stable scalar
         let n = p.count
+        guard let base = p.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
         while i < n {
+            // ASCII (always stable) eight bytes at a time.
+            if i + 8 <= n && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                lastStable = i + 7
+                i += 8
+                continue
+            }
             let b = p[i]
             if b < 0xCC {
                 lastStable = i

@@ -36,3 +36,22 @@ final class SplitTests: XCTestCase {
                        [12, 3, 7, 13, 18, 2, 9, 16, 17, 10, 1, 5, 6, 0, 19, 8, 14, 4, 15, 11])
     }
 }
+
+final class SHA256Tests: XCTestCase {
+    /// FIPS 180-4 test vectors, and a multi-block input fed in uneven pieces.
+    func testKnownDigests() {
+        XCTAssertEqual(SHA256.hex(of: []), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(of: Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var h = SHA256()
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var at = 0
+        for step in [1, 63, 64, 65, 1000, 100_000] where at < million.count {
+            h.update(million[at..<min(at + step, million.count)])
+            at += step
+        }
+        h.update(million[at...])
+        XCTAssertEqual(h.hexDigest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
