@@ -75,11 +75,4 @@ enum ByteLevel {
         out.reserveCapacity(token.utf8.count)
         return token.withUTF8 { fastDecode($0, into: &out) } ? out : nil
     }
-
-    /// The byte-level string for raw bytes (used to name tokens in messages and tests).
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(Unicode.Scalar(byteToScalar[Int(b)])!) }
-        return String(s)
-    }
 }
