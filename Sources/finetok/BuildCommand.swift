@@ -95,22 +95,11 @@ enum BuildCommand {
             throw UsageError("--pad-id \(id) is outside the vocabulary (0..<\(tokenizer.vocabularySize))")
         }
 
-        let status = StatusLine(enabled: !quiet && Console.stderrIsTerminal)
         let start = Date()
-        let report: BuildReport
-        do {
-            report = try Build.run(inputs: args.positionals, tokenizer: tokenizer, options: o, outputDirectory: out,
-                                   log: { if !quiet { Console.note($0) } },
-                                   progress: { p in status.update(p.rows, p.bytes, p.totalBytes, start) })
-        } catch let e as BuildError {
-            status.clear()
-            switch e {
-            case .usage(let m): throw UsageError(m)
-            case .input(let m): throw InputError(m)
-            case .output(let m): throw IOFailure(m)
-            }
+        let report = try withProgress(quiet: quiet) { progress in
+            try Build.run(inputs: args.positionals, tokenizer: tokenizer, options: o, outputDirectory: out,
+                          log: { if !quiet { Console.note($0) } }, progress: progress)
         }
-        status.clear()
         if quiet { return }
         let seconds = Date().timeIntervalSince(start)
         var lines: [String] = []
@@ -136,6 +125,23 @@ enum BuildCommand {
         lines.append("wrote        \(out)/{\(report.files.joined(separator: ","))}")
         lines.append(String(format: "time         %.2f s (%.1f MB/s)", seconds, Double(report.inputBytes) / 1e6 / max(seconds, 1e-9)))
         Console.out.write(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+/// Runs a long job with a progress line (on a terminal, unless `quiet`), mapping its
+/// `BuildError`s to the CLI's usage / input / output errors.
+func withProgress<T>(quiet: Bool, _ body: (@escaping (BuildProgress) -> Void) throws -> T) throws -> T {
+    let status = StatusLine(enabled: !quiet && Console.stderrIsTerminal)
+    let start = Date()
+    defer { status.clear() }
+    do {
+        return try body { p in status.update(p.rows, p.bytes, p.totalBytes, start) }
+    } catch let e as BuildError {
+        switch e {
+        case .usage(let m): throw UsageError(m)
+        case .input(let m): throw InputError(m)
+        case .output(let m): throw IOFailure(m)
+        }
     }
 }
 

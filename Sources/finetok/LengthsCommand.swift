@@ -48,22 +48,10 @@ enum LengthsCommand {
         if let t = try args.int("threads", min: 1) { o.threads = t }
         o.skipInvalid = args.has("skip-invalid")
         let tokenizer = try Vocabulary.load(args)
-        let status = StatusLine(enabled: !args.has("quiet") && Console.stderrIsTerminal)
-        let start = Date()
-        let report: LengthsReport
-        do {
-            report = try Lengths.run(inputs: args.positionals, tokenizer: tokenizer, options: o,
-                                     log: { _ in },  // the report names the template itself
-                                     progress: { p in status.update(p.rows, p.bytes, p.totalBytes, start) })
-        } catch let e as BuildError {
-            status.clear()
-            switch e {
-            case .usage(let m): throw UsageError(m)
-            case .input(let m): throw InputError(m)
-            case .output(let m): throw IOFailure(m)
-            }
+        let report = try withProgress(quiet: args.has("quiet")) { progress in
+            // The report names the template itself, so the log note is not printed.
+            try Lengths.run(inputs: args.positionals, tokenizer: tokenizer, options: o, log: { _ in }, progress: progress)
         }
-        status.clear()
         if let svgPath = args.value("svg") {
             let names = args.positionals.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             let vocabName = (args.value("vocab") ?? "gpt2")
