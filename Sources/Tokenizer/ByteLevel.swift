@@ -20,24 +20,9 @@ enum ByteLevel {
         return table
     }()
 
-    /// character → byte, for the 256 characters of the alphabet.
-    static let scalarToByte: [UInt32: UInt8] = {
-        var m: [UInt32: UInt8] = [:]
-        for (b, s) in byteToScalar.enumerated() { m[s] = UInt8(b) }
-        return m
-    }()
-
     /// The raw bytes a byte-level token string stands for, or nil if a character is outside the
     /// alphabet (HF's decoder then uses the string's own UTF-8 bytes).
-    static func decode(_ token: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(token.utf8.count)
-        for u in token.unicodeScalars {
-            guard let b = scalarToByte[u.value] else { return nil }
-            out.append(b)
-        }
-        return out
-    }
+    static func decode(_ token: String) -> [UInt8]? { fastDecode(token) }
 
     /// Scalar (below U+0144) → byte + 1, 0 when the scalar is outside the alphabet.
     static let scalarTable: [UInt16] = {

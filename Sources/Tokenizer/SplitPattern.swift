@@ -194,15 +194,14 @@ struct Scanner {
         if let e = contraction(i, fold: false) { return e }
         // ` ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+`: after an optional U+0020, a run of one kind.
         var start = i
-        var (c, n) = cls(i)
+        var c = cls(i).0
         if p[i] == space && i + 1 < end {
-            let (c1, _) = cls(i + 1)
-            if !c1.contains(.space) { start = i + 1; c = c1 } else { n = 1 }
+            let c1 = cls(i + 1).0
+            if !c1.contains(.space) { start = i + 1; c = c1 }
         }
         if c.contains(.letter) { return run(start, .letter) }
         if c.contains(.number) { return run(start, .number) }
         if isOther(c) { return otherRun(start) }
-        _ = n
         // \s+(?!\S)|\s+
         return trailingSpace(i)
     }
