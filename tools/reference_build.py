@@ -15,7 +15,8 @@ import datasets
 
 p = argparse.ArgumentParser()
 p.add_argument("data"); p.add_argument("tokenizer"); p.add_argument("out")
-p.add_argument("--template-source", required=True)
+p.add_argument("--template-source", help="a template; or --alpaca for Stanford Alpaca's two prompts")
+p.add_argument("--alpaca", action="store_true")
 p.add_argument("--max-length", type=int); p.add_argument("--truncation", default="left")
 p.add_argument("--padding", default="none"); p.add_argument("--padding-side", default="right")
 p.add_argument("--pad-to-multiple-of", type=int)
@@ -33,16 +34,30 @@ vocab = tok.get_vocab(with_added_tokens=True)
 eos = next(vocab[t] for t in ["<|endoftext|>", "<|end_of_text|>", "</s>"] if t in vocab)
 pad = a.pad_id if a.pad_id is not None else next((vocab[t] for t in ["<|padding|>", "<|pad|>", "<pad>", "[PAD]"] if t in vocab), eos)
 
-src = a.template_source.encode().decode("unicode_escape") if "\\n" in a.template_source else a.template_source
-fields = re.findall(r"\{(\w+)\}", src)
-last = src.rfind("{" + fields[-1] + "}")
-prompt_t, completion_t = src[:last], src[last:]
+ALPACA_INPUT = ("Below is an instruction that describes a task, paired with an input that provides further context. "
+                "Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n"
+                "### Input:\n{input}\n\n### Response:\n{output}")
+ALPACA_NO_INPUT = ("Below is an instruction that describes a task. Write a response that appropriately completes the "
+                   "request.\n\n### Instruction:\n{instruction}\n\n### Response:\n{output}")
+
+
+def split_template(src):
+    fields = re.findall(r"\{(\w+)\}", src)
+    last = src.rfind("{" + fields[-1] + "}")
+    return fields, src[:last], src[last:]
+
+
+if not a.alpaca:
+    src = a.template_source.encode().decode("unicode_escape") if "\\n" in a.template_source else a.template_source
+    fields, prompt_t, completion_t = split_template(src)
 
 rows = []
 for line in open(a.data, encoding="utf-8"):
     if not line.strip():
         continue
     r = json.loads(line)
+    if a.alpaca:
+        fields, prompt_t, completion_t = split_template(ALPACA_INPUT if r.get("input") else ALPACA_NO_INPUT)
     prompt = prompt_t.format(**r) if fields[:-1] else prompt_t
     completion = completion_t.format(**r)
     p_ids = tok.encode(prompt, add_special_tokens=False).ids if prompt else []
