@@ -101,7 +101,7 @@ final class ExampleEncoder {
                 if end > promptBytes { break }
                 promptTokens += 1
             }
-            if settings.compareModes && !prompt.isEmpty {
+            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
                 scratch.removeAll(keepingCapacity: true)
                 encode(prompt, into: &scratch)
                 encode(completion, into: &scratch)
@@ -111,7 +111,7 @@ final class ExampleEncoder {
             encode(prompt, into: &ids)
             promptTokens = ids.count
             encode(completion, into: &ids)
-            if settings.compareModes && !prompt.isEmpty {
+            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
                 scratch2.removeAll(keepingCapacity: true)
                 encode(prompt + completion, into: &scratch2)
                 differs = scratch2 != ids

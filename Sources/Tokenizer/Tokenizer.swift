@@ -49,6 +49,9 @@ public final class Tokenizer: Sendable {
     let rawMatcher: TokenMatcher
     let normalizedMatcher: TokenMatcher
     let addedById: [UInt32: (token: AddedToken, bytes: [UInt8])]
+    /// Whether `splitsCleanly` can ever say yes: no prefix space is added to pieces, and no
+    /// matched added token contains a newline or strips / needs word boundaries.
+    let cleanBoundaryPossible: Bool
     /// Ids put around the text by the post-processor when special tokens are requested.
     let postPrefix: [UInt32]
     let postSuffix: [UInt32]
@@ -96,6 +99,11 @@ public final class Tokenizer: Sendable {
             }
         }
         addedById = byId
+        let prefixSpace = steps.contains { if case .byteLevel(true, _) = $0 { return true }; return false }
+        let crossing = matchesAddedTokens && addedTokens.contains {
+            $0.content.utf8.contains(0x0A) || $0.lstrip || $0.rstrip || $0.singleWord
+        }
+        cleanBoundaryPossible = !prefixSpace && !crossing
         rawMatcher = TokenMatcher(matchesAddedTokens ? raw : [])
         normalizedMatcher = TokenMatcher(matchesAddedTokens ? normalizedTokens : [])
         var size = model.tokens.count
@@ -282,6 +290,29 @@ public final class Tokenizer: Sendable {
         }
         return id == BytesToId.empty ? nil : id
     }
+
+    /// Whether encoding `prompt + completion` is known to give `encode(prompt) + encode(completion)`
+    /// without encoding it: the prompt ends with a newline after a non-space character, the
+    /// completion starts with a letter or digit that NFC leaves alone, and no added token that
+    /// is matched contains a newline or strips/needs word boundaries. Then every split pattern
+    /// ends a piece at the newline and starts a fresh one at the completion (`\r\n` never serve as
+    /// a prefix, and nothing looks past the newline), added tokens cannot span or absorb the
+    /// boundary, and normalization cannot compose across it. False means "unknown".
+    public func splitsCleanly(prompt: String, completion: String) -> Bool {
+        guard cleanBoundaryPossible else { return false }
+        let p = prompt.utf8
+        guard let last = p.last, last == 0x0A else { return false }
+        if p.count >= 2 {
+            let before = p[p.index(p.endIndex, offsetBy: -2)]
+            // Any byte of a multi-byte scalar is not white space except U+0085 (C2 85) and the
+            // like; treat every non-ASCII byte as unknown.
+            if before >= 0x80 || before == 0x20 || (0x09...0x0D).contains(before) { return false }
+        }
+        guard let first = completion.unicodeScalars.first else { return false }
+        let c = UnicodeClasses.of(first.value)
+        return (c.contains(.letter) || c.contains(.number)) && Normalizer.isStable(first.value)
+    }
+
 
     /// Whether `id` is a special token (skipped by `decode(skipSpecialTokens: true)`).
     public func isSpecial(_ id: UInt32) -> Bool { addedById[id]?.token.special ?? false }
