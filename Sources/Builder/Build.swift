@@ -236,7 +236,8 @@ public enum Build {
         let threads = max(1, options.threads)
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
         for path in inputs {
-            var hasher = SHA256()
+            // The input's SHA-256 is computed on its own serial queue, beside the encoding.
+            let hasher = BackgroundHasher()
             var rowsInFile = 0
             var batch = LineBatch()
             func flush() throws {
@@ -283,7 +284,7 @@ public enum Build {
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }
-            inputHashes.append((path, hasher.hexDigest(), rowsInFile))
+            inputHashes.append((path, hasher.finish(), rowsInFile))
         }
         do { try spill.finishWriting() } catch { throw BuildError.output(error.description) }
         report.inputBytes = bytesDone
@@ -406,6 +407,21 @@ public enum Build {
             a.labels.append(i < masked ? -100 : Int32(truncatingIfNeeded: Int(id)))
         }
         if side == .right { padding() }
+    }
+}
+
+/// SHA-256 of a stream of blocks, computed on a serial background queue.
+final class BackgroundHasher: @unchecked Sendable {
+    private var sha = SHA256()
+    private let queue = DispatchQueue(label: "finetok.sha256")
+
+    func update(_ block: Data) {
+        queue.async { self.sha.update(block) }
+    }
+
+    /// Waits for the queued blocks and returns the hex digest.
+    func finish() -> String {
+        queue.sync { sha.hexDigest() }
     }
 }
 
