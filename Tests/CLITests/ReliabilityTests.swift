@@ -140,6 +140,24 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [], [])
     }
 
+    /// A full disk (a 256 KB tmpfs) mid-build: exit 3, "the disk is full", nothing left behind.
+    func testDiskFullLeavesNothing() throws {
+        let mountPoint = dir.appendingPathComponent("small-disk").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mounted = try shell("mount -t tmpfs -o size=256k tmpfs '\(mountPoint)'")
+        guard mounted.status == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (\(mounted.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); the file-size-limit test covers the write-error path")
+        }
+        defer { _ = try? shell("umount '\(mountPoint)'") }
+        let rows = (0..<3000).map { #"{"question": "question \#($0) with some words", "answer": "answer \#($0) with some more words"}"# }
+        let p = write("big.jsonl", rows.joined(separator: "\n"))
+        let out = mountPoint + "/out"
+        let r = try finetok(["build", p, "--out", out, "--quiet"])
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("No space left on device (the disk is full)"), r.stderr)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [], [])
+    }
+
     /// SIGTERM during a build (the input is a pipe that never ends) removes the partial outputs.
     func testSignalLeavesNothing() throws {
         let fifo = dir.appendingPathComponent("rows.fifo").path
