@@ -146,3 +146,37 @@ def tiny_added_tokens():
 
 if __name__ == "__main__" and "--check" not in sys.argv:
     tiny_added_tokens()
+
+
+def tiny_ignore_merges():
+    """tiny_added.json without added tokens, with `ignore_merges: true`, two vocabulary entries no
+    merge produces ("Ġworldly", "xyz"), and a TemplateProcessing post-processor adding a BOS token;
+    HF's ids with and without add_special_tokens."""
+    src = json.load(open(os.path.join(FX, "tiny_added.json"), encoding="utf-8"))
+    vocab = src["model"]["vocab"]
+    n = max(vocab.values()) + 1
+    vocab["Ġworldly"] = n
+    vocab["xyz"] = n + 1
+    vocab["<s>"] = n + 2
+    src["model"]["ignore_merges"] = True
+    src["added_tokens"] = [{"id": n + 2, "content": "<s>", "single_word": False, "lstrip": False, "rstrip": False,
+                            "normalized": False, "special": True}]
+    src["post_processor"] = {"type": "TemplateProcessing",
+                             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                             "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                                      {"Sequence": {"id": "B", "type_id": 1}}],
+                             "special_tokens": {"<s>": {"id": "<s>", "ids": [n + 2], "tokens": ["<s>"]}}}
+    path = os.path.join(FX, "tiny_ignore_merges.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(src, f, ensure_ascii=False)
+    tok = Tokenizer.from_file(path)
+    texts = ["hello worldly world", "xyz xyzxyz axyz", "the quick brown fox", "<s>hello", "worldly", ""]
+    with open(os.path.join(FX, "tiny_ignore_merges.jsonl"), "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t, "ids": tok.encode(t, add_special_tokens=False).ids,
+                                "ids_with_special": tok.encode(t, add_special_tokens=True).ids}, ensure_ascii=False) + "\n")
+    print("wrote tiny_ignore_merges.json(l)")
+
+
+if __name__ == "__main__" and "--check" not in sys.argv:
+    tiny_ignore_merges()

@@ -105,3 +105,23 @@ final class InvalidBytesTests: XCTestCase {
         }
     }
 }
+
+final class ModelOptionTests: XCTestCase {
+    /// `ignore_merges` (whole-vocabulary pieces emitted as is, as Llama 3 sets it) and a
+    /// TemplateProcessing post-processor (BOS with add_special_tokens), against HF.
+    func testIgnoreMergesAndTemplateProcessing() throws {
+        let t = try Tokenizer.load(fixtures.appendingPathComponent("tiny_ignore_merges.json").path)
+        let data = try Data(contentsOf: fixtures.appendingPathComponent("tiny_ignore_merges.jsonl"))
+        var rows = 0
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let v = try JSON.parse(String(line))
+            let text = v["text"]?.stringValue ?? ""
+            let ids = v["ids"]?.arrayValue?.compactMap { $0.intValue.map(UInt32.init) } ?? []
+            let withSpecial = v["ids_with_special"]?.arrayValue?.compactMap { $0.intValue.map(UInt32.init) } ?? []
+            XCTAssertEqual(t.encode(text), ids, text)
+            XCTAssertEqual(t.encode(text, addSpecialTokens: true), withSpecial, text)
+            rows += 1
+        }
+        XCTAssertEqual(rows, 6)
+    }
+}
