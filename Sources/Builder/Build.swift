@@ -98,10 +98,20 @@ public struct BuildReport: Sendable {
 }
 
 /// Progress of pass 1, for a status line.
+/// Progress of a long job, for a status line.
 public struct BuildProgress: Sendable {
     public var rows: Int
     public var bytes: Int
     public var totalBytes: Int
+    /// Set while writing: the split being written, and how many of its rows are done.
+    public var writing: (split: String, done: Int, total: Int)?
+
+    public init(rows: Int, bytes: Int, totalBytes: Int, writing: (split: String, done: Int, total: Int)? = nil) {
+        self.rows = rows
+        self.bytes = bytes
+        self.totalBytes = totalBytes
+        self.writing = writing
+    }
 }
 
 /// A build error: a bad row or option (input) or a failed write (output).
@@ -316,8 +326,12 @@ public enum Build {
         do {
             try spill.openForReading()
             for (name, indices) in [("train", train), ("test", test)] where !indices.isEmpty || name == "train" {
+                let rowsRead = report.rowsRead
                 try writeSplit(name, indices: indices, spill: spill, width: width, pad: pad, options: options,
-                               output: output, report: &report, tokenizer: tokenizer)
+                               output: output, report: &report, tokenizer: tokenizer) { done in
+                    progress?(BuildProgress(rows: rowsRead, bytes: bytesDone, totalBytes: totalBytes,
+                                            writing: (name, done, indices.count)))
+                }
             }
             spill.close()
             unlink(spill.path)
@@ -338,7 +352,8 @@ public enum Build {
     }
 
     static func writeSplit(_ name: String, indices: [Int], spill: SpillFile, width: Int?, pad: Int32, options: BuildOptions,
-                           output: OutputFolder, report: inout BuildReport, tokenizer: Tokenizer) throws {
+                           output: OutputFolder, report: inout BuildReport, tokenizer: Tokenizer,
+                           progress: (Int) -> Void = { _ in }) throws {
         var jsonl: JSONLRowWriter?
         var npy: NPYWriter?
         var st: SafetensorsWriter?
@@ -379,6 +394,7 @@ public enum Build {
                 try st?.write(arrays)
             }
             start = end
+            progress(end)
         }
         try jsonl?.close()
         try npy?.close()

@@ -135,7 +135,7 @@ func withProgress<T>(quiet: Bool, _ body: (@escaping (BuildProgress) -> Void) th
     let start = Date()
     defer { status.clear() }
     do {
-        return try body { p in status.update(p.rows, p.bytes, p.totalBytes, start) }
+        return try body { p in status.update(p, start) }
     } catch let e as BuildError {
         switch e {
         case .usage(let m): throw UsageError(m)
@@ -153,12 +153,19 @@ final class StatusLine {
 
     init(enabled: Bool) { self.enabled = enabled }
 
-    func update(_ rows: Int, _ bytes: Int, _ total: Int, _ start: Date) {
+    func update(_ p: BuildProgress, _ start: Date) {
         guard enabled, Date().timeIntervalSince(last) > 0.25 else { return }
         last = Date()
         let secs = max(Date().timeIntervalSince(start), 1e-9)
-        let pct = total > 0 ? String(format: " %3.0f%%", 100 * Double(bytes) / Double(total)) : ""
-        let text = String(format: "\r\u{1B}[Kfinetok:%@ %d rows, %.1f MB, %.1f MB/s", pct, rows, Double(bytes) / 1e6, Double(bytes) / 1e6 / secs)
+        let text: String
+        if let w = p.writing {
+            text = String(format: "\r\u{1B}[Kfinetok: writing %@ %3.0f%% (%d of %d rows)", w.split,
+                          100 * Double(w.done) / Double(max(w.total, 1)), w.done, w.total)
+        } else {
+            let pct = p.totalBytes > 0 ? String(format: " %3.0f%%", 100 * Double(p.bytes) / Double(p.totalBytes)) : ""
+            text = String(format: "\r\u{1B}[Kfinetok: reading%@ %d rows, %.1f MB, %.1f MB/s", pct, p.rows,
+                          Double(p.bytes) / 1e6, Double(p.bytes) / 1e6 / secs)
+        }
         FileHandle.standardError.write(Data(text.utf8))
         shown = true
     }
