@@ -230,7 +230,6 @@ extension ExampleEncoder {
         if let bad = firstInvalidUTF8(doc) { return .failure(.invalidUTF8(offset: bad)) }
         var ids: [UInt32] = []
         tokenizer.encode(utf8: doc, into: &ids, context: context)
-        if settings.eosId != nil { ids.append(0) }
-        return .success((ids.count, 0, doc.count))
+        return .success((ids.count + (settings.eosId != nil ? 1 : 0), 0, doc.count))
     }
 }

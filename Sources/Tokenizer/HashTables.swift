@@ -116,7 +116,6 @@ final class TokenStore: @unchecked Sendable {
     /// Whether an id has a token (vocabularies may have gaps).
     let present: [Bool]
     let count: Int
-    let byteCount: Int
 
     /// Builds from `tokens[id]` (nil for a gap).
     init(_ tokens: [[UInt8]?]) {
@@ -124,7 +123,6 @@ final class TokenStore: @unchecked Sendable {
         present = tokens.map { $0 != nil }
         var total = 0
         for t in tokens { total += t?.count ?? 0 }
-        byteCount = total
         bytes = .allocate(capacity: max(total, 1))
         offsets = .allocate(capacity: tokens.count + 1)
         var at = 0

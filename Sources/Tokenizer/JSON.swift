@@ -327,8 +327,17 @@ struct JSONParser {
                     } else if v >= 0xDC00 && v < 0xE000 {
                         throw fail("lone surrogate \\u\(String(v, radix: 16)) (a low surrogate without a high one)", at: escPos)
                     }
-                    // Scalar is valid by construction here.
-                    if let u = Unicode.Scalar(v) { out.append(contentsOf: Array(String(Character(u)).utf8)) }
+                    // A valid scalar by construction here: write its UTF-8 directly.
+                    if v < 0x80 {
+                        out.append(UInt8(v))
+                    } else if v < 0x800 {
+                        out.append(UInt8(0xC0 | v >> 6)); out.append(UInt8(0x80 | v & 0x3F))
+                    } else if v < 0x10000 {
+                        out.append(UInt8(0xE0 | v >> 12)); out.append(UInt8(0x80 | v >> 6 & 0x3F)); out.append(UInt8(0x80 | v & 0x3F))
+                    } else {
+                        out.append(UInt8(0xF0 | v >> 18)); out.append(UInt8(0x80 | v >> 12 & 0x3F))
+                        out.append(UInt8(0x80 | v >> 6 & 0x3F)); out.append(UInt8(0x80 | v & 0x3F))
+                    }
                 default:
                     throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'", at: i - 2)
                 }

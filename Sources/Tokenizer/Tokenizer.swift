@@ -6,6 +6,8 @@
 //
 // Everything works on UTF-8 bytes and `UInt32` ids; no `String` is made per token.
 
+import Foundation
+
 /// A pre-tokenizer step.
 enum PreTokenizerStep: Sendable, Equatable {
     /// HF `Split` with a known pattern (matches are the pieces).
@@ -35,8 +37,6 @@ public final class Tokenizer: Sendable {
     /// Added and special tokens (tokenizer.json `added_tokens`, a tiktoken encoding's specials,
     /// or `<|...|>` entries of a vocab.json).
     public let addedTokens: [AddedToken]
-    /// The split pattern in use (the last one when a Sequence has several).
-    public let splitPattern: SplitPattern?
 
     let model: BPEModel
     let normalizer: Normalizer
@@ -52,6 +52,8 @@ public final class Tokenizer: Sendable {
     /// Whether `splitsCleanly` can ever say yes: no prefix space is added to pieces, and no
     /// matched added token contains a newline or strips / needs word boundaries.
     let cleanBoundaryPossible: Bool
+    /// Contexts reused by `encode(_:)`, so a call does not allocate a piece cache (~2 MB).
+    let contexts = ContextPool()
     /// Ids put around the text by the post-processor when special tokens are requested.
     let postPrefix: [UInt32]
     let postSuffix: [UInt32]
@@ -67,14 +69,6 @@ public final class Tokenizer: Sendable {
         self.matchesAddedTokens = matchesAddedTokens
         self.postPrefix = postPrefix
         self.postSuffix = postSuffix
-        var splitPattern: SplitPattern?
-        for s in steps {
-            switch s {
-            case .split(let p): splitPattern = p
-            case .byteLevel(_, let p): if let p { splitPattern = p }
-            }
-        }
-        self.splitPattern = splitPattern
         var single: SplitPattern?
         if steps.count == 1, case .split(let p) = steps[0] { single = p }
         if steps.count == 1, case .byteLevel(false, let p?) = steps[0] { single = p }
@@ -125,9 +119,10 @@ public final class Tokenizer: Sendable {
     /// - Complexity: O(n log n) in the length of the text; O(n) for natural text.
     public func encode(_ text: String, addSpecialTokens: Bool = false) -> [UInt32] {
         var out: [UInt32] = []
-        let context = EncodingContext()
+        let context = contexts.take()
         var text = text
         text.withUTF8 { encodeValid($0, into: &out, context: context) }
+        contexts.give(context)
         if addSpecialTokens && (!postPrefix.isEmpty || !postSuffix.isEmpty) {
             out = postPrefix + out + postSuffix
         }
@@ -332,6 +327,25 @@ public final class Tokenizer: Sendable {
             if let id = tokenId(name) { return id }
         }
         return nil
+    }
+}
+
+/// Idle `EncodingContext`s shared by the calls of `Tokenizer.encode(_:)` (any thread takes one,
+/// uses it alone, and gives it back).
+final class ContextPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [EncodingContext] = []
+
+    func take() -> EncodingContext {
+        lock.lock()
+        defer { lock.unlock() }
+        return idle.popLast() ?? EncodingContext()
+    }
+
+    func give(_ c: EncodingContext) {
+        lock.lock()
+        defer { lock.unlock() }
+        if idle.count < 8 { idle.append(c) }
     }
 }
 

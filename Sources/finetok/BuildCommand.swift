@@ -68,7 +68,6 @@ enum BuildCommand {
         o.eosToken = args.value("eos-token")
         if o.eosToken != nil && !o.appendEOS { throw UsageError("--eos-token and --no-eos contradict each other") }
         o.encoding.maxLength = try args.int("max-length")
-        if let m = o.encoding.maxLength, m <= 0 { throw UsageError("--max-length must be positive, got \(m)") }
         if let t = try args.choice("truncation", Truncation.allCases.map(\.rawValue)) { o.encoding.truncation = Truncation(rawValue: t) ?? .left }
         if let p = try args.choice("padding", Padding.allCases.map(\.rawValue)) { o.padding = Padding(rawValue: p) ?? .none }
         o.padToMultipleOf = try args.int("pad-to-multiple-of", min: 1)

@@ -37,7 +37,7 @@ enum LengthsCommand {
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more .jsonl or .txt files") }
         var o = LengthsOptions()
         o.template = try templateSpec(args)
-        o.maxLength = try args.int("max-length", min: 1)
+        o.maxLength = try args.int("max-length")  // checked by Lengths.run, as build checks it
         if let t = try args.choice("truncation", Truncation.allCases.map(\.rawValue)) { o.truncation = Truncation(rawValue: t) ?? .left }
         o.appendEOS = !args.has("no-eos")
         o.eosToken = args.value("eos-token")

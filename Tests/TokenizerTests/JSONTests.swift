@@ -8,6 +8,8 @@ final class JSONTests: XCTestCase {
         if case .object(let m) = v { XCTAssertEqual(m.count, 2) } else { XCTFail() }
         let first = try JSON.parse(#"[1, -2.5, true, null, "x\ny\u00e9\ud83d\ude00"]"#)
         XCTAssertEqual(first, .array([.number(1, isInteger: true), .number(-2.5, isInteger: false), .bool(true), .null, .string("x\nyé😀")]))
+        // \u escapes of one-, two- and three-byte UTF-8 scalars (four-byte ones are the pair above).
+        XCTAssertEqual(try JSON.parse(#""\u0041\u00df\u4e2d\u20ac""#), .string("Aß中€"))
     }
 
     func testErrorsCarryOffsets() {

@@ -4,6 +4,7 @@
 //
 // Sections:
 //   sizes    throughput by document size, 10 B to 100 kB, cut from the corpus (or synthetic text)
+//   calls    per-call cost of the convenience `encode(_:)` on many short texts
 //   worst    1 MB of one letter, base64, digits, spaces, random CJK: MB/s, and the time for 2 MB
 //            over the time for 1 MB (≈ 2 means linear)
 //   load     tokenizer load time per bundled vocabulary (median of 5)
@@ -26,7 +27,7 @@ func argument(_ name: String) -> String? {
     return a[i + 1]
 }
 
-let sections = Set((argument("sections") ?? "sizes,worst,load,threads,build").split(separator: ",").map(String.init))
+let sections = Set((argument("sections") ?? "sizes,calls,worst,load,threads,build").split(separator: ",").map(String.init))
 let vocabPath = argument("vocab") ?? packageRoot.appendingPathComponent("vocab/gpt2").path
 let tokenizer: Tokenizer
 do { tokenizer = try Tokenizer.load(vocabPath) } catch {
@@ -109,6 +110,14 @@ if sections.contains("sizes") {
         let t = time(3) { tokens = encodeAll(docs, ctx) }
         say(row(["\(size) B", String(format: "%.1f", Double(bytes) / 1e6 / t), "\(docs.count)", String(format: "%.0f", Double(tokens) / t)], widths))
     }
+}
+
+if sections.contains("calls") {
+    say("\n## Many short texts through `encode(_:)` (the convenience call, no context kept)")
+    let texts = (0..<20_000).map { "Hello world number \($0), a short text." }
+    var tokens = 0
+    let t = time(3) { tokens = texts.reduce(0) { $0 + tokenizer.encode($1).count } }
+    say(String(format: "%d calls: %.1f µs per call (%d tokens)", texts.count, t / Double(texts.count) * 1e6, tokens))
 }
 
 if sections.contains("worst") {
