@@ -150,7 +150,7 @@ final class ExampleEncoder {
         case .drop: return .tooLong(tokens: ids.count)
         case .noLabels: return .noLabels(truncatedTokens: plan.cut)
         case .keep:
-            let kept = Array(ids[plan.kept])
+            let kept = plan.kept.count == ids.count ? ids : Array(ids[plan.kept])  // copy only when truncated
             return .ok(EncodedRow(ids: kept, masked: plan.masked, promptTokens: promptTokens,
                                   completionTokens: ids.count - promptTokens, truncatedTokens: plan.cut, differsInOtherMode: differs))
         }
