@@ -376,14 +376,14 @@ public enum Build {
         var start = 0
         while start < indices.count {
             let end = min(start + chunk, indices.count)
-            var rows: [(ids: [UInt32], masked: Int)] = []
+            var rows: [(ids: [UInt32], labels: LabelRanges)] = []
             rows.reserveCapacity(end - start)
             for index in indices[start..<end] { rows.append(try spill.row(index)) }
             let side = options.paddingSide
             let wantJSON = jsonl != nil
             let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
                 var arrays = TrainingArrays()
-                fill(&arrays, ids: rows[k].ids, masked: rows[k].masked, width: width, pad: pad, side: side)
+                fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
                 var line: [UInt8] = []
                 if wantJSON { JSONLRowWriter.format(arrays, into: &line) }
                 return (arrays, line)
@@ -402,7 +402,7 @@ public enum Build {
     }
 
     /// input_ids, attention_mask and labels for one row, padded to `width`.
-    static func fill(_ a: inout TrainingArrays, ids: [UInt32], masked: Int, width: Int?, pad: Int32, side: PaddingSide) {
+    static func fill(_ a: inout TrainingArrays, ids: [UInt32], labels: LabelRanges, width: Int?, pad: Int32, side: PaddingSide) {
         let n = ids.count
         let w = max(width ?? n, n)
         let padCount = w - n
@@ -417,10 +417,11 @@ public enum Build {
             }
         }
         if side == .left { padding() }
-        for (i, id) in ids.enumerated() {
-            a.inputIds.append(Int32(truncatingIfNeeded: Int(id)))
+        labels.forEach(count: ids.count) { i, labelled in
+            let id = Int32(truncatingIfNeeded: Int(ids[i]))
+            a.inputIds.append(id)
             a.attentionMask.append(1)
-            a.labels.append(i < masked ? -100 : Int32(truncatingIfNeeded: Int(id)))
+            a.labels.append(labelled ? id : -100)
         }
         if side == .right { padding() }
     }

@@ -32,8 +32,8 @@ public enum Truncation: String, Sendable, CaseIterable {
 /// One example after encoding, masking and truncation.
 struct EncodedRow {
     var ids: [UInt32]
-    /// Leading tokens whose label is -100 (prompt tokens, after truncation).
-    var masked: Int
+    /// The positions trained on (after truncation); every other label is -100.
+    var labels: LabelRanges
     /// Tokens of the prompt and of the completion (with EOS), before truncation.
     var promptTokens: Int
     var completionTokens: Int
@@ -139,53 +139,58 @@ final class ExampleEncoder {
         case .failure(let p): return .invalid(p)
         case .success(let (prompt, completion)):
             let (ids, promptTokens, differs) = encodeSegments(prompt: prompt, completion: completion)
-            return finish(ids: ids, promptTokens: promptTokens, differs: differs)
+            return finish(ids: ids, labels: .suffix(from: promptTokens, count: ids.count), differs: differs)
         }
     }
 
-    /// Masking and truncation.
-    func finish(ids: [UInt32], promptTokens: Int, differs: Bool) -> RowOutcome {
-        let plan = TruncationPlan(count: ids.count, promptTokens: promptTokens, settings: settings)
+    /// Masking and truncation of an example whose untruncated tokens `ids` are trained on at
+    /// `labels` (before `--train-on-prompt`).
+    func finish(ids: [UInt32], labels: LabelRanges, differs: Bool) -> RowOutcome {
+        let plan = TruncationPlan(count: ids.count, labels: labels, settings: settings)
         switch plan.outcome {
         case .drop: return .tooLong(tokens: ids.count)
         case .noLabels: return .noLabels(truncatedTokens: plan.cut)
         case .keep:
             let kept = plan.kept.count == ids.count ? ids : Array(ids[plan.kept])  // copy only when truncated
-            return .ok(EncodedRow(ids: kept, masked: plan.masked, promptTokens: promptTokens,
-                                  completionTokens: ids.count - promptTokens, truncatedTokens: plan.cut, differsInOtherMode: differs))
+            let labelled = labels.count
+            return .ok(EncodedRow(ids: kept, labels: plan.labels, promptTokens: ids.count - labelled,
+                                  completionTokens: labelled, truncatedTokens: plan.cut, differsInOtherMode: differs))
         }
     }
 }
 
-/// What masking and truncation do to an example of `count` tokens whose first `promptTokens`
-/// are the prompt — shared by `build` (which applies it) and `lengths` (which reports it).
+/// What masking and truncation do to an example of `count` tokens trained on at `labels` —
+/// shared by `build` (which applies it) and `lengths` (which reports it).
 struct TruncationPlan {
     enum Outcome { case keep, drop, noLabels }
     var outcome: Outcome = .keep
     /// The token positions kept.
     var kept: Range<Int>
-    /// Leading kept tokens labelled -100.
-    var masked: Int
+    /// The labelled positions of the kept tokens, counted from the first kept token.
+    var labels: LabelRanges
     /// Tokens removed by truncation.
     var cut = 0
 
-    init(count n: Int, promptTokens: Int, settings: EncodingSettings) {
+    init(count n: Int, labels all: LabelRanges, settings: EncodingSettings) {
         kept = 0..<n
-        masked = settings.trainOnPrompt ? 0 : promptTokens
+        let labels = settings.trainOnPrompt ? .suffix(from: 0, count: n) : all
         if let max = settings.maxLength, n > max {
             cut = n - max
             switch settings.truncation {
             case .drop:
+                self.labels = .none
                 outcome = .drop
                 return
-            case .right:
-                kept = 0..<max
-                masked = min(masked, max)
-            case .left:
-                kept = cut..<n
-                masked = Swift.max(0, masked - cut)
+            case .right: kept = 0..<max
+            case .left: kept = cut..<n
             }
         }
-        if kept.count - masked <= 0 { outcome = .noLabels }
+        self.labels = labels.restricted(to: kept)
+        if self.labels.isEmpty { outcome = .noLabels }
+    }
+
+    /// An instruction example: the first `promptTokens` of `count` are the prompt.
+    init(count: Int, promptTokens: Int, settings: EncodingSettings) {
+        self.init(count: count, labels: .suffix(from: promptTokens, count: count), settings: settings)
     }
 }

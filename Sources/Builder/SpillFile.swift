@@ -2,8 +2,8 @@
 
 import Foundation
 
-/// Kept rows on disk between the passes: per row `UInt32 count, UInt32 masked, count × UInt32`,
-/// with an 8-byte offset per row in memory.
+/// Kept rows on disk between the passes: per row `UInt32 count, UInt32 r, r × (UInt32 start,
+/// UInt32 end)` (the labelled ranges), `count × UInt32` ids, with an 8-byte offset per row in memory.
 final class SpillFile {
     let path: String
     private var writer: OutputFile?
@@ -21,7 +21,11 @@ final class SpillFile {
         offsets.append(position)
         buffer.removeAll(keepingCapacity: true)
         buffer.append(UInt32(row.ids.count))
-        buffer.append(UInt32(row.masked))
+        buffer.append(UInt32(row.labels.ranges.count))
+        for r in row.labels.ranges {
+            buffer.append(UInt32(r.lowerBound))
+            buffer.append(UInt32(r.upperBound))
+        }
         buffer.append(contentsOf: row.ids)
         try writer?.write(littleEndian: buffer)
         position += buffer.count * 4
@@ -37,19 +41,32 @@ final class SpillFile {
         if fd < 0 { throw OutputError(path: path, message: "cannot reopen the row file: \(String(cString: strerror(errno)))") }
     }
 
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], masked: Int) {
+    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
         var header: (UInt32, UInt32) = (0, 0)
-        let off = offsets[index]
-        let got = withUnsafeMutableBytes(of: &header) { pread(fd, $0.baseAddress, 8, off_t(off)) }
-        guard got == 8 else { throw OutputError(path: path, message: "short read of the row file") }
-        let n = Int(header.0)
+        var off = offsets[index]
+        try read(&header, at: off)
+        off += 8
+        let n = Int(header.0), r = Int(header.1)
+        var bounds = [UInt32](repeating: 0, count: 2 * r)
+        try read(&bounds, at: off)
+        off += 8 * r
         var ids = [UInt32](repeating: 0, count: n)
-        if n > 0 {
-            let want = n * 4
-            let read = ids.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(off + 8)) }
-            guard read == want else { throw OutputError(path: path, message: "short read of the row file") }
-        }
-        return (ids, Int(header.1))
+        try read(&ids, at: off)
+        let ranges = (0..<r).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
+        return (ids, LabelRanges(ranges))
+    }
+
+    private func read<T>(_ value: inout T, at offset: Int) throws(OutputError) {
+        let want = MemoryLayout<T>.size
+        let got = withUnsafeMutableBytes(of: &value) { pread(fd, $0.baseAddress, want, off_t(offset)) }
+        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+    }
+
+    private func read(_ values: inout [UInt32], at offset: Int) throws(OutputError) {
+        guard !values.isEmpty else { return }
+        let want = values.count * 4
+        let got = values.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
     }
 
     func close() {

@@ -23,6 +23,9 @@ final class EncodingTests: XCTestCase {
         return nil
     }
 
+    /// The first labelled position of an instruction row (its prompt's token count).
+    func firstLabel(_ r: EncodedRow) -> Int { r.labels.ranges.first?.lowerBound ?? r.ids.count }
+
     let example = #"{"question": "What is 2+2?", "answer": "Four."}"#
 
     func testSeparateEncodingMasksThePromptAndLabelsEOS() throws {
@@ -31,9 +34,9 @@ final class EncodingTests: XCTestCase {
         let prompt = gpt2.encode("### Question:\nWhat is 2+2?\n\n### Answer:\n")
         let completion = gpt2.encode("Four.")
         XCTAssertEqual(r.ids, prompt + completion + [50256])
-        XCTAssertEqual(r.masked, prompt.count)
+        XCTAssertEqual(r.labels.ranges, [prompt.count..<r.ids.count])
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, masked: r.masked, width: nil, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids, labels: r.labels, width: nil, pad: 50256, side: .right)
         // Invariants: labels equal input_ids wherever not -100; -100 count = prompt tokens + padding.
         for (id, label) in zip(a.inputIds, a.labels) where label != -100 { XCTAssertEqual(id, label) }
         XCTAssertEqual(a.labels.filter { $0 == -100 }.count, prompt.count)
@@ -43,11 +46,11 @@ final class EncodingTests: XCTestCase {
     func testPadEqualToEOSNeverHidesEOS() {
         guard let r = ok(row(encoder(), example)) else { return }
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, masked: r.masked, width: r.ids.count + 5, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids, labels: r.labels, width: r.ids.count + 5, pad: 50256, side: .right)
         XCTAssertEqual(a.inputIds.suffix(6), [50256, 50256, 50256, 50256, 50256, 50256])
         XCTAssertEqual(Array(a.labels.suffix(6)), [50256, -100, -100, -100, -100, -100], "EOS labelled, padding not")
         XCTAssertEqual(Array(a.attentionMask.suffix(6)), [1, 0, 0, 0, 0, 0])
-        Build.fill(&a, ids: r.ids, masked: r.masked, width: r.ids.count + 2, pad: 50256, side: .left)
+        Build.fill(&a, ids: r.ids, labels: r.labels, width: r.ids.count + 2, pad: 50256, side: .left)
         XCTAssertEqual(Array(a.attentionMask.prefix(3)), [0, 0, 1])
         XCTAssertEqual(Array(a.labels.prefix(3)), [-100, -100, -100])
         XCTAssertEqual(a.labels.last, 50256)
@@ -55,20 +58,20 @@ final class EncodingTests: XCTestCase {
 
     func testTrainOnPromptAndNoEOS() {
         guard let r = ok(row(encoder(Loaded.gpt2) { $0.trainOnPrompt = true; $0.eosId = nil }, example)) else { return }
-        XCTAssertEqual(r.masked, 0)
+        XCTAssertEqual(r.labels.ranges, [0..<r.ids.count])
         XCTAssertNotEqual(r.ids.last, 50256)
     }
 
     func testTruncationSides() {
         guard let full = ok(row(encoder(), example)) else { return }
-        let n = full.ids.count, m = full.masked
+        let n = full.ids.count, m = firstLabel(full)
         guard let left = ok(row(encoder { $0.maxLength = n - 3; $0.truncation = .left }, example)),
               let right = ok(row(encoder { $0.maxLength = m + 1; $0.truncation = .right }, example)) else { return }
         XCTAssertEqual(left.ids, Array(full.ids.suffix(n - 3)))
-        XCTAssertEqual(left.masked, m - 3)
+        XCTAssertEqual(left.labels.ranges, [(m - 3)..<(n - 3)])
         XCTAssertEqual(left.truncatedTokens, 3)
         XCTAssertEqual(right.ids, Array(full.ids.prefix(m + 1)))
-        XCTAssertEqual(right.masked, m)
+        XCTAssertEqual(right.labels.ranges, [m..<(m + 1)])
         guard case .tooLong(let tokens) = row(encoder { $0.maxLength = n - 1; $0.truncation = .drop }, example) else { return XCTFail() }
         XCTAssertEqual(tokens, n)
         // Right truncation inside the prompt leaves no labelled token: dropped, not a NaN loss.
@@ -79,7 +82,7 @@ final class EncodingTests: XCTestCase {
         // "Answer:\n" then "Four." — joint and separate agree here; the masks must agree too.
         guard let sep = ok(row(encoder(), example)), let joint = ok(row(encoder { $0.joint = true }, example)) else { return }
         XCTAssertEqual(sep.ids, joint.ids)
-        XCTAssertEqual(sep.masked, joint.masked)
+        XCTAssertEqual(sep.labels, joint.labels)
         XCTAssertFalse(sep.differsInOtherMode)
         // A completion glued to the prompt's last word: joint encoding merges across the boundary,
         // and the merged token (holding completion bytes) is labelled.
@@ -90,14 +93,14 @@ final class EncodingTests: XCTestCase {
         XCTAssertTrue(g.differsInOtherMode)
         let ids = Loaded.gpt2.encode("Say q running")
         XCTAssertEqual(g.ids, ids)
-        XCTAssertEqual(try Loaded.gpt2.decode(Array(ids[g.masked...])), " running")
+        XCTAssertEqual(try Loaded.gpt2.decode(Array(ids[firstLabel(g)...])), " running")
     }
 
     func testPlainTextMasksNothing() {
         let e = ExampleEncoder(tokenizer: Loaded.gpt2, template: TemplateChoice(preset: .text),
                                settings: { var s = EncodingSettings(); s.eosId = 50256; return s }())
         guard let r = ok(row(e, #"{"text": "Just some text."}"#)) else { return }
-        XCTAssertEqual(r.masked, 0)
+        XCTAssertEqual(r.labels.ranges, [0..<r.ids.count])
         XCTAssertEqual(r.ids, Loaded.gpt2.encode("Just some text.") + [50256])
     }
 

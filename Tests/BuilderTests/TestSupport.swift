@@ -25,3 +25,16 @@ func writeFile(_ dir: URL, _ name: String, _ text: String) -> String {
     FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
     return p
 }
+
+/// Seeded SplitMix64, so random tests are reproducible (as TokenizerTests' own).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
