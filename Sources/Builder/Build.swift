@@ -168,17 +168,14 @@ public enum Build {
     }
 
     /// The fields of the first row, to detect the template; a first row that is not a JSON
-    /// object is reported as the error it is.
+    /// object is reported as the error it is. (A pipe is not read twice: `firstLine` keeps what
+    /// it read for the pass that follows.)
     static func firstRowFields(_ inputs: [String]) throws -> (fields: [String], path: String, line: Int)? {
-        struct Found: Error { var fields: [String]; var line: Int }
         for path in inputs {
             do {
-                try LineReader.forEachLine(path: path) { number, bytes in
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    throw Found(fields: try parseJSONLine(bytes, path: path, line: number).map(\.0), line: number)
-                }
-            } catch let f as Found {
-                return (f.fields, path, f.line)
+                guard let first = try LineReader.firstLine(path: path, where: { !$0.allSatisfy { $0 == 0x20 || $0 == 0x09 } }) else { continue }
+                let fields = try first.bytes.withUnsafeBufferPointer { try parseJSONLine($0, path: path, line: first.line) }
+                return (fields.map(\.0), path, first.line)
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }
