@@ -198,8 +198,7 @@ final class OutputFolder {
         unlink((partial as NSString).appendingPathComponent(journalName))
         try? FileManager.default.removeItem(atPath: partial)
         try sync(folder)
-        let parent = (folder as NSString).deletingLastPathComponent
-        try? sync(parent.isEmpty ? "." : parent)
+        try? sync(parentFolder(of: folder))
     }
 
     /// Settles a partial folder whose build is gone: a commit it began is undone (install) or
@@ -228,6 +227,15 @@ final class OutputFolder {
             throw BuildError.output("\(partial): cannot remove a partial build left by process \(pid): \(reason(error))")
         }
         log("removed a partial build left by process \(pid) (it is no longer running)")
+    }
+
+    /// The folder holding `path` ("." for a bare name). Written out because Foundation's
+    /// `deletingLastPathComponent` traps on one-character names on Linux.
+    static func parentFolder(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
     static func move(_ name: String, from: String, to: String, as newName: String? = nil) throws {

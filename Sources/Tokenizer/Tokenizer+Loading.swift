@@ -332,7 +332,8 @@ public enum InputFiles {
             let n = try read(fd, into: scratch.baseAddress.unsafelyUnwrapped, count: block, path: path)
             if n == 0 { break }
             if bytes.count + n > limit {
-                throw FileReadError(path: path, reason: "it is larger than \(limit >> 20) MiB, the most finetok reads for this kind of file (is it the right file?)")
+                let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+                throw FileReadError(path: path, reason: "it is larger than \(size), the most finetok reads for this kind of file (is it the right file?)")
             }
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
         }
