@@ -97,10 +97,11 @@ final class OutputFolder {
     /// - Throws: `BuildError.output`; the folder is then as it was, or (if a rename failed while
     ///   replacing finished files) holds the journal the next run completes.
     func commit() throws {
-        guard state.begin() else { throw BuildError.output("\(path): the build was interrupted") }
+        guard state.begin() else { throw BuildError.output("\(path): interrupted; no output was written") }
+        var committed = false
         defer {
-            TemporaryOutputs.unregister(self)
-            state.end()
+            state.end(committed: committed)
+            TemporaryOutputs.unregister(self, committed: committed)
             lock.release()
         }
         let fm = FileManager.default
@@ -129,6 +130,7 @@ final class OutputFolder {
             throw error
         }
         TestHooks.stage("committed")
+        committed = true
     }
 
     /// Removes everything this run wrote (on an error before the commit).
@@ -139,12 +141,12 @@ final class OutputFolder {
     }
 
     /// On SIGINT / SIGTERM: removes the partial folder unless the commit is under way.
-    /// - Returns: false if the commit is under way (it is left to finish).
+    /// - Returns: false if the commit is under way or done (the build is left to finish).
     func abandonOnSignal() -> Bool {
         switch state.abandonUnlessCommitting() {
-        case .committing: return false
+        case .letFinish: return false
         case .abandonedNow: discardFiles(); return true
-        case .alreadyDone: return true
+        case .alreadyAbandoned: return true
         }
     }
 
@@ -265,10 +267,11 @@ final class OutputFolder {
     }
 }
 
-/// The life of an output folder, shared by the build and the signal handler.
+/// The life of an output folder, shared by the build and the signal handler:
+/// working → committing → committed (or abandoned, from working or a failed commit).
 final class CommitState: @unchecked Sendable {
-    enum State { case working, committing, done }
-    enum SignalOutcome { case committing, abandonedNow, alreadyDone }
+    enum State { case working, committing, committed, abandoned }
+    enum SignalOutcome { case letFinish, abandonedNow, alreadyAbandoned }
 
     private var state = State.working
     private let lock = NSLock()
@@ -281,22 +284,22 @@ final class CommitState: @unchecked Sendable {
         return true
     }
 
-    func end() { lock.lock(); state = .done; lock.unlock() }
+    func end(committed: Bool) { lock.lock(); state = committed ? .committed : .abandoned; lock.unlock() }
 
-    /// working → done; false if it was not working.
+    /// working → abandoned; false if it was not working.
     func abandon() -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard state == .working else { return false }
-        state = .done
+        state = .abandoned
         return true
     }
 
     func abandonUnlessCommitting() -> SignalOutcome {
         lock.lock(); defer { lock.unlock() }
         switch state {
-        case .committing: return .committing
-        case .done: return .alreadyDone
-        case .working: state = .done; return .abandonedNow
+        case .committing, .committed: return .letFinish
+        case .abandoned: return .alreadyAbandoned
+        case .working: state = .abandoned; return .abandonedNow
         }
     }
 }
@@ -304,21 +307,30 @@ final class CommitState: @unchecked Sendable {
 /// Output folders of running builds, abandoned on SIGINT/SIGTERM by the CLI.
 public enum TemporaryOutputs {
     nonisolated(unsafe) private static var folders: [ObjectIdentifier: OutputFolder] = [:]
+    nonisolated(unsafe) private static var committedBuilds = 0
     private static let lock = NSLock()
 
     static func register(_ f: OutputFolder) { lock.lock(); folders[ObjectIdentifier(f)] = f; lock.unlock() }
-    static func unregister(_ f: OutputFolder) { lock.lock(); folders[ObjectIdentifier(f)] = nil; lock.unlock() }
+
+    static func unregister(_ f: OutputFolder, committed: Bool = false) {
+        lock.lock()
+        folders[ObjectIdentifier(f)] = nil
+        if committed { committedBuilds += 1 }
+        lock.unlock()
+    }
 
     /// Removes the partial folder (and lock) of every running build (called when the process is
     /// interrupted).
-    /// - Returns: false if a build is moving its finished files into place: that takes
-    ///   milliseconds and is left to finish, so the caller should not exit.
+    /// - Returns: false if a build is moving its finished files into place, or has done so: the
+    ///   process is then left to finish (milliseconds) and report its success, so the caller
+    ///   should not exit. (The CLI runs one build per process.)
     @discardableResult
     public static func removeAll() -> Bool {
         lock.lock()
         let all = Array(folders.values)
+        let committed = committedBuilds
         lock.unlock()
-        var abandoned = true
+        var abandoned = committed == 0
         for f in all where !f.abandonOnSignal() { abandoned = false }
         return abandoned
     }

@@ -4,6 +4,7 @@
 //   FINETOK_TEST_STAGES=1       print `finetok-test-stage: NAME<tab>UPTIME` on standard error at
 //                               each stage (UPTIME: ProcessInfo.systemUptime, in seconds)
 //   FINETOK_TEST_KILL_AT=NAME   the build kills itself with SIGKILL on reaching stage NAME
+//   FINETOK_TEST_KILL_SIGNAL=N  ... with signal N instead (e.g. 15, SIGTERM), then waits 0.5 s
 //
 // Stages, in order: locked, partial-folder, reading, spilled, split, wrote:FILE (after each
 // output file is complete), manifest, journal, moved:FILE (after each rename into place),
@@ -14,6 +15,7 @@ import Foundation
 enum TestHooks {
     private static let trace = ProcessInfo.processInfo.environment["FINETOK_TEST_STAGES"] == "1"
     private static let killAt = ProcessInfo.processInfo.environment["FINETOK_TEST_KILL_AT"]
+    private static let signal = ProcessInfo.processInfo.environment["FINETOK_TEST_KILL_SIGNAL"].flatMap { Int32($0) } ?? SIGKILL
 
     /// Marks a stage boundary of a build (a no-op unless a test asked for it).
     static func stage(_ name: @autoclosure () -> String) {
@@ -24,6 +26,10 @@ enum TestHooks {
             let line = "finetok-test-stage: \(name)\t\(ProcessInfo.processInfo.systemUptime)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
-        if name == killAt { kill(getpid(), SIGKILL) }
+        guard name == killAt else { return }
+        kill(getpid(), signal)
+        // Another signal is handled on another thread (the CLI's handler): give it time to act
+        // before the build goes on, so what happens at this stage is what the test sees.
+        if signal != SIGKILL { usleep(500_000) }
     }
 }

@@ -184,6 +184,35 @@ final class CrashTests: XCTestCase {
     }
 }
 
+/// SIGTERM (or Ctrl-C) while a build works removes its partial folder; during the commit it is
+/// left to finish, so the build exits 0 with its files in place.
+final class TerminateTests: XCTestCase {
+    func testTerminateBeforeAndDuringTheCommit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-term-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let vocab = try TinyVocabulary.write(in: dir)
+        let input = dir.appendingPathComponent("rows.jsonl").path
+        try Data(exampleRows(40, seed: 4).utf8).write(to: URL(fileURLWithPath: input))
+        func build(_ out: String, at stage: String) throws -> Exit {
+            try RunningFinetok(["build", input, "--vocab", vocab, "--out", out], environment: ["FINETOK_TEST_KILL_AT": stage, "FINETOK_TEST_KILL_SIGNAL": "\(SIGTERM)"], scratch: dir).wait()
+        }
+        for stage in ["reading", "manifest"] {
+            let out = dir.appendingPathComponent("before-\(stage)").path
+            let r = try build(out, at: stage)
+            XCTAssertEqual(r.status, 128 + SIGTERM, "\(stage): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("terminated; no output was written"), r.stderr)
+            XCTAssertEqual(snapshot(out), [:], stage)
+        }
+        for stage in ["journal", "moved:test.jsonl", "committed"] {
+            let out = dir.appendingPathComponent("during-\(stage)").path
+            let r = try build(out, at: stage)
+            XCTAssertEqual(r.status, 0, "\(stage): \(r.stderr)")
+            XCTAssertEqual(snapshot(out).keys.sorted(), ["manifest.json", "test.jsonl", "train.jsonl"], stage)
+        }
+    }
+}
+
 /// One build per output folder: a live build is refused with its PID; a dead one's partial
 /// folder is removed with a note; racing builds end with exactly one winner.
 final class LockTests: XCTestCase {
