@@ -20,7 +20,7 @@
 // files it is undone (the files already moved are removed, so the same command simply runs
 // again); over finished files (--overwrite) it is completed, since the files it was replacing
 // may already be gone. SIGINT/SIGTERM remove the partial folder (TemporaryOutputs), except during
-// the commit, which takes milliseconds and is then allowed to finish.
+// or after the commit: that takes milliseconds, and the build is then left to finish and exit 0.
 
 import Foundation
 import Tokenizer
