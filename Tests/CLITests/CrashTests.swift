@@ -162,9 +162,10 @@ final class CrashTests: XCTestCase {
                 let kills = 1 + Int(rng.next() % 2)
                 var delays: [Double] = []
                 for _ in 0..<kills {
-                    // A random moment in a random stage: kills reach the short stages (the
-                    // renames take milliseconds) as often as the long ones (encoding).
-                    let bounds = [0] + clean.times + [clean.seconds]
+                    // A random moment in a random stage: kills reach the short stages as often as
+                    // the long ones (encoding). The renames, milliseconds apart, count as one stage;
+                    // the time after the commit is left out (the build has finished then).
+                    let bounds = [0] + zip(clean.stages, clean.times).filter { !$0.0.hasPrefix("moved:") }.map(\.1)
                     let k = Int(rng.next() % UInt64(bounds.count - 1))
                     let delay = bounds[k] + rng.unit() * (bounds[k + 1] - bounds[k])
                     delays.append(delay)
