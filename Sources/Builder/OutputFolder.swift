@@ -197,7 +197,9 @@ final class OutputFolder {
             }
         }
         try sync(folder)
+        // The commit point: without its journal, the (empty) partial folder is merely removed.
         unlink((partial as NSString).appendingPathComponent(journalName))
+        TestHooks.stage("journal-removed")
         try? FileManager.default.removeItem(atPath: partial)
         try sync(folder)
         try? sync(parentFolder(of: folder))

@@ -8,7 +8,7 @@
 //
 // Stages, in order: locked, partial-folder, reading, spilled, split, wrote:FILE (after each
 // output file is complete), manifest, journal, moved:FILE (after each rename into place),
-// committed.
+// journal-removed (the commit point), committed.
 
 import Foundation
 
