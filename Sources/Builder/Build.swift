@@ -137,7 +137,7 @@ public enum Build {
     public static func run(inputs: [String], tokenizer: Tokenizer, options: BuildOptions, outputDirectory: String,
                            log: (String) -> Void = { _ in }, progress: ((BuildProgress) -> Void)? = nil) throws -> BuildReport {
         try validate(options)
-        let output = try OutputFolder(path: outputDirectory, overwrite: options.overwrite)
+        let output = try OutputFolder(path: outputDirectory, overwrite: options.overwrite, log: log)
         do {
             let report = try runInto(output, inputs: inputs, tokenizer: tokenizer, options: options, log: log, progress: progress)
             try output.commit()
@@ -168,17 +168,14 @@ public enum Build {
     }
 
     /// The fields of the first row, to detect the template; a first row that is not a JSON
-    /// object is reported as the error it is.
+    /// object is reported as the error it is. (A pipe is not read twice: `firstLine` keeps what
+    /// it read for the pass that follows.)
     static func firstRowFields(_ inputs: [String]) throws -> (fields: [String], path: String, line: Int)? {
-        struct Found: Error { var fields: [String]; var line: Int }
         for path in inputs {
             do {
-                try LineReader.forEachLine(path: path) { number, bytes in
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    throw Found(fields: try parseJSONLine(bytes, path: path, line: number).map(\.0), line: number)
-                }
-            } catch let f as Found {
-                return (f.fields, path, f.line)
+                guard let first = try LineReader.firstLine(path: path, where: { !$0.allSatisfy { $0 == 0x20 || $0 == 0x09 } }) else { continue }
+                let fields = try first.bytes.withUnsafeBufferPointer { try parseJSONLine($0, path: path, line: first.line) }
+                return (fields.map(\.0), path, first.line)
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }
@@ -281,6 +278,7 @@ public enum Build {
                         do { try spill.append(row) } catch { throw BuildError.output(error.description) }
                     }
                 }
+                if bytesDone == 0 { TestHooks.stage("reading") }
                 bytesDone += batch.byteCount
                 batch.removeAll()
                 progress?(BuildProgress(rows: report.rowsRead, bytes: bytesDone, totalBytes: totalBytes))
@@ -297,6 +295,7 @@ public enum Build {
             inputHashes.append((path, hasher.finish(), rowsInFile))
         }
         do { try spill.finishWriting() } catch { throw BuildError.output(error.description) }
+        TestHooks.stage("spilled")
         report.inputBytes = bytesDone
         let kept = lengths.count
         if kept == 0 {
@@ -310,6 +309,7 @@ public enum Build {
         let (train, test) = TrainTestSplit.split(kept, testSize: options.testSize, seed: options.seed)
         report.trainRows = train.count
         report.testRows = test.count
+        TestHooks.stage("split")
 
         // Width.
         var width: Int?
@@ -348,6 +348,7 @@ public enum Build {
             try f.close()
         } catch { throw BuildError.output(error.description) }
         report.files.append("manifest.json")
+        TestHooks.stage("manifest")
         return report
     }
 
@@ -396,9 +397,18 @@ public enum Build {
             start = end
             progress(end)
         }
-        try jsonl?.close()
-        try npy?.close()
-        try st?.close(metadata: [("format", "pt"), ("split", name), ("tokenizer", tokenizer.paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+"))])
+        if let jsonl {
+            try jsonl.close()
+            TestHooks.stage("wrote:\(name).jsonl")
+        }
+        if let npy {
+            try npy.close()
+            TestHooks.stage("wrote:\(name)_*.npy")
+        }
+        if let st {
+            try st.close(metadata: [("format", "pt"), ("split", name), ("tokenizer", tokenizer.paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+"))])
+            TestHooks.stage("wrote:\(name).safetensors")
+        }
     }
 
     /// input_ids, attention_mask and labels for one row, padded to `width`.

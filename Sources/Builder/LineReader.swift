@@ -1,6 +1,7 @@
-// Streaming line reader for JSONL and text files: reads 4 MiB blocks, calls back with each line
-// (without its `\n` or `\r\n`) and its 1-based number. A UTF-8 byte-order mark at the start of
-// the file is skipped; a last line without a newline is still a line.
+// Streaming line reader for JSONL and text files: reads 4 MiB blocks with read(2), calls back with
+// each line (without its `\n` or `\r\n`) and its 1-based number. A UTF-8 byte-order mark at the
+// start of the file is skipped; a last line without a newline is still a line. Inputs are streams:
+// a pipe, `/dev/stdin` or a shell's `<(...)` works as a file does, and is read once.
 
 import Foundation
 
@@ -29,63 +30,135 @@ public struct InputFileError: Error, Sendable, CustomStringConvertible {
 public enum LineReader {
     static let blockSize = 4 << 20
 
-    /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard input).
-    /// - Throws: `InputFileError` if the file cannot be read, or what `body` throws.
-    public static func forEachLine(path: String, onBlock: (Data) -> Void = { _ in },
+    /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard
+    /// input; a FIFO, `/dev/stdin` or a shell's `<(...)` works too: the input is read once, as a
+    /// stream). `onBlock` sees every block of raw bytes, in order (for a checksum).
+    /// - Throws: `InputFileError` if the file cannot be read (with the operating system's
+    ///   reason), or what `body` throws.
+    public static func forEachLine(path: String, onBlock: ((Data) -> Void)? = nil,
                                    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        let handle: FileHandle
-        if path == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw InputFileError(path: path, message: "no such file")
-            }
-            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
-            guard let h = FileHandle(forReadingAtPath: path) else {
-                throw InputFileError(path: path, message: "cannot open for reading (check permissions)")
-            }
-            handle = h
+        // A stream that `firstLine` peeked at continues where it stopped, after its bytes.
+        let (fd, replay) = try Peeked.take(path) ?? (openInput(path), [])
+        defer { if fd != 0 { close(fd) } }
+        _ = try scan(fd, replay: replay, path: path, keep: false, onBlock: onBlock) { number, line in
+            try body(number, line)
+            return true
         }
-        defer { if path != "-" { try? handle.close() } }
+    }
+
+    /// The first line of `path` for which `accept` is true, with its 1-based number, or nil if
+    /// there is none — read as `forEachLine` reads it. A pipe or standard input cannot be read
+    /// twice, so the bytes read here are kept and the next `forEachLine(path:)` starts with them
+    /// (memory: the input up to that line, plus one 4 MiB block).
+    public static func firstLine(path: String, where accept: (UnsafeBufferPointer<UInt8>) -> Bool) throws -> (line: Int, bytes: [UInt8])? {
+        let (fd, replay) = try Peeked.take(path) ?? (openInput(path), [])
+        let regular = InputFiles.isRegularFile(path)
+        var found: (line: Int, bytes: [UInt8])?
+        let kept: [UInt8]
+        do {
+            kept = try scan(fd, replay: replay, path: path, keep: !regular, onBlock: nil) { number, line in
+                guard accept(line) else { return true }
+                found = (number, Array(line))
+                return false
+            }
+        } catch {
+            if fd != 0 { close(fd) }
+            throw error
+        }
+        if regular {
+            if fd != 0 { close(fd) }
+        } else {
+            Peeked.put(path, fd: fd, bytes: kept)
+        }
+        return found
+    }
+
+    /// The reading loop behind both: `replay` (bytes an earlier peek read) first, then blocks of
+    /// `fd` until the end or until `body` returns false. Returns every raw byte seen if `keep`.
+    /// The BOM check waits for the first 3 bytes, however the pipe delivers them.
+    static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, onBlock: ((Data) -> Void)?,
+                     _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> [UInt8] {
+        var kept: [UInt8] = keep ? replay : []
         var pending: [UInt8] = []
         var lineNumber = 0
-        var first = true
-        while true {
-            let chunk: Data
-            do {
-                chunk = try handle.read(upToCount: blockSize) ?? Data()
-            } catch {
-                throw InputFileError(path: path, line: lineNumber + 1, message: "read failed: \(error.localizedDescription)")
-            }
-            if chunk.isEmpty { break }
-            onBlock(chunk)
-            pending.append(contentsOf: chunk)
-            if first {
-                first = false
-                if pending.count >= 3 && pending[0] == 0xEF && pending[1] == 0xBB && pending[2] == 0xBF {
-                    pending.removeFirst(3)
+        var bomChecked = false
+        var replayDone = replay.isEmpty
+        var atEnd = false
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
+        defer { scratch.deallocate() }
+        while !atEnd {
+            if !replayDone {
+                replayDone = true
+                onBlock?(Data(replay))
+                pending.append(contentsOf: replay)
+            } else {
+                let n = try readBlock(fd, scratch, path: path, line: lineNumber + 1)
+                if n == 0 {
+                    atEnd = true
+                } else {
+                    let chunk = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                    onBlock?(Data(chunk))
+                    pending.append(contentsOf: chunk)
+                    if keep { kept.append(contentsOf: chunk) }
                 }
             }
+            if !bomChecked {
+                if pending.count < 3 && !atEnd { continue }
+                bomChecked = true
+                if pending.starts(with: [0xEF, 0xBB, 0xBF]) { pending.removeFirst(3) }
+            }
             var consumed = 0
+            var stop = false
             try pending.withUnsafeBufferPointer { buf in
                 var start = 0
-                while let nl = nextNewline(buf, from: start) {
+                while !stop {
+                    var newline = nextNewline(buf, from: start)
+                    // The last line may lack its newline.
+                    if newline == nil && atEnd && start < buf.count { newline = buf.count }
+                    guard let nl = newline else { break }
                     lineNumber += 1
                     var end = nl
                     if end > start && buf[end - 1] == 0x0D { end -= 1 }
-                    try body(lineNumber, UnsafeBufferPointer(rebasing: buf[start..<end]))
-                    start = nl + 1
+                    if try !body(lineNumber, UnsafeBufferPointer(rebasing: buf[start..<end])) { stop = true }
+                    start = min(nl + 1, buf.count)
                 }
                 consumed = start
             }
+            if stop { break }
             pending.removeFirst(consumed)
         }
-        if !pending.isEmpty {
-            lineNumber += 1
-            var end = pending.count
-            if pending[end - 1] == 0x0D { end -= 1 }
-            try pending.withUnsafeBufferPointer { try body(lineNumber, UnsafeBufferPointer(rebasing: $0[0..<end])) }
+        return kept
+    }
+
+    static func openInput(_ path: String) throws -> Int32 {
+        do { return try InputFiles.open(path) } catch {
+            throw InputFileError(path: path, message: "cannot read: \(error.reason)")
+        }
+    }
+
+    static func readBlock(_ fd: Int32, _ scratch: UnsafeMutableRawBufferPointer, path: String, line: Int) throws -> Int {
+        do {
+            return try InputFiles.read(fd, into: scratch.baseAddress.unsafelyUnwrapped, count: scratch.count, path: path)
+        } catch {
+            throw InputFileError(path: path, line: line, message: "read failed: \(error.reason)")
+        }
+    }
+
+    /// Pipes that `firstLine` read from: the open descriptor and the bytes read so far.
+    enum Peeked {
+        nonisolated(unsafe) private static var streams: [String: (fd: Int32, bytes: [UInt8])] = [:]
+        private static let lock = NSLock()
+
+        static func put(_ path: String, fd: Int32, bytes: [UInt8]) {
+            lock.lock()
+            defer { lock.unlock() }
+            streams[path] = (fd, bytes)
+        }
+
+        static func take(_ path: String) -> (Int32, [UInt8])? {
+            lock.lock()
+            defer { lock.unlock() }
+            return streams.removeValue(forKey: path).map { ($0.fd, $0.bytes) }
         }
     }
 
@@ -96,21 +169,14 @@ public enum LineReader {
         return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
     }
 
-    /// Reads a whole file (`-` = standard input), skipping a UTF-8 BOM.
-    public static func readAll(path: String) throws -> [UInt8] {
-        let data: Data?
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw InputFileError(path: path, message: "no such file")
-            }
-            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
-            data = FileManager.default.contents(atPath: path)
+    /// Reads a whole file (`-` = standard input, or a pipe), skipping a UTF-8 BOM.
+    /// - Parameter limit: larger inputs are refused (e.g. template files).
+    /// - Throws: `InputFileError` with the operating system's reason.
+    public static func readAll(path: String, limit: Int = Int.max) throws -> [UInt8] {
+        var bytes: [UInt8]
+        do { bytes = try InputFiles.readAll(path, limit: limit) } catch {
+            throw InputFileError(path: path, message: "cannot read: \(error.reason)")
         }
-        guard let data else { throw InputFileError(path: path, message: "cannot read (check permissions)") }
-        var bytes = [UInt8](data)
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { bytes.removeFirst(3) }
         return bytes
     }

@@ -47,10 +47,19 @@ extension LengthSummary {
 }
 
 enum Manifest {
+    /// SHA-256 of a tokenizer file; one read through a pipe is hashed from the bytes kept when it
+    /// was loaded (a pipe cannot be read twice).
     static func fileHash(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+        let bytes: [UInt8]
+        if let kept = InputFiles.rememberedContents(of: path) {
+            bytes = kept
+        } else if InputFiles.isRegularFile(path), let read = try? InputFiles.readAll(path) {
+            bytes = read
+        } else {
+            return ""
+        }
         var h = SHA256()
-        h.update([UInt8](data))
+        h.update(bytes)
         return h.hexDigest()
     }
 

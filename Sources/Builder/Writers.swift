@@ -61,9 +61,10 @@ final class OutputFile {
         }
     }
 
-    func close() throws(OutputError) {
+    /// Writes what is buffered and, if `sync` (every output file), flushes the file to disk.
+    func close(sync: Bool = true) throws(OutputError) {
         try flush()
-        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
+        if sync && fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
             throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(errno)))")
         }
     }
@@ -248,7 +249,7 @@ final class SafetensorsWriter {
     }
 
     func close(metadata: [(String, String)]) throws(OutputError) {
-        for p in parts { try p.close() }
+        for p in parts { try p.close(sync: false) }  // temporary: joined below, then removed
         let out = try OutputFile(path: path)
         try out.write(SafetensorsWriter.header(dtype: dtype, rows: rows, width: width, metadata: metadata))
         for p in parts {

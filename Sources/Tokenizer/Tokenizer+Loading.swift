@@ -65,11 +65,14 @@ extension Tokenizer {
         return try loadTiktoken(path, options: options)
     }
 
+    /// A tokenizer file's bytes: a regular file or a pipe (read once, and remembered for the
+    /// build manifest's checksum).
     static func readFile(_ path: String) throws(TokenizerError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied or not a regular file" : "no such file")
+        do {
+            return try InputFiles.readAll(path, limit: InputFiles.tokenizerFileLimit, remember: true)
+        } catch {
+            throw .unreadable(path: path, reason: error.reason)
         }
-        return [UInt8](data)
     }
 
     static func parseJSON(_ bytes: [UInt8], path: String) throws(TokenizerError) -> JSONValue {
@@ -257,5 +260,104 @@ final class VocabIndex {
             return lookup.get(base, p.count)
         }
         return id == BytesToId.empty ? nil : id
+    }
+}
+
+// MARK: - Reading input files: regular files, pipes and standard input
+
+/// A file that could not be read, with the operating system's reason (`strerror`).
+public struct FileReadError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    /// e.g. "No such file or directory", "Permission denied", "Is a directory".
+    public var reason: String
+    public var description: String { "\(path): cannot read: \(reason)" }
+}
+
+/// Reads input files the same way everywhere (tokenizer files, template files, texts, rows): a
+/// regular file, a FIFO, `/dev/stdin`, a shell's `<(...)` or `-` (standard input) is read as a
+/// stream with `read(2)`, once, from start to end — nothing seeks, nothing asks for the size first.
+public enum InputFiles {
+    /// Tokenizer files stop here (the largest real ones are tens of MB; a pipe can be endless).
+    public static let tokenizerFileLimit = 1 << 30
+
+    /// Opens `path` for reading; `-` is standard input (descriptor 0, not to be closed).
+    /// - Throws: `FileReadError` with the operating system's reason; a folder is refused.
+    public static func open(_ path: String) throws(FileReadError) -> Int32 {
+        if path == "-" { return 0 }
+        var fd: Int32
+        repeat { fd = Foundation.open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        if fd < 0 { throw FileReadError(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            Foundation.close(fd)
+            throw FileReadError(path: path, reason: "it is a folder; give a file")
+        }
+        return fd
+    }
+
+    /// Reads up to `count` bytes into `buffer` (retrying when a signal interrupts); 0 at the end.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, path: String) throws(FileReadError) -> Int {
+        while true {
+            let n = Foundation.read(fd, buffer, count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw FileReadError(path: path, reason: String(cString: strerror(errno))) }
+        }
+    }
+
+    /// Whether `path` names a regular file (one that could be read twice or measured).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return path != "-" && stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// The whole content of `path` (`-` = standard input).
+    /// - Parameters:
+    ///   - limit: inputs larger than this are refused (a pipe such as `/dev/zero` never ends).
+    ///   - remember: keep the bytes of a pipe or device for `rememberedContents(of:)`, so that a
+    ///     later reader (the build manifest's SHA-256 of a tokenizer file) need not read it again.
+    /// - Complexity: O(size); one pass of `read(2)` in 1 MiB blocks.
+    /// - Throws: `FileReadError` with the operating system's reason, or the limit.
+    public static func readAll(_ path: String, limit: Int = Int.max, remember: Bool = false) throws(FileReadError) -> [UInt8] {
+        if let kept = rememberedContents(of: path) { return kept }
+        let fd = try open(path)
+        defer { if fd != 0 { Foundation.close(fd) } }
+        var info = stat()
+        let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        var bytes: [UInt8] = []
+        if regular { bytes.reserveCapacity(min(Int(info.st_size), limit) + 1) }
+        let block = 1 << 20
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: 16)
+        defer { scratch.deallocate() }
+        while true {
+            let n = try read(fd, into: scratch.baseAddress.unsafelyUnwrapped, count: block, path: path)
+            if n == 0 { break }
+            if bytes.count + n > limit {
+                let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+                throw FileReadError(path: path, reason: "it is larger than \(size), the most finetok reads for this kind of file (is it the right file?)")
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        }
+        if remember && !regular {
+            remembered.withLock { $0[path] = bytes }
+        }
+        return bytes
+    }
+
+    /// The bytes of a pipe read earlier with `remember: true`, or nil.
+    public static func rememberedContents(of path: String) -> [UInt8]? {
+        remembered.withLock { $0[path] }
+    }
+
+    private static let remembered = Remembered()
+
+    /// Path → bytes, behind a lock.
+    private final class Remembered: @unchecked Sendable {
+        private var contents: [String: [UInt8]] = [:]
+        private let lock = NSLock()
+        func withLock<T>(_ body: (inout [String: [UInt8]]) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&contents)
+        }
     }
 }

@@ -4,7 +4,7 @@ import Tokenizer
 
 enum BuildCommand {
     static let usage = """
-        usage: finetok build INPUT.jsonl... --out DIR [options]
+        usage: finetok build INPUT.jsonl... --out DIR [options]     (INPUT may be - or a pipe)
 
         Turns JSONL examples into train-ready input_ids / attention_mask / labels: read → render the
         template → encode prompt and completion → mask the prompt (-100) → truncate → pad → split →
@@ -15,7 +15,8 @@ enum BuildCommand {
                                  (default: detected from the first row's fields, and printed)
           --template-file FILE   a custom template with {field} placeholders ({{ and }} for braces),
                                  used verbatim (a trailing newline in the file is part of it); the
-                                 completion is the last placeholder and everything after it
+                                 completion is the last placeholder and everything after it. A
+                                 pipe works too: --template-file <(printf '...')
         encoding and labels:
           --joint                encode prompt+completion as one text and mask by byte offsets
                                  (default: encode them separately, as the model sees the prompt)
@@ -35,7 +36,11 @@ enum BuildCommand {
           --test-size F          fraction for the test split (default 0.1; 0 = train only, input order)
           --seed S               shuffle seed (default 123); identical to HF datasets' train_test_split
         output:
-          --out DIR              output folder (created if missing; must be empty unless --overwrite)
+          --out DIR              output folder (created if missing; must be empty unless --overwrite).
+                                 One build per folder at a time (a second one is refused with the
+                                 first one's process id); a partial build left by a killed process
+                                 is removed, with a note. Files are fsynced: once build exits 0,
+                                 they survive a power cut.
           --format LIST          comma-separated: jsonl (default), npy, safetensors (npy and
                                  safetensors need --padding longest or max-length)
           --dtype TYPE           int32 (default) or int64 for npy / safetensors
@@ -174,7 +179,12 @@ final class StatusLine {
     }
 }
 
-/// `--template NAME` or `--template-file FILE` (build and lengths).
+/// Template files (and later chat templates) larger than this are refused: no real one is near
+/// it, and a pipe can be endless.
+let templateFileLimit = 16 << 20
+
+/// `--template NAME` or `--template-file FILE` (build and lengths). The file may be a pipe, e.g.
+/// `--template-file <(printf '...')`; it is read once.
 func templateSpec(_ args: Arguments) throws -> TemplateSpec {
     if args.value("template") != nil && args.value("template-file") != nil {
         throw UsageError("give either --template or --template-file, not both")
@@ -187,7 +197,7 @@ func templateSpec(_ args: Arguments) throws -> TemplateSpec {
     }
     if let file = args.value("template-file") {
         let bytes: [UInt8]
-        do { bytes = try LineReader.readAll(path: file) } catch { throw InputError("\(error)") }
+        do { bytes = try LineReader.readAll(path: file, limit: templateFileLimit) } catch { throw InputError("\(error)") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(file): not valid UTF-8 text") }
         do { return .custom(try Template(text), name: file) } catch { throw InputError("\(file): \(error)") }
     }

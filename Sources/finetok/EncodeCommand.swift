@@ -4,27 +4,35 @@ import Tokenizer
 
 enum EncodeCommand {
     static let usage = """
-        usage: finetok encode [--vocab V] (--text T | --input FILE | FILE | -) [--field NAME] [options]
+        usage: finetok encode [--vocab V] (--text T | --input FILE | FILE | -) [--jsonl] [--field NAME] [options]
 
         Encodes text to token ids, printed as JSON arrays.
           --text T             encode T; prints one JSON array
           --input FILE, FILE   a .jsonl file: encodes each row's --field, one array per row, in order;
-                               any other file (or - for standard input) is one text
+                               any other file (or - for standard input) is one text. A pipe works
+                               as a file does (e.g. <(zcat docs.jsonl.gz) with --jsonl).
+          --jsonl              read the input as JSONL rows whatever its name (e.g. - for standard
+                               input); implied by --field
           --field NAME         the JSONL field to encode (default: text)
           --add-special-tokens apply the tokenizer.json post-processor (e.g. a BOS token)
         \(Vocabulary.help)
 
-        example: finetok encode --vocab pythia --text "Hello World from China!"
+        examples: finetok encode --vocab pythia --text "Hello World from China!"
+                  cat docs.jsonl | finetok encode --jsonl -
         """
 
     static func run(_ argv: ArraySlice<String>) throws {
         let args = try Arguments(argv, spec: ArgumentSpec(
             valued: Vocabulary.valued.union(["text", "input", "field"]),
-            flags: Vocabulary.flags.union(["add-special-tokens"])))
+            flags: Vocabulary.flags.union(["add-special-tokens", "jsonl"])))
         if args.has("help") { print(usage); return }
         let input = args.value("input") ?? args.positionals.first
         if args.positionals.count > 1 { throw UsageError("expected one input, got \(args.positionals.joined(separator: " "))") }
         if args.value("text") != nil && input != nil { throw UsageError("give either --text or an input file, not both") }
+        let rows = args.has("jsonl") || args.value("field") != nil
+        if rows && args.value("text") != nil {
+            throw UsageError("--jsonl and --field read rows from an input file (or - for standard input), not from --text")
+        }
         guard args.value("text") != nil || input != nil else {
             throw UsageError("nothing to encode: give --text T, --input FILE, or - for standard input")
         }
@@ -38,7 +46,7 @@ enum EncodeCommand {
             return
         }
         guard let input else { return }
-        if input.hasSuffix(".jsonl") {
+        if rows || input.hasSuffix(".jsonl") {
             let field = args.value("field") ?? "text"
             let context = EncodingContext()
             var ids: [UInt32] = []

@@ -20,13 +20,14 @@ let topUsage = """
     Exit codes: 0 success, 1 bad input (file, row, vocabulary), 2 usage error, 3 output/I-O error.
     """
 
-/// SIGINT / SIGTERM: remove the temporary outputs of a running build, then exit.
+/// SIGINT / SIGTERM: remove the temporary outputs of a running build, then exit — unless the
+/// build is already moving its finished files into place (milliseconds): that is left to finish.
 func installSignalHandlers() -> [DispatchSourceSignal] {
     [SIGINT, SIGTERM].map { sig in
         signal(sig, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
         source.setEventHandler {
-            TemporaryOutputs.removeAll()
+            guard TemporaryOutputs.removeAll() else { return }
             Console.error(sig == SIGINT ? "interrupted; no output was written" : "terminated; no output was written")
             exit(128 + sig)
         }
