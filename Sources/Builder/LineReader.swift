@@ -30,43 +30,15 @@ public enum LineReader {
     static let blockSize = 4 << 20
 
     /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard input).
+    /// With `range`, reads only those bytes of the file (a shard's part: it starts and ends at line
+    /// boundaries) and numbers its lines from 1; a byte-order mark is skipped only at offset 0.
     /// - Throws: `InputFileError` if the file cannot be read, or what `body` throws.
-    public static func forEachLine(path: String, onBlock: (Data) -> Void = { _ in },
+    public static func forEachLine(path: String, range: Range<Int>? = nil, onBlock: (Data) -> Void = { _ in },
                                    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        let handle: FileHandle
-        if path == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw InputFileError(path: path, message: "no such file")
-            }
-            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
-            guard let h = FileHandle(forReadingAtPath: path) else {
-                throw InputFileError(path: path, message: "cannot open for reading (check permissions)")
-            }
-            handle = h
-        }
-        defer { if path != "-" { try? handle.close() } }
         var pending: [UInt8] = []
         var lineNumber = 0
-        var first = true
-        while true {
-            let chunk: Data
-            do {
-                chunk = try handle.read(upToCount: blockSize) ?? Data()
-            } catch {
-                throw InputFileError(path: path, line: lineNumber + 1, message: "read failed: \(error.localizedDescription)")
-            }
-            if chunk.isEmpty { break }
-            onBlock(chunk)
+        try forEachBlock(path: path, range: range, onRaw: onBlock) { chunk in
             pending.append(contentsOf: chunk)
-            if first {
-                first = false
-                if pending.count >= 3 && pending[0] == 0xEF && pending[1] == 0xBB && pending[2] == 0xBF {
-                    pending.removeFirst(3)
-                }
-            }
             var consumed = 0
             try pending.withUnsafeBufferPointer { buf in
                 var start = 0
@@ -86,6 +58,55 @@ public enum LineReader {
             var end = pending.count
             if pending[end - 1] == 0x0D { end -= 1 }
             try pending.withUnsafeBufferPointer { try body(lineNumber, UnsafeBufferPointer(rebasing: $0[0..<end])) }
+        }
+    }
+
+    /// Calls `body` with successive blocks (up to 4 MiB) of the file at `path` (`-` = standard
+    /// input), or of `range` of it; a UTF-8 byte-order mark at offset 0 is left out of the blocks
+    /// but not of `onRaw`'s view (for hashing the file as it is).
+    /// - Throws: `InputFileError` if the file cannot be opened or read, or what `body` throws.
+    public static func forEachBlock(path: String, range: Range<Int>? = nil, onRaw: (Data) -> Void = { _ in },
+                                    _ body: (Data) throws -> Void) throws {
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw InputFileError(path: path, message: "no such file")
+            }
+            if isDir.boolValue { throw InputFileError(path: path, message: "is a folder, expected a file") }
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw InputFileError(path: path, message: "cannot open for reading (check permissions)")
+            }
+            handle = h
+        }
+        defer { if path != "-" { try? handle.close() } }
+        var offset = range?.lowerBound ?? 0
+        let end = range?.upperBound ?? Int.max
+        if offset > 0 {
+            do { try handle.seek(toOffset: UInt64(offset)) } catch {
+                throw InputFileError(path: path, message: "cannot seek to byte \(offset): \(error.localizedDescription)")
+            }
+        }
+        var first = offset == 0
+        while offset < end {
+            var chunk: Data
+            do {
+                chunk = try handle.read(upToCount: min(blockSize, end - offset)) ?? Data()
+            } catch {
+                throw InputFileError(path: path, message: "read failed at byte \(offset): \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            offset += chunk.count
+            onRaw(chunk)
+            if first {
+                first = false
+                if chunk.count >= 3 && chunk[chunk.startIndex] == 0xEF && chunk[chunk.startIndex + 1] == 0xBB && chunk[chunk.startIndex + 2] == 0xBF {
+                    chunk.removeFirst(3)
+                }
+            }
+            try body(chunk)
         }
     }
 

@@ -87,12 +87,16 @@ enum Manifest {
                 ("formats", .array(o.formats.map { .string($0.rawValue) })),
                 ("dtype", .string(o.dtype.rawValue)),
                 ("skip_invalid", .bool(o.skipInvalid)),
+                ("documents", .string(o.documents.rawValue)),
+                ("pack", optInt(o.pack)),
+                ("packing", o.pack == nil ? .null : .string(o.packing.rawValue)),
             ])),
             ("splits", .object([
                 ("train", .object([("rows", .int(r.trainRows))])),
                 ("test", .object([("rows", .int(r.testRows))])),
             ])),
             ("width", optInt(r.width)),
+            ("packed", r.packing.isEmpty ? .null : .object(r.packing.map { ($0.split, $0.json) })),
             ("counts", .object([
                 ("rows_read", .int(r.rowsRead)),
                 ("blank_lines", .int(r.blankLines)),

@@ -7,14 +7,22 @@ import Foundation
 final class SpillFile {
     let path: String
     private var writer: OutputFile?
-    private var offsets: [Int] = []
-    private var position = 0
+    /// Where each row starts, in order.
+    private(set) var offsets: [Int] = []
+    private(set) var position = 0
     private var fd: Int32 = -1
     private var buffer: [UInt32] = []
 
     init(path: String) throws(OutputError) {
         self.path = path
         writer = try OutputFile(path: path)
+    }
+
+    /// A finished spill file (a shard's `rows.bin`), for reading: its rows start at `offsets`.
+    init(finished path: String, offsets: [Int], size: Int) {
+        self.path = path
+        self.offsets = offsets
+        position = size
     }
 
     func append(_ row: EncodedRow) throws(OutputError) {
@@ -47,6 +55,10 @@ final class SpillFile {
         try read(&header, at: off)
         off += 8
         let n = Int(header.0), r = Int(header.1)
+        let end = index + 1 < offsets.count ? offsets[index + 1] : position
+        guard 8 + 8 * r + 4 * n == end - offsets[index] else {
+            throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+        }
         var bounds = [UInt32](repeating: 0, count: 2 * r)
         try read(&bounds, at: off)
         off += 8 * r
