@@ -357,6 +357,8 @@ public enum Build {
             guard let spill else { preconditionFailure("a shard always spills") }
             try ShardFolder.write(output, shard: shard, spill: spill, lengths: lengths, rowsKept: rowsKept, plan: plan,
                                   report: report, options: options, template: template, tokenizer: tokenizer)
+            report.files = ShardFolder.files
+            report.lengths = LengthSummary(&lengths)
             return report
         }
         let rows: EncodedRows
