@@ -113,7 +113,7 @@ struct MegatronIndex: Equatable {
         }
         guard let sequences = Int(exactly: try u64()), let documents = Int(exactly: try u64()),
               sequences <= bytes.count, documents <= bytes.count, documents >= 1,
-              at + sequences * 20 + documents * 8 == bytes.count else {
+              at + sequences * 12 + documents * 8 == bytes.count else {
             throw fail("the sequence and document counts do not fill the \(bytes.count)-byte file")
         }
         func array<T: FixedWidthInteger>(_ count: Int, _ type: T.Type) -> [T] {
