@@ -180,7 +180,7 @@ public enum Build {
             throw BuildError.usage("--test-size must be at least 0 and below 1 (a fraction of the rows), got \(o.testSize)")
         }
         if let m = o.encoding.maxLength, m <= 0 { throw BuildError.usage("--max-length must be positive, got \(m)") }
-        if o.padding == .maxLength && o.encoding.maxLength == nil {
+        if o.padding == .maxLength && o.encoding.maxLength == nil && o.pack == nil {
             throw BuildError.usage("--padding max-length needs --max-length N")
         }
         if let k = o.padToMultipleOf {

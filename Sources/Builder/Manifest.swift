@@ -48,10 +48,12 @@ extension LengthSummary {
 
 enum Manifest {
     static func fileHash(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        var h = SHA256()
-        h.update([UInt8](data))
-        return h.hexDigest()
+        FileHashCache.shared.hash(path) {
+            guard let data = FileManager.default.contents(atPath: path) else { return "" }
+            var h = SHA256()
+            h.update([UInt8](data))
+            return h.hexDigest()
+        }
     }
 
     static func json(report r: BuildReport, options o: BuildOptions, settings s: EncodingSettings, template: TemplateChoice,

@@ -244,3 +244,20 @@ extension BuildOptions {
         documents = try choice("documents", DocumentSplit.self)
     }
 }
+
+/// SHA-256 of tokenizer files, computed once per process for a file of a given size and
+/// modification time (a shard records them, a merge checks them and writes them again).
+final class FileHashCache: @unchecked Sendable {
+    static let shared = FileHashCache()
+    private let lock = NSLock()
+    private var digests: [String: String] = [:]
+
+    func hash(_ path: String, _ compute: () -> String) -> String {
+        guard let info = try? InputFileInfo.of(path) else { return compute() }
+        let key = "\(info.size):\(info.modified):\(path)"
+        if let d = lock.withLock({ digests[key] }) { return d }
+        let d = compute()
+        lock.withLock { digests[key] = d }
+        return d
+    }
+}

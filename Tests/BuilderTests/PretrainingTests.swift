@@ -73,7 +73,7 @@ final class PretrainingTests: XCTestCase {
         let good = bytes(fixtures.appendingPathComponent("docs_gpt2_all_train.idx").path)
         func error(_ b: [UInt8]) -> String {
             let p = dir.appendingPathComponent("bad.idx").path
-            FileManager.default.createFile(atPath: p, contents: Data(b))
+            _ = FileManager.default.createFile(atPath: p, contents: Data(b))
             do { _ = try MegatronIndex.read(p); return "no error" } catch let e { return "\(e)" }
         }
         XCTAssertEqual(error(good), "no error")
@@ -149,7 +149,7 @@ final class PretrainingTests: XCTestCase {
     func testStreamedAndShardedDocumentsEqualTheWholeSplit() throws {
         let text = randomCorpus(11, bytes: 9 << 20)
         let path = dir.appendingPathComponent("big.txt").path
-        FileManager.default.createFile(atPath: path, contents: Data(text))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text))
         let reference = Documents.fromText(text, split: .blankLines)
         let streamed = try documents(path, .blankLines)
         XCTAssertEqual(streamed.count, reference.count)
@@ -160,7 +160,7 @@ final class PretrainingTests: XCTestCase {
         XCTAssertEqual(streamed.map(\.0), reference.ranges.map { newlines[$0.lowerBound] + 1 })
 
         let small = dir.appendingPathComponent("small.txt").path
-        FileManager.default.createFile(atPath: small, contents: Data(randomCorpus(12, bytes: 60_000)))
+        _ = FileManager.default.createFile(atPath: small, contents: Data(randomCorpus(12, bytes: 60_000)))
         for split in DocumentSplit.allCases {
             for (file, counts) in [(small, [2, 3, 7, 50]), (path, [2, 7])] where split != .whole || file == small {
                 let whole = try documents(file, split)
