@@ -292,12 +292,15 @@ public enum Build {
         for part in plan.parts {
             let path = part.path
             // A whole input's SHA-256 is computed on its own serial queue, beside the encoding
-            // (a shard reads only part of it: `finetok merge` hashes the inputs).
+            // (a shard reads only part of a file split between shards: `finetok merge` hashes those).
             let hasher = part.isWholeFile ? BackgroundHasher() : nil
             var rowsInFile = 0
+            // Batches encode in the background while the previous one is handled here (BatchPipeline).
+            let pipeline = BatchPipeline<RowOutcome> { batch in
+                part.isText ? batch.map(textEncoders) { $0.processDocument($1) } : batch.process(encoders)
+            }
             var batch = LineBatch()
-            func flush() throws {
-                let outcomes = part.isText ? batch.map(textEncoders) { $0.processDocument($1) } : batch.process(encoders)
+            func handle(_ batch: LineBatch, _ outcomes: [RowOutcome?]) throws {
                 for (k, result) in outcomes.enumerated() {
                     guard let outcome = result else { continue }
                     let line = try part.line(batch.lineNumbers[k])
@@ -330,8 +333,11 @@ public enum Build {
                     }
                 }
                 bytesDone += batch.byteCount
-                batch.removeAll()
                 progress?(BuildProgress(rows: report.rowsRead, bytes: bytesDone, totalBytes: totalBytes))
+            }
+            func flush() throws {
+                try pipeline.submit(batch, handle: handle)
+                batch = pipeline.takeSpare()
             }
             do {
                 let add = { (number: Int, bytes: UnsafeBufferPointer<UInt8>) throws in
@@ -345,6 +351,7 @@ public enum Build {
                     try LineReader.forEachLine(path: path, range: part.range, onBlock: { hasher?.update($0) }, add)
                 }
                 if batch.count > 0 { try flush() }
+                try pipeline.finish(handle: handle)
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }
@@ -355,7 +362,7 @@ public enum Build {
         report.inputBytes = bytesDone
         if let shard = options.shard {
             guard let spill else { preconditionFailure("a shard always spills") }
-            try ShardFolder.write(output, shard: shard, spill: spill, lengths: lengths, rowsKept: rowsKept, plan: plan,
+            try ShardFolder.write(output, shard: shard, spill: spill, lengths: lengths, rowsKept: rowsKept, hashes: hashes, plan: plan,
                                   report: report, options: options, template: template, tokenizer: tokenizer)
             report.files = ShardFolder.files
             report.lengths = LengthSummary(&lengths)

@@ -4,9 +4,9 @@
 //   1. check     every shard was built by this finetok with the same options, tokenizer and
 //                inputs; shards 1...N each appear once and their byte ranges tile the inputs;
 //                the inputs have the size and modification time the shards saw
-//   2. hash      every input's SHA-256 for the manifest, on background threads (one per file,
-//                up to --threads) beside steps 3–4: shards read only their part, so this is the
-//                one full read of the input the merge makes (I/O-bound)
+//   2. hash      the SHA-256 of every input for the manifest: the shards hashed the files they
+//                read whole; a file split between shards is read once more and hashed here, on
+//                background threads (one per file, up to --threads) beside steps 3–4
 //   3. gather    the shards' rows in order are the build's kept rows in input order; counts add
 //                up; the first 1,000 skipped rows are the shards' lists joined
 //   4. finish    split, pack, write and the manifest: the build's own steps 7–9 (Build.writeOutputs)
@@ -58,7 +58,20 @@ extension Build {
 
         let output = try OutputFolder(path: outputDirectory, overwrite: overwrite)
         do {
-            let hashes = InputHashes(absolute, threads: options.threads)
+            // Hashes the shards computed (inputs one shard read whole); the merge hashes the rest.
+            var known = [String](repeating: "", count: paths.count)
+            for s in shards {
+                for (k, v) in (s.json["sha256"]?.arrayValue ?? []).enumerated() where k < known.count {
+                    if let h = v.stringValue { known[k] = h }
+                }
+            }
+            let missing = known.indices.filter { known[$0].isEmpty }
+            let hashing = InputHashes(missing.map { absolute[$0] }, threads: options.threads)
+            let hashes = {
+                var all = known
+                for (k, h) in zip(missing, try hashing.wait()) { all[k] = h }
+                return all
+            }
             var spills: [SpillFile] = []
             var lengths: [Int] = []
             var rowsKept = [Int](repeating: 0, count: paths.count)
@@ -69,7 +82,7 @@ extension Build {
                 add(s, to: &report, rowsKept: &rowsKept)
             }
             let written = try writeOutputs(.spilled(ShardRows(spills)), lengths: lengths,
-                                           inputs: { zip(paths, zip(try hashes.wait(), rowsKept)).map { ($0, $1.0, $1.1) } },
+                                           inputs: { zip(paths, zip(try hashes(), rowsKept)).map { ($0, $1.0, $1.1) } },
                                            report: report, options: options, settings: settings, template: template,
                                            tokenizer: tokenizer, output: output, progress: progress)
             try output.commit()

@@ -24,7 +24,8 @@ final class TokenStreamWriter {
     private let bin: OutputFile
     private var lengths: [Int32] = []
     private var tokenCount = 0
-    private var narrow: [UInt16] = []
+    private var narrow = [UInt16](repeating: 0, count: 1 << 19)   // uint16 ids not yet handed to `bin`
+    private var narrowed = 0
 
     /// The file names a split writes for `formats` (in the order the manifest lists them).
     static func files(split: String, formats: [OutputFormat]) -> [String] {
@@ -55,17 +56,33 @@ final class TokenStreamWriter {
         tokenCount += ids.count
         switch width {
         case .uint16:
-            narrow.removeAll(keepingCapacity: true)
-            for id in ids { narrow.append(UInt16(truncatingIfNeeded: id)) }
-            try bin.write(littleEndian: narrow)
+            // Narrowed into a fixed 1 MB buffer, written whenever it fills.
+            var at = 0
+            while at < ids.count {
+                let n = min(ids.count - at, narrow.count - narrowed)
+                narrow.withUnsafeMutableBufferPointer { out in
+                    ids.withUnsafeBufferPointer { src in
+                        for i in 0..<n { out[narrowed + i] = UInt16(truncatingIfNeeded: src[at + i]) }
+                    }
+                }
+                narrowed += n
+                at += n
+                if narrowed == narrow.count { try flushNarrow() }
+            }
         case .int32:
             try bin.write(littleEndian: ids)
         }
     }
 
+    private func flushNarrow() throws(OutputError) {
+        try bin.write(littleEndian: narrowed == narrow.count ? narrow : Array(narrow[0..<narrowed]))
+        narrowed = 0
+    }
+
     var documentCount: Int { lengths.count }
 
     func close() throws(OutputError) {
+        try flushNarrow()
         try bin.close()
         if megatron {
             let idx = try OutputFile(path: prefix + ".idx")
