@@ -488,7 +488,7 @@ public enum Build {
             let end = min(start + chunk, indices.count)
             var rows: [(ids: [UInt32], labels: LabelRanges)] = []
             rows.reserveCapacity(end - start)
-            for index in indices[start..<end] { rows.append(try spill.row(index)) }
+            rows += try spill.rows(at: indices[start..<end])
             let side = options.paddingSide
             let wantJSON = jsonl != nil
             for row in rows { try documents?.append(row.ids) }

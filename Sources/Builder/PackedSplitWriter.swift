@@ -104,9 +104,7 @@ extension Build {
         let threads = max(1, options.threads)
         for b in batches {
             let packed = packer.pack(b, lengths: batchLengths(b))
-            var examples: [(ids: [UInt32], labels: LabelRanges)] = []
-            examples.reserveCapacity(b.count)
-            for k in b { examples.append(try store.row(indices[k])) }
+            let examples = try store.rows(at: indices[b])
             let first = b.lowerBound
             let prepared = parallelMap(packed.count, threads: threads) { r -> (PackedRow, [UInt8]) in
                 var row = PackedRow()

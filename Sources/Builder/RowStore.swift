@@ -6,10 +6,36 @@ import Foundation
 /// Kept rows by index, in input order.
 protocol RowStore: AnyObject {
     func openForReading() throws(OutputError)
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges)
+    /// Consecutive rows, read together.
+    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)]
+    /// The bytes rows `range` take (reads are kept to about 16 MB).
+    func byteCount(_ range: Range<Int>) -> Int
     func close()
     /// Deletes what only served this build (its spill file; never a shard's rows).
     func removeFiles()
+}
+
+extension RowStore {
+    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
+        try rows(index..<(index + 1))[0]
+    }
+
+    /// The rows at `indices`: runs of consecutive indices (input order, as with `--test-size 0`)
+    /// are read with one call each, up to 16 MB; shuffled ones one by one.
+    func rows(at indices: ArraySlice<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        out.reserveCapacity(indices.count)
+        var k = indices.startIndex
+        while k < indices.endIndex {
+            var j = k + 1
+            while j < indices.endIndex && indices[j] == indices[j - 1] + 1 && byteCount(indices[k]..<(indices[j] + 1)) <= 16 << 20 {
+                j += 1
+            }
+            out += try rows(indices[k]..<(indices[j - 1] + 1))
+            k = j
+        }
+        return out
+    }
 }
 
 extension SpillFile: RowStore {
@@ -44,14 +70,38 @@ final class ShardRows: RowStore {
         for s in shards { try s.openForReading() }
     }
 
+    /// The shard holding row `index` (the last one starting at or before it: empty shards are skipped).
     /// - Complexity: O(log shards).
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
+    private func shard(_ index: Int) -> Int {
         var lo = 0, hi = starts.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if starts[mid] <= index { lo = mid } else { hi = mid - 1 }
         }
-        return try shards[lo].row(index - starts[lo])
+        return lo
+    }
+
+    /// Splits `range` at shard boundaries.
+    private func pieces(_ range: Range<Int>) -> [(shard: Int, local: Range<Int>)] {
+        var out: [(Int, Range<Int>)] = []
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let s = shard(at)
+            let end = min(range.upperBound, starts[s] + shards[s].offsets.count)
+            out.append((s, (at - starts[s])..<(end - starts[s])))
+            at = end
+        }
+        return out
+    }
+
+    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        for (s, local) in pieces(range) { out += try shards[s].rows(local) }
+        return out
+    }
+
+    func byteCount(_ range: Range<Int>) -> Int {
+        pieces(range).reduce(0) { $0 + shards[$1.shard].byteCount($1.local) }
     }
 
     func close() { for s in shards { s.close() } }

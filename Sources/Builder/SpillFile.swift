@@ -12,6 +12,7 @@ final class SpillFile {
     private(set) var position = 0
     private var fd: Int32 = -1
     private var buffer: [UInt32] = []
+    private var scratch: [UInt32] = []
 
     init(path: String) throws(OutputError) {
         self.path = path
@@ -49,36 +50,33 @@ final class SpillFile {
         if fd < 0 { throw OutputError(path: path, message: "cannot reopen the row file: \(String(cString: strerror(errno)))") }
     }
 
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
-        var header: (UInt32, UInt32) = (0, 0)
-        var off = offsets[index]
-        try read(&header, at: off)
-        off += 8
-        let n = Int(header.0), r = Int(header.1)
-        let end = index + 1 < offsets.count ? offsets[index + 1] : position
-        guard 8 + 8 * r + 4 * n == end - offsets[index] else {
-            throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+    /// Bytes rows `range` take in the file.
+    func byteCount(_ range: Range<Int>) -> Int {
+        (range.upperBound < offsets.count ? offsets[range.upperBound] : position) - offsets[range.lowerBound]
+    }
+
+    /// Consecutive rows, read with one `pread` (rows in input order are next to each other).
+    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
+        guard !range.isEmpty else { return [] }
+        let start = offsets[range.lowerBound]
+        let end = range.upperBound < offsets.count ? offsets[range.upperBound] : position
+        if scratch.count < (end - start) / 4 { scratch = [UInt32](repeating: 0, count: (end - start) / 4) }
+        let want = end - start
+        let got = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(start)) }
+        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        out.reserveCapacity(range.count)
+        for index in range {
+            let at = (offsets[index] - start) / 4
+            let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
+            let n = Int(UInt32(littleEndian: scratch[at])), r = Int(UInt32(littleEndian: scratch[at + 1]))
+            guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
+                throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+            }
+            let ranges = (0..<r).map { Int(scratch[at + 2 + 2 * $0])..<Int(scratch[at + 3 + 2 * $0]) }
+            out.append((Array(scratch[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]), LabelRanges(ranges)))
         }
-        var bounds = [UInt32](repeating: 0, count: 2 * r)
-        try read(&bounds, at: off)
-        off += 8 * r
-        var ids = [UInt32](repeating: 0, count: n)
-        try read(&ids, at: off)
-        let ranges = (0..<r).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
-        return (ids, LabelRanges(ranges))
-    }
-
-    private func read<T>(_ value: inout T, at offset: Int) throws(OutputError) {
-        let want = MemoryLayout<T>.size
-        let got = withUnsafeMutableBytes(of: &value) { pread(fd, $0.baseAddress, want, off_t(offset)) }
-        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
-    }
-
-    private func read(_ values: inout [UInt32], at offset: Int) throws(OutputError) {
-        guard !values.isEmpty else { return }
-        let want = values.count * 4
-        let got = values.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
-        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+        return out
     }
 
     func close() {
