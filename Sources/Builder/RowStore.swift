@@ -28,7 +28,10 @@ extension RowStore {
         var k = indices.startIndex
         while k < indices.endIndex {
             var j = k + 1
-            while j < indices.endIndex && indices[j] == indices[j - 1] + 1 && byteCount(indices[k]..<(indices[j] + 1)) <= 16 << 20 {
+            var bytes = byteCount(indices[k]..<(indices[k] + 1))
+            while j < indices.endIndex && indices[j] == indices[j - 1] + 1 {
+                bytes += byteCount(indices[j]..<(indices[j] + 1))
+                if bytes > 16 << 20 { break }
                 j += 1
             }
             out += try rows(indices[k]..<(indices[j - 1] + 1))
@@ -101,7 +104,11 @@ final class ShardRows: RowStore {
     }
 
     func byteCount(_ range: Range<Int>) -> Int {
-        pieces(range).reduce(0) { $0 + shards[$1.shard].byteCount($1.local) }
+        let s = shard(range.lowerBound)
+        if range.upperBound <= starts[s] + shards[s].offsets.count {   // within one shard: no pieces
+            return shards[s].byteCount((range.lowerBound - starts[s])..<(range.upperBound - starts[s]))
+        }
+        return pieces(range).reduce(0) { $0 + shards[$1.shard].byteCount($1.local) }
     }
 
     func close() { for s in shards { s.close() } }

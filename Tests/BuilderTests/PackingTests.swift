@@ -102,11 +102,12 @@ final class PackingTests: XCTestCase {
     }
 
     /// Two datasets.map batches (1,260 train examples) on the course data: every row's length and
-    /// seq_lengths, and the SHA-256 of the whole file, as TRL packs the HF reference build.
+    /// seq_lengths, and the SHA-256 of the whole file, as TRL packs the HF reference build (bfd;
+    /// wrapped over several batches is in the seeded cases, and its fixture is kept for tools).
     func testPackedCourseDataMatchesTRL() throws {
         let expected = try json("lamini_pythia_512.json")
         let lamini = packageRoot.appendingPathComponent("examples/lamini_docs.jsonl").path
-        for strategy in PackingStrategy.allCases {
+        for strategy in [PackingStrategy.bfd] {
             var o = BuildOptions()
             o.template = .preset(.qa)
             o.pack = 512

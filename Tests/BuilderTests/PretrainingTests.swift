@@ -147,7 +147,7 @@ final class PretrainingTests: XCTestCase {
     /// with each document's first line; and shards' parts, cut at document boundaries, add up to
     /// exactly the whole file's documents and line numbers, for every mode and shard count.
     func testStreamedAndShardedDocumentsEqualTheWholeSplit() throws {
-        let text = randomCorpus(11, bytes: 9 << 20)
+        let text = randomCorpus(11, bytes: 5 << 20)
         let path = dir.appendingPathComponent("big.txt").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(text))
         let reference = Documents.fromText(text, split: .blankLines)
