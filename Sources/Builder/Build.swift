@@ -486,6 +486,13 @@ public enum Build {
         var start = 0
         while start < indices.count {
             let end = min(start + chunk, indices.count)
+            if !wantArrays, let documents {
+                // Documents only: ids go from the row file to the token file, no row arrays.
+                try spill.forEachIds(at: indices[start..<end]) { (ids) throws(OutputError) in try documents.append(ids) }
+                start = end
+                progress(end)
+                continue
+            }
             var rows: [(ids: [UInt32], labels: LabelRanges)] = []
             rows.reserveCapacity(end - start)
             rows += try spill.rows(at: indices[start..<end])

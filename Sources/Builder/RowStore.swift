@@ -8,6 +8,8 @@ protocol RowStore: AnyObject {
     func openForReading() throws(OutputError)
     /// Consecutive rows, read together.
     func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)]
+    /// Calls `body` with the ids of consecutive rows (valid during the call only).
+    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError)
     /// The bytes rows `range` take (reads are kept to about 16 MB).
     func byteCount(_ range: Range<Int>) -> Int
     func close()
@@ -25,6 +27,18 @@ extension RowStore {
     func rows(at indices: ArraySlice<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
         var out: [(ids: [UInt32], labels: LabelRanges)] = []
         out.reserveCapacity(indices.count)
+        for run in runs(indices) { out += try rows(run) }
+        return out
+    }
+
+    /// `forEachIds` over the rows at `indices`, in their order.
+    func forEachIds(at indices: ArraySlice<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
+        for run in runs(indices) { try forEachIds(run, body) }
+    }
+
+    /// `indices` cut into runs of consecutive rows of at most 16 MB (or one row).
+    func runs(_ indices: ArraySlice<Int>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
         var k = indices.startIndex
         while k < indices.endIndex {
             var j = k + 1
@@ -34,7 +48,7 @@ extension RowStore {
                 if bytes > 16 << 20 { break }
                 j += 1
             }
-            out += try rows(indices[k]..<(indices[j - 1] + 1))
+            out.append(indices[k]..<(indices[j - 1] + 1))
             k = j
         }
         return out
@@ -43,6 +57,16 @@ extension RowStore {
 
 extension SpillFile: RowStore {
     func removeFiles() { unlink(path) }
+
+    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
+        do {
+            try forEachRow(range) { ids, _ in try body(ids) }
+        } catch let e as OutputError {
+            throw e
+        } catch {
+            throw OutputError(path: path, message: "\(error)")
+        }
+    }
 }
 
 /// What pass 1 produced.
@@ -101,6 +125,10 @@ final class ShardRows: RowStore {
         var out: [(ids: [UInt32], labels: LabelRanges)] = []
         for (s, local) in pieces(range) { out += try shards[s].rows(local) }
         return out
+    }
+
+    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
+        for (s, local) in pieces(range) { try shards[s].forEachIds(local, body) }
     }
 
     func byteCount(_ range: Range<Int>) -> Int {

@@ -57,26 +57,44 @@ final class SpillFile {
 
     /// Consecutive rows, read with one `pread` (rows in input order are next to each other).
     func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
-        guard !range.isEmpty else { return [] }
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        out.reserveCapacity(range.count)
+        try forEachRow(range) { ids, bounds in
+            let ranges = (0..<(bounds.count / 2)).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
+            out.append((Array(ids), LabelRanges(ranges)))
+        }
+        return out
+    }
+
+    /// Calls `body(ids, labelBounds)` for consecutive rows, read with one `pread`; the buffers are
+    /// valid during the call only.
+    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> Void) throws(OutputError) {
+        guard !range.isEmpty else { return }
         let start = offsets[range.lowerBound]
         let end = range.upperBound < offsets.count ? offsets[range.upperBound] : position
         if scratch.count < (end - start) / 4 { scratch = [UInt32](repeating: 0, count: (end - start) / 4) }
         let want = end - start
         let got = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(start)) }
         guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
-        var out: [(ids: [UInt32], labels: LabelRanges)] = []
-        out.reserveCapacity(range.count)
-        for index in range {
-            let at = (offsets[index] - start) / 4
-            let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
-            let n = Int(UInt32(littleEndian: scratch[at])), r = Int(UInt32(littleEndian: scratch[at + 1]))
-            guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
-                throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+        let path = self.path, offsets = self.offsets, position = self.position
+        do {
+            try scratch.withUnsafeBufferPointer { words in
+                for index in range {
+                    let at = (offsets[index] - start) / 4
+                    let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
+                    let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
+                    guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
+                        throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+                    }
+                    try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
+                             UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
+                }
             }
-            let ranges = (0..<r).map { Int(scratch[at + 2 + 2 * $0])..<Int(scratch[at + 3 + 2 * $0]) }
-            out.append((Array(scratch[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]), LabelRanges(ranges)))
+        } catch let e as OutputError {
+            throw e
+        } catch {
+            throw OutputError(path: path, message: "\(error)")
         }
-        return out
     }
 
     func close() {

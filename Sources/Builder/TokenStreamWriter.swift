@@ -49,6 +49,11 @@ final class TokenStreamWriter {
 
     /// Appends one document.
     func append(_ ids: [UInt32]) throws(OutputError) {
+        try ids.withUnsafeBufferPointer { (p) throws(OutputError) in try append(p) }
+    }
+
+    /// Appends one document.
+    func append(_ ids: UnsafeBufferPointer<UInt32>) throws(OutputError) {
         guard let n = Int32(exactly: ids.count) else {
             throw OutputError(path: bin.path, message: "a document of \(ids.count) tokens is too long for a Megatron index (at most 2^31 - 1)")
         }
@@ -61,16 +66,14 @@ final class TokenStreamWriter {
             while at < ids.count {
                 let n = min(ids.count - at, narrow.count - narrowed)
                 narrow.withUnsafeMutableBufferPointer { out in
-                    ids.withUnsafeBufferPointer { src in
-                        for i in 0..<n { out[narrowed + i] = UInt16(truncatingIfNeeded: src[at + i]) }
-                    }
+                    for i in 0..<n { out[narrowed + i] = UInt16(truncatingIfNeeded: ids[at + i]) }
                 }
                 narrowed += n
                 at += n
                 if narrowed == narrow.count { try flushNarrow() }
             }
         case .int32:
-            try bin.write(littleEndian: ids)
+            try bin.write(littleEndian: Array(ids))
         }
     }
 
