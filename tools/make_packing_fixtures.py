@@ -15,6 +15,8 @@ usage: tools/make_packing_fixtures.py            (run from the repository root)
 
 position_ids are computed from seq_lengths with the formula of TRL's
 `DataCollatorForLanguageModeling.get_position_ids_from_packed_seq_lengths` (numpy instead of torch).
+A wrapped row has no seq_lengths in TRL; its collator takes it as one sequence, which finetok
+writes as seq_lengths = [length] (so position_ids 0..length-1).
 """
 import hashlib, importlib.abc, importlib.machinery, importlib.util, json, os, random, subprocess, sys, tempfile, types
 from unittest import mock
