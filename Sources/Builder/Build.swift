@@ -11,7 +11,8 @@
 //   9. pad + write       jsonl / npy / safetensors / megatron / tokens + manifest, renamed into
 //                        place (Writers, TokenStreamWriter, MegatronWriter)
 //
-// Steps 2–5 run in parallel over a batch of lines (one encoder per thread); everything else is
+// Steps 2–5 run in parallel over a batch of lines (one encoder per thread), while the previous
+// batch is handled in order and the next one read (BatchPipeline); everything else is
 // sequential, so the output is byte-identical whatever the thread count. Memory holds one batch,
 // the row index and the writers' buffers, whatever the size of the input. `.txt` inputs are cut
 // into documents (`--docs`) and take the text template's path. Pre-training outputs in input
@@ -303,10 +304,11 @@ public enum Build {
             func handle(_ batch: LineBatch, _ outcomes: [RowOutcome?]) throws {
                 for (k, result) in outcomes.enumerated() {
                     guard let outcome = result else { continue }
-                    let line = try part.line(batch.lineNumbers[k])
                     switch outcome {
                     case .blank: report.blankLines += 1
                     case .invalid(let problem):
+                        // The file's line number (a shard counts the lines before its part only here).
+                        let line = try part.line(batch.lineNumbers[k])
                         report.rowsRead += 1
                         guard options.skipInvalid else {
                             let col = problem.column.map { ":\($0)" } ?? ""
@@ -499,7 +501,7 @@ public enum Build {
             let side = options.paddingSide
             let wantJSON = jsonl != nil
             for row in rows { try documents?.append(row.ids) }
-            let prepared = parallelMap(wantArrays ? rows.count : 0, threads: threads) { k -> (TrainingArrays, [UInt8]) in
+            let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
                 var arrays = TrainingArrays()
                 fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
                 var line: [UInt8] = []

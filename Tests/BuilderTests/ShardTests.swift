@@ -158,6 +158,15 @@ final class ShardTests: XCTestCase {
         XCTAssertTrue(mergeError(three).contains("the shard folder is damaged"))
     }
 
+    /// A bad row found by a later shard is reported at its line in the file.
+    func testShardErrorsNameTheFilesLine() throws {
+        let rows = (1...40).map { #"{"text": "row \#($0)"}"# } + [#"{"text": 7}"#] + (42...50).map { #"{"text": "row \#($0)"}"# }
+        let input = writeFile(dir, "bad.jsonl", rows.joined(separator: "\n") + "\n")
+        XCTAssertThrowsError(try shardFolders([input], n: 2, label: "bad")) {
+            XCTAssertTrue("\($0)".hasPrefix("\(input):41: field \"text\" is a number"), "\($0)")
+        }
+    }
+
     func testMergeRefusesChangedInputs() throws {
         let input = writeFile(dir, "in.txt", "one document\n\nanother document\n")
         let shards = try shardFolders([input], n: 2, label: "changed")
