@@ -7,11 +7,18 @@
 //   5. truncate          left / right / drop, drop rows with no label
 //   6. spill             kept rows → a temporary binary file; 8 bytes of index per row
 //   7. split             numpy PCG64 permutation, as HF datasets  (Split)
-//   8. pad + write       jsonl / npy / safetensors + manifest, renamed into place (Writers)
+//   8. pack (--pack N)   TRL's bfd / wrapped packing of each split  (Packing)
+//   9. pad + write       jsonl / npy / safetensors / megatron / tokens + manifest, renamed into
+//                        place (Writers, TokenStreamWriter, MegatronWriter)
 //
-// Steps 2–5 run in parallel over a batch of lines (one encoder per thread); everything else is
+// Steps 2–5 run in parallel over a batch of lines (one encoder per thread), while the previous
+// batch is handled in order and the next one read (BatchPipeline); everything else is
 // sequential, so the output is byte-identical whatever the thread count. Memory holds one batch,
-// the row index and the writers' buffers, whatever the size of the input.
+// the row index and the writers' buffers, whatever the size of the input. `.txt` inputs are cut
+// into documents (`--docs`) and take the text template's path. Pre-training outputs in input
+// order (`--test-size 0`, megatron / tokens only) are written during pass 1, with no spill file.
+// `--shard K/N` stops after step 6 and keeps the spill as a shard folder; `finetok merge` runs
+// steps 7–9 over the shards (Shard, Merge).
 
 import Dispatch
 import Foundation
@@ -38,6 +45,13 @@ public enum PaddingSide: String, Sendable, CaseIterable {
 
 public enum OutputFormat: String, Sendable, CaseIterable {
     case jsonl, npy, safetensors
+    /// Megatron-Core's indexed dataset: `{split}.bin` + `{split}.idx` (MegatronWriter).
+    case megatron
+    /// One flat `{split}.bin` of ids + `{split}.bin.json` (TokenStreamWriter).
+    case tokens
+
+    /// Documents rather than rows: ids only, no labels or padding.
+    var isTokenStream: Bool { self == .megatron || self == .tokens }
 }
 
 /// Everything `finetok build` can be told.
@@ -62,6 +76,16 @@ public struct BuildOptions: Sendable {
     public var overwrite = false
     /// Rows per parallel batch.
     public var batchSize = 1024
+    /// `--pack N`: pack each split's examples into rows of at most N tokens (Packing).
+    public var pack: Int?
+    /// `--packing`.
+    public var packing: PackingStrategy = .bfd
+    /// `--docs`: how `.txt` inputs are cut into documents.
+    public var documents: DocumentSplit = .blankLines
+    /// `--shard K/N`: encode only this shard's part of the input, into a shard folder (Shard).
+    public var shard: ShardSpec?
+    /// Where the tokenizer came from, recorded in shard folders so `finetok merge` can load it.
+    public var tokenizerSource: TokenizerSource?
 
     public init() {}
 }
@@ -95,6 +119,10 @@ public struct BuildReport: Sendable {
     public var eosId: UInt32?
     public var padId: UInt32?
     public var inputBytes = 0
+    /// Per split, with `--pack`.
+    public var packing: [PackedSplit] = []
+    /// Set by a `--shard` build: its part of the input (global byte offsets over all inputs).
+    public var shardRange: Range<Int>?
 }
 
 /// Progress of pass 1, for a status line.
@@ -153,18 +181,19 @@ public enum Build {
             throw BuildError.usage("--test-size must be at least 0 and below 1 (a fraction of the rows), got \(o.testSize)")
         }
         if let m = o.encoding.maxLength, m <= 0 { throw BuildError.usage("--max-length must be positive, got \(m)") }
-        if o.padding == .maxLength && o.encoding.maxLength == nil {
+        if o.padding == .maxLength && o.encoding.maxLength == nil && o.pack == nil {
             throw BuildError.usage("--padding max-length needs --max-length N")
         }
         if let k = o.padToMultipleOf {
             if k <= 0 { throw BuildError.usage("--pad-to-multiple-of must be positive, got \(k)") }
             if o.padding == .none { throw BuildError.usage("--pad-to-multiple-of needs --padding longest or max-length") }
         }
-        if o.padding == .none, let f = o.formats.first(where: { $0 != .jsonl }) {
+        if o.padding == .none && o.pack == nil, let f = o.formats.first(where: { $0 == .npy || $0 == .safetensors }) {
             throw BuildError.usage("--format \(f.rawValue) writes 2-D arrays, which need one row length: add --padding longest (or max-length with --max-length N)")
         }
         if o.threads < 1 { throw BuildError.usage("--threads must be at least 1") }
-        if o.formats.isEmpty { throw BuildError.usage("--format needs at least one of jsonl, npy, safetensors") }
+        if o.formats.isEmpty { throw BuildError.usage("--format needs at least one of jsonl, npy, safetensors, megatron, tokens") }
+        try validatePacking(o)
     }
 
     /// The fields of the first row, to detect the template; a first row that is not a JSON
@@ -220,41 +249,63 @@ public enum Build {
         return id
     }
 
-    static func runInto(_ output: OutputFolder, inputs: [String], tokenizer: Tokenizer, options: BuildOptions,
-                        log: (String) -> Void, progress: ((BuildProgress) -> Void)?) throws -> BuildReport {
-        var report = BuildReport()
-        let template = try resolveTemplate(options, inputs: inputs, report: &report, log: log)
+    /// The encoding settings and pad id `options` come to with this tokenizer and template.
+    static func resolveSettings(_ options: BuildOptions, tokenizer: Tokenizer, template: TemplateChoice,
+                                report: inout BuildReport) throws -> EncodingSettings {
         var settings = options.encoding
         settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
         if template.isPlainText { settings.compareModes = false }
         report.eosId = settings.eosId
         let padId = options.padId ?? tokenizer.padTokenId ?? settings.eosId ?? tokenizer.eosTokenId
         report.padId = padId
-        if options.padding != .none && padId == nil {
+        if (options.padding != .none || options.pack != nil) && padId == nil {
             throw BuildError.usage("padding needs a pad id: this tokenizer has no pad or end-of-text token; pass --pad-id")
         }
+        return settings
+    }
 
-        // Pass 1: encode everything into the spill file.
-        let spill = try SpillFile(path: output.temporaryPath("rows.bin"))
+    static func runInto(_ output: OutputFolder, inputs: [String], tokenizer: Tokenizer, options: BuildOptions,
+                        log: (String) -> Void, progress: ((BuildProgress) -> Void)?) throws -> BuildReport {
+        var report = BuildReport()
+        let jsonlInputs = inputs.filter { !InputPart.isText($0) }
+        let template = jsonlInputs.isEmpty ? TemplateChoice(preset: .text)
+            : try resolveTemplate(options, inputs: jsonlInputs, report: &report, log: log)
+        if jsonlInputs.isEmpty { report.templateName = TemplatePreset.text.rawValue }
+        try validateTokenStream(options, template: template)
+        let settings = try resolveSettings(options, tokenizer: tokenizer, template: template, report: &report)
+
+        // Pass 1: encode everything into the spill file (or straight into the outputs).
+        let plan = try InputPlan(inputs: inputs, shard: options.shard, documents: options.documents)
+        report.shardRange = plan.shardRange
+        let direct = try directOutput(options, output: output, tokenizer: tokenizer, eosId: settings.eosId)
+        let spill = direct == nil ? try SpillFile(path: output.temporaryPath("rows.bin")) : nil
         var lengths: [Int] = []
-        var inputHashes: [(String, String, Int)] = []
-        let totalBytes = inputs.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        var rowsKept = [Int](repeating: 0, count: inputs.count)
+        var hashes = [String](repeating: "", count: inputs.count)
+        let totalBytes = plan.byteCount
         var bytesDone = 0
         let threads = max(1, options.threads)
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
-        for path in inputs {
-            // The input's SHA-256 is computed on its own serial queue, beside the encoding.
-            let hasher = BackgroundHasher()
+        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }
+        for part in plan.parts {
+            let path = part.path
+            // A whole input's SHA-256 is computed on its own serial queue, beside the encoding
+            // (a shard reads only part of a file split between shards: `finetok merge` hashes those).
+            let hasher = part.isWholeFile ? BackgroundHasher() : nil
             var rowsInFile = 0
+            // Batches encode in the background while the previous one is handled here (BatchPipeline).
+            let pipeline = BatchPipeline<RowOutcome> { batch in
+                part.isText ? batch.map(textEncoders) { $0.processDocument($1) } : batch.process(encoders)
+            }
             var batch = LineBatch()
-            func flush() throws {
-                let outcomes = batch.process(encoders)
+            func handle(_ batch: LineBatch, _ outcomes: [RowOutcome?]) throws {
                 for (k, result) in outcomes.enumerated() {
                     guard let outcome = result else { continue }
-                    let line = batch.lineNumbers[k]
                     switch outcome {
                     case .blank: report.blankLines += 1
                     case .invalid(let problem):
+                        // The file's line number (a shard counts the lines before its part only here).
+                        let line = try part.line(batch.lineNumbers[k])
                         report.rowsRead += 1
                         guard options.skipInvalid else {
                             let col = problem.column.map { ":\($0)" } ?? ""
@@ -275,33 +326,73 @@ public enum Build {
                         if row.truncatedTokens > 0 { report.truncated += 1; report.tokensCut += row.truncatedTokens }
                         if row.differsInOtherMode { report.boundaryDifferences += 1 }
                         lengths.append(row.ids.count)
-                        do { try spill.append(row) } catch { throw BuildError.output(error.description) }
+                        do {
+                            if let direct { try direct.append(row.ids) } else { try spill?.append(row) }
+                        } catch { throw BuildError.output(error.description) }
                     }
                 }
                 if bytesDone == 0 { TestHooks.stage("reading") }
                 bytesDone += batch.byteCount
-                batch.removeAll()
                 progress?(BuildProgress(rows: report.rowsRead, bytes: bytesDone, totalBytes: totalBytes))
             }
+            func flush() throws {
+                try pipeline.submit(batch, handle: handle)
+                batch = pipeline.takeSpare()
+            }
             do {
-                try LineReader.forEachLine(path: path, onBlock: { hasher.update($0) }) { number, bytes in
+                let add = { (number: Int, bytes: UnsafeBufferPointer<UInt8>) throws in
                     batch.append(number, bytes)
                     if batch.count >= options.batchSize || batch.byteCount >= 64 << 20 { try flush() }
                 }
+                if part.isText {
+                    try Documents.forEachDocument(path: path, split: options.documents, range: part.range,
+                                                  onBlock: { hasher?.update($0) }, add)
+                } else {
+                    try LineReader.forEachLine(path: path, range: part.range, onBlock: { hasher?.update($0) }, add)
+                }
                 if batch.count > 0 { try flush() }
+                try pipeline.finish(handle: handle)
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }
-            inputHashes.append((path, hasher.finish(), rowsInFile))
+            rowsKept[part.fileIndex] += rowsInFile
+            if let hasher { hashes[part.fileIndex] = hasher.finish() }
         }
-        do { try spill.finishWriting() } catch { throw BuildError.output(error.description) }
+        do { try spill?.finishWriting() } catch { throw BuildError.output(error.description) }
         TestHooks.stage("spilled")
         report.inputBytes = bytesDone
+        if let shard = options.shard {
+            guard let spill else { preconditionFailure("a shard always spills") }
+            try ShardFolder.write(output, shard: shard, spill: spill, lengths: lengths, rowsKept: rowsKept, hashes: hashes, plan: plan,
+                                  report: report, options: options, template: template, tokenizer: tokenizer)
+            report.files = ShardFolder.files
+            report.lengths = LengthSummary(&lengths)
+            return report
+        }
+        let rows: EncodedRows
+        if let direct { rows = .written(direct) } else if let spill { rows = .spilled(spill) } else { preconditionFailure("no spill file") }
+        let paths = inputs
+        return try writeOutputs(rows, lengths: lengths, inputs: { zip(paths, zip(hashes, rowsKept)).map { ($0, $1.0, $1.1) } },
+                                report: report, options: options, settings: settings, template: template, tokenizer: tokenizer,
+                                output: output, progress: progress)
+    }
+
+    /// Steps 7–9 and the manifest, over the kept rows of a build or of a merge's shards.
+    /// - Parameters:
+    ///   - lengths: the length of every kept row, in input order.
+    ///   - inputs: each input's path, SHA-256 and kept rows (called once, when the manifest is written).
+    static func writeOutputs(_ rows: EncodedRows, lengths: [Int], inputs: () throws -> [(String, String, Int)],
+                             report: BuildReport, options: BuildOptions, settings: EncodingSettings, template: TemplateChoice,
+                             tokenizer: Tokenizer, output: OutputFolder, progress: ((BuildProgress) -> Void)?) throws -> BuildReport {
+        var report = report
+        var lengths = lengths
+        let bytesDone = report.inputBytes, totalBytes = report.inputBytes
         let kept = lengths.count
         if kept == 0 {
             throw BuildError.input("no rows left to write: \(report.rowsRead) read, \(report.skippedCount) invalid, \(report.droppedTooLong) too long, \(report.droppedNoLabels) without a labelled token")
         }
         let maxLen = lengths.max() ?? 0
+        let rowLengths = options.pack == nil ? [] : lengths.map { Int32($0) }
         report.lengths = LengthSummary(&lengths)
         lengths = []
 
@@ -319,29 +410,43 @@ public enum Build {
         case .maxLength: width = options.encoding.maxLength
         }
         if let w = width, let k = options.padToMultipleOf { width = (w + k - 1) / k * k }
+        if let n = options.pack { width = packedWidth(n, options: options) }
         report.width = width
 
         // Pass 2: write each split.
-        let pad = Int32(truncatingIfNeeded: Int(padId ?? 0))
+        let pad = Int32(truncatingIfNeeded: Int(report.padId ?? 0))
         do {
-            try spill.openForReading()
-            for (name, indices) in [("train", train), ("test", test)] where !indices.isEmpty || name == "train" {
-                let rowsRead = report.rowsRead
-                try writeSplit(name, indices: indices, spill: spill, width: width, pad: pad, options: options,
-                               output: output, report: &report, tokenizer: tokenizer) { done in
-                    progress?(BuildProgress(rows: rowsRead, bytes: bytesDone, totalBytes: totalBytes,
-                                            writing: (name, done, indices.count)))
+            switch rows {
+            case .written(let writer):
+                try writer.close()
+                report.files += TokenStreamWriter.files(split: "train", formats: options.formats)
+            case .spilled(let spill):
+                try spill.openForReading()
+                for (name, indices) in [("train", train), ("test", test)] where !indices.isEmpty || name == "train" {
+                    let rowsRead = report.rowsRead
+                    let onProgress = { (done: Int) -> Void in
+                        progress?(BuildProgress(rows: rowsRead, bytes: bytesDone, totalBytes: totalBytes,
+                                                writing: (name, done, indices.count)))
+                    }
+                    if let n = options.pack {
+                        try writePackedSplit(name, indices: indices, lengths: rowLengths, rows: spill,
+                                             packer: Packer(capacity: n, strategy: options.packing), width: width, pad: pad,
+                                             options: options, output: output, report: &report, tokenizer: tokenizer, progress: onProgress)
+                    } else {
+                        try writeSplit(name, indices: indices, spill: spill, width: width, pad: pad, options: options,
+                                       output: output, report: &report, tokenizer: tokenizer, progress: onProgress)
+                    }
                 }
+                spill.close()
+                spill.removeFiles()
             }
-            spill.close()
-            unlink(spill.path)
         } catch let e as OutputError {
             throw BuildError.output(e.description)
         }
 
         // Manifest.
         let manifest = Manifest.json(report: report, options: options, settings: settings, template: template,
-                                     tokenizer: tokenizer, inputs: inputHashes)
+                                     tokenizer: tokenizer, inputs: try inputs())
         do {
             let f = try OutputFile(path: output.temporaryPath("manifest.json"))
             try f.write(manifest)
@@ -352,7 +457,7 @@ public enum Build {
         return report
     }
 
-    static func writeSplit(_ name: String, indices: [Int], spill: SpillFile, width: Int?, pad: Int32, options: BuildOptions,
+    static func writeSplit(_ name: String, indices: [Int], spill: RowStore, width: Int?, pad: Int32, options: BuildOptions,
                            output: OutputFolder, report: inout BuildReport, tokenizer: Tokenizer,
                            progress: (Int) -> Void = { _ in }) throws {
         var jsonl: JSONLRowWriter?
@@ -370,6 +475,13 @@ public enum Build {
             st = try SafetensorsWriter(path: output.temporaryPath("\(name).safetensors"), dtype: options.dtype, rows: indices.count, width: w)
             report.files.append("\(name).safetensors")
         }
+        var documents: TokenStreamWriter?
+        if options.formats.contains(where: \.isTokenStream) {
+            documents = try TokenStreamWriter(prefix: output.temporaryPath(name), formats: options.formats,
+                                              vocabularySize: tokenizer.vocabularySize, eosId: report.eosId)
+            report.files += TokenStreamWriter.files(split: name, formats: options.formats)
+        }
+        let wantArrays = jsonl != nil || npy != nil || st != nil
         // Rows are read in order, then filled and formatted in parallel (formatting the JSON
         // text is most of this pass), then written in order.
         let chunk = 4096
@@ -377,11 +489,19 @@ public enum Build {
         var start = 0
         while start < indices.count {
             let end = min(start + chunk, indices.count)
+            if !wantArrays, let documents {
+                // Documents only: ids go from the row file to the token file, no row arrays.
+                try spill.forEachIds(at: indices[start..<end]) { (ids) throws(OutputError) in try documents.append(ids) }
+                start = end
+                progress(end)
+                continue
+            }
             var rows: [(ids: [UInt32], labels: LabelRanges)] = []
             rows.reserveCapacity(end - start)
-            for index in indices[start..<end] { rows.append(try spill.row(index)) }
+            rows += try spill.rows(at: indices[start..<end])
             let side = options.paddingSide
             let wantJSON = jsonl != nil
+            for row in rows { try documents?.append(row.ids) }
             let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
                 var arrays = TrainingArrays()
                 fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
@@ -406,9 +526,17 @@ public enum Build {
             TestHooks.stage("wrote:\(name)_*.npy")
         }
         if let st {
-            try st.close(metadata: [("format", "pt"), ("split", name), ("tokenizer", tokenizer.paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+"))])
+            try st.close(metadata: safetensorsMetadata(split: name, tokenizer: tokenizer))
             TestHooks.stage("wrote:\(name).safetensors")
         }
+        if let documents {
+            try documents.close()
+            TestHooks.stage("wrote:\(name).bin")
+        }
+    }
+
+    static func safetensorsMetadata(split: String, tokenizer: Tokenizer) -> [(String, String)] {
+        [("format", "pt"), ("split", split), ("tokenizer", tokenizer.paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+"))]
     }
 
     /// input_ids, attention_mask and labels for one row, padded to `width`.

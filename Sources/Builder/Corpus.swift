@@ -87,49 +87,70 @@ public struct Documents: Sendable {
 }
 
 extension Documents {
-    /// Streams the documents of a text file without holding the file: `body(firstLine, bytes)`
-    /// for each non-empty document, split as `fromText` splits.
-    public static func forEachDocument(path: String, split: DocumentSplit,
+    /// Streams the documents of a text file: `body(firstLine, bytes)` for each non-empty document,
+    /// split as `fromText` splits. With `range` (a shard's part, which starts and ends at document
+    /// boundaries), only those bytes are read and line numbers count from the range's start.
+    /// Memory holds one block and the longest document (`whole`: the file).
+    /// - Complexity: O(bytes); the blank-line split looks at each byte once (memchr for newlines).
+    public static func forEachDocument(path: String, split: DocumentSplit, range: Range<Int>? = nil,
+                                       onBlock: (Data) -> Void = { _ in },
                                        _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         switch split {
         case .lines:
-            try LineReader.forEachLine(path: path) { number, line in if !line.isEmpty { try body(number, line) } }
+            try withoutActuallyEscaping(onBlock) { onBlock in
+                try LineReader.forEachLine(path: path, range: range, onBlock: onBlock) { number, line in
+                    if !line.isEmpty { try body(number, line) }
+                }
+            }
         case .whole:
-            let bytes = try LineReader.readAll(path: path)
+            var bytes: [UInt8] = []
+            try LineReader.forEachBlock(path: path, range: range, onRaw: onBlock) { bytes.append(contentsOf: $0) }
             if !bytes.isEmpty { try bytes.withUnsafeBufferPointer { try body(1, $0) } }
         case .blankLines:
-            // Python's split("\n\n") over the stream: a document ends at "\n\n"; the pair is
-            // consumed, so "\n\n\n" leaves "\n" at the start of the next document.
-            var doc: [UInt8] = []
-            var docLine = 1
-            var line = 1
-            var pendingNewline = false
-            func emit() throws {
-                if !doc.isEmpty { try doc.withUnsafeBufferPointer { try body(docLine, $0) } }
-                doc.removeAll(keepingCapacity: true)
-            }
-            let bytes = try LineReader.readAll(path: path)
-            for b in bytes {
-                if pendingNewline {
-                    pendingNewline = false
-                    if b == 0x0A {
-                        line += 1
-                        try emit()
-                        docLine = line
-                        continue
+            // Python's split("\n\n") over the stream: the leftmost "\n\n" ends a document and is
+            // consumed, so "\n\n\n" leaves "\n" at the start of the next one.
+            var pending: [UInt8] = []
+            var line = 1          // the line number of pending[0]
+            var resume = 0        // where the search for the next separator continues
+            func scan(final: Bool) throws {
+                var start = 0
+                try pending.withUnsafeBufferPointer { buf in
+                    var search = resume
+                    while true {
+                        guard let nl = LineReader.nextNewline(buf, from: search) else { search = buf.count; break }
+                        guard nl + 1 < buf.count else { search = nl; break }   // wait for the next byte
+                        guard buf[nl + 1] == 0x0A else { search = nl + 1; continue }
+                        if nl > start { try body(line, UnsafeBufferPointer(rebasing: buf[start..<nl])) }
+                        line += newlineCount(buf, start..<nl) + 2
+                        start = nl + 2
+                        search = start
                     }
-                    doc.append(0x0A)
+                    resume = max(search, start)
+                    if final && start < buf.count {
+                        try body(line, UnsafeBufferPointer(rebasing: buf[start...]))
+                        start = buf.count
+                    }
                 }
-                if b == 0x0A {
-                    line += 1
-                    pendingNewline = true
-                } else {
-                    doc.append(b)
-                }
+                pending.removeFirst(start)
+                resume -= start
             }
-            if pendingNewline { doc.append(0x0A) }
-            try emit()
+            try LineReader.forEachBlock(path: path, range: range, onRaw: onBlock) { chunk in
+                pending.append(contentsOf: chunk)
+                try scan(final: false)
+            }
+            try scan(final: true)
         }
+    }
+
+    /// The number of "\n" bytes of `buf[range]`.
+    static func newlineCount(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var n = 0
+        var at = range.lowerBound
+        while at < range.upperBound, let nl = LineReader.nextNewline(UnsafeBufferPointer(rebasing: buf[..<range.upperBound]), from: at) {
+            n += 1
+            at = nl + 1
+        }
+        return n
     }
 }
 

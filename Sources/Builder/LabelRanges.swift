@@ -11,6 +11,11 @@ struct LabelRanges: Equatable, Sendable {
 
     /// Normalizes `ranges`: drops empty ones, sorts, and merges overlapping or touching ones.
     init(_ ranges: [Range<Int>]) {
+        if ranges.count <= 1 {
+            // One range (a labelled suffix, the common case): nothing to sort or merge.
+            self.ranges = ranges.first.map { $0.isEmpty ? [] : ranges } ?? []
+            return
+        }
         var sorted = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
         var merged: [Range<Int>] = []
         merged.reserveCapacity(sorted.count)

@@ -221,7 +221,19 @@ public enum Lengths {
         return report
     }
 
-    static func isPlainTextFile(_ path: String) -> Bool { !path.hasSuffix(".jsonl") && !path.hasSuffix(".json") }
+    /// Whether `path` is a plain-text corpus rather than JSONL: by its extension (`.jsonl` and
+    /// `.json` are JSONL, `.txt`, `.text` and `.md` text); for any other name — `-`, a pipe, a
+    /// shell's `<(...)`, no extension — by its first non-blank line, which is JSONL when it starts
+    /// with `{`. (A pipe's peeked bytes are replayed to the reader, so it is still read once.)
+    static func isPlainTextFile(_ path: String) -> Bool {
+        let name = path.lowercased()
+        if name.hasSuffix(".jsonl") || name.hasSuffix(".json") { return false }
+        if name.hasSuffix(".txt") || name.hasSuffix(".text") || name.hasSuffix(".md") { return true }
+        let first = try? LineReader.firstLine(path: path) { line in line.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } }
+        guard let found = first ?? nil else { return false }
+        let bytes = found.bytes
+        return bytes.first { $0 != 0x20 && $0 != 0x09 } != UInt8(ascii: "{")
+    }
 }
 
 extension ExampleEncoder {

@@ -33,10 +33,24 @@ public enum LineReader {
     /// Calls `body(lineNumber, bytes)` for every line of the file at `path` (`-` = standard
     /// input; a FIFO, `/dev/stdin` or a shell's `<(...)` works too: the input is read once, as a
     /// stream). `onBlock` sees every block of raw bytes, in order (for a checksum).
+    /// With `range`, reads only those bytes of a regular file (a shard's part: it starts and ends
+    /// at line boundaries) and numbers its lines from 1; a byte-order mark is skipped only at
+    /// offset 0.
     /// - Throws: `InputFileError` if the file cannot be read (with the operating system's
     ///   reason), or what `body` throws.
-    public static func forEachLine(path: String, onBlock: ((Data) -> Void)? = nil,
+    public static func forEachLine(path: String, range: Range<Int>? = nil, onBlock: ((Data) -> Void)? = nil,
                                    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        if let range {
+            let fd = try openInput(path)
+            defer { if fd != 0 { close(fd) } }
+            try seek(fd, to: range.lowerBound, path: path)
+            _ = try scan(fd, replay: [], path: path, keep: false, limit: range.count, skipBOM: range.lowerBound == 0,
+                         onBlock: onBlock) { number, line in
+                try body(number, line)
+                return true
+            }
+            return
+        }
         // A stream that `firstLine` peeked at continues where it stopped, after its bytes.
         let (fd, replay) = try Peeked.take(path) ?? (openInput(path), [])
         defer { if fd != 0 { close(fd) } }
@@ -76,12 +90,14 @@ public enum LineReader {
     /// The reading loop behind both: `replay` (bytes an earlier peek read) first, then blocks of
     /// `fd` until the end or until `body` returns false. Returns every raw byte seen if `keep`.
     /// The BOM check waits for the first 3 bytes, however the pipe delivers them.
-    static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, onBlock: ((Data) -> Void)?,
-                     _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> [UInt8] {
+    /// With `limit`, reads at most that many bytes of `fd`.
+    static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, limit: Int = .max, skipBOM: Bool = true,
+                     onBlock: ((Data) -> Void)?, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> [UInt8] {
         var kept: [UInt8] = keep ? replay : []
         var pending: [UInt8] = []
         var lineNumber = 0
-        var bomChecked = false
+        var remaining = limit
+        var bomChecked = !skipBOM
         var replayDone = replay.isEmpty
         var atEnd = false
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
@@ -92,7 +108,9 @@ public enum LineReader {
                 onBlock?(Data(replay))
                 pending.append(contentsOf: replay)
             } else {
-                let n = try readBlock(fd, scratch, path: path, line: lineNumber + 1)
+                let want = min(scratch.count, remaining)
+                let n = want == 0 ? 0 : try readBlock(fd, UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]), path: path, line: lineNumber + 1)
+                remaining -= n
                 if n == 0 {
                     atEnd = true
                 } else {
@@ -136,6 +154,12 @@ public enum LineReader {
         }
     }
 
+    static func seek(_ fd: Int32, to offset: Int, path: String) throws {
+        if offset > 0 && lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            throw InputFileError(path: path, message: "cannot seek to byte \(offset): \(String(cString: strerror(errno)))")
+        }
+    }
+
     static func readBlock(_ fd: Int32, _ scratch: UnsafeMutableRawBufferPointer, path: String, line: Int) throws -> Int {
         do {
             return try InputFiles.read(fd, into: scratch.baseAddress.unsafelyUnwrapped, count: scratch.count, path: path)
@@ -159,6 +183,59 @@ public enum LineReader {
             lock.lock()
             defer { lock.unlock() }
             return streams.removeValue(forKey: path).map { ($0.fd, $0.bytes) }
+        }
+    }
+
+    /// Calls `body` with successive blocks (up to 4 MiB) of the file at `path` (`-` = standard
+    /// input), or of `range` of it; a UTF-8 byte-order mark at offset 0 is left out of the blocks
+    /// but not of `onRaw`'s view (for hashing the file as it is).
+    /// - Throws: `InputFileError` if the file cannot be opened or read, or what `body` throws.
+    public static func forEachBlock(path: String, range: Range<Int>? = nil, onRaw: (Data) -> Void = { _ in },
+                                    _ body: (Data) throws -> Void) throws {
+        // A stream that `firstLine` peeked at continues where it stopped, after its bytes.
+        let peeked = range == nil ? Peeked.take(path) : nil
+        let fd = try peeked?.0 ?? openInput(path)
+        defer { if fd != 0 { close(fd) } }
+        var offset = range?.lowerBound ?? 0
+        let end = range?.upperBound ?? Int.max
+        try seek(fd, to: offset, path: path)
+        var first = offset == 0
+        if let replay = peeked?.1, !replay.isEmpty {
+            var chunk = Data(replay)
+            offset += replay.count
+            onRaw(chunk)
+            if replay.starts(with: [0xEF, 0xBB, 0xBF]) { chunk.removeFirst(3) }
+            first = false
+            try body(chunk)
+        }
+        while offset < end {
+            // read(2) straight into the block (FileHandle reads 4 KB per system call).
+            let want = min(blockSize, end - offset)
+            guard let buffer = malloc(want) else { throw InputFileError(path: path, message: "out of memory for a \(want)-byte block") }
+            var got = 0
+            while got < want {
+                let n = read(fd, buffer + got, want - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    free(buffer)
+                    throw InputFileError(path: path, message: "read failed at byte \(offset + got): \(reason)")
+                }
+                if n == 0 { break }
+                got += n
+            }
+            if got == 0 { free(buffer); break }
+            var chunk = Data(bytesNoCopy: buffer, count: got, deallocator: .free)
+            offset += got
+            onRaw(chunk)
+            if first {
+                first = false
+                if chunk.count >= 3 && chunk[chunk.startIndex] == 0xEF && chunk[chunk.startIndex + 1] == 0xBB && chunk[chunk.startIndex + 2] == 0xBF {
+                    chunk.removeFirst(3)
+                }
+            }
+            try body(chunk)
+            if got < want { break }
         }
     }
 

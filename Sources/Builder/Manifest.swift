@@ -50,17 +50,19 @@ enum Manifest {
     /// SHA-256 of a tokenizer file; one read through a pipe is hashed from the bytes kept when it
     /// was loaded (a pipe cannot be read twice).
     static func fileHash(_ path: String) -> String {
-        let bytes: [UInt8]
-        if let kept = InputFiles.rememberedContents(of: path) {
-            bytes = kept
-        } else if InputFiles.isRegularFile(path), let read = try? InputFiles.readAll(path) {
-            bytes = read
-        } else {
-            return ""
+        FileHashCache.shared.hash(path) {
+            let bytes: [UInt8]
+            if let kept = InputFiles.rememberedContents(of: path) {
+                bytes = kept
+            } else if InputFiles.isRegularFile(path), let read = try? InputFiles.readAll(path) {
+                bytes = read
+            } else {
+                return ""
+            }
+            var h = SHA256()
+            h.update(bytes)
+            return h.hexDigest()
         }
-        var h = SHA256()
-        h.update(bytes)
-        return h.hexDigest()
     }
 
     static func json(report r: BuildReport, options o: BuildOptions, settings s: EncodingSettings, template: TemplateChoice,
@@ -96,12 +98,16 @@ enum Manifest {
                 ("formats", .array(o.formats.map { .string($0.rawValue) })),
                 ("dtype", .string(o.dtype.rawValue)),
                 ("skip_invalid", .bool(o.skipInvalid)),
+                ("documents", .string(o.documents.rawValue)),
+                ("pack", optInt(o.pack)),
+                ("packing", o.pack == nil ? .null : .string(o.packing.rawValue)),
             ])),
             ("splits", .object([
                 ("train", .object([("rows", .int(r.trainRows))])),
                 ("test", .object([("rows", .int(r.testRows))])),
             ])),
             ("width", optInt(r.width)),
+            ("packed", r.packing.isEmpty ? .null : .object(r.packing.map { ($0.split, $0.json) })),
             ("counts", .object([
                 ("rows_read", .int(r.rowsRead)),
                 ("blank_lines", .int(r.blankLines)),

@@ -37,9 +37,10 @@ final class OutputFolder {
 
     /// Names finetok writes (replaced under --overwrite; nothing else is touched).
     static func isOutputName(_ name: String) -> Bool {
-        if name == "manifest.json" { return true }
+        if name == "manifest.json" || ShardFolder.files.contains(name) { return true }
         for split in ["train", "test"] {
             if name == "\(split).jsonl" || name == "\(split).safetensors" { return true }
+            if ["bin", "idx", "bin.json"].contains(where: { name == "\(split).\($0)" }) { return true }
             if name.hasPrefix("\(split)_") && name.hasSuffix(".npy") && !name.contains("/") { return true }
         }
         return false

@@ -7,14 +7,23 @@ import Foundation
 final class SpillFile {
     let path: String
     private var writer: OutputFile?
-    private var offsets: [Int] = []
-    private var position = 0
+    /// Where each row starts, in order.
+    private(set) var offsets: [Int] = []
+    private(set) var position = 0
     private var fd: Int32 = -1
     private var buffer: [UInt32] = []
+    private var scratch: [UInt32] = []
 
     init(path: String) throws(OutputError) {
         self.path = path
         writer = try OutputFile(path: path)
+    }
+
+    /// A finished spill file (a shard's `rows.bin`), for reading: its rows start at `offsets`.
+    init(finished path: String, offsets: [Int], size: Int) {
+        self.path = path
+        self.offsets = offsets
+        position = size
     }
 
     func append(_ row: EncodedRow) throws(OutputError) {
@@ -41,32 +50,51 @@ final class SpillFile {
         if fd < 0 { throw OutputError(path: path, message: "cannot reopen the row file: \(String(cString: strerror(errno)))") }
     }
 
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
-        var header: (UInt32, UInt32) = (0, 0)
-        var off = offsets[index]
-        try read(&header, at: off)
-        off += 8
-        let n = Int(header.0), r = Int(header.1)
-        var bounds = [UInt32](repeating: 0, count: 2 * r)
-        try read(&bounds, at: off)
-        off += 8 * r
-        var ids = [UInt32](repeating: 0, count: n)
-        try read(&ids, at: off)
-        let ranges = (0..<r).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
-        return (ids, LabelRanges(ranges))
+    /// Bytes rows `range` take in the file.
+    func byteCount(_ range: Range<Int>) -> Int {
+        (range.upperBound < offsets.count ? offsets[range.upperBound] : position) - offsets[range.lowerBound]
     }
 
-    private func read<T>(_ value: inout T, at offset: Int) throws(OutputError) {
-        let want = MemoryLayout<T>.size
-        let got = withUnsafeMutableBytes(of: &value) { pread(fd, $0.baseAddress, want, off_t(offset)) }
-        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+    /// Consecutive rows, read with one `pread` (rows in input order are next to each other).
+    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        out.reserveCapacity(range.count)
+        try forEachRow(range) { ids, bounds in
+            let ranges = (0..<(bounds.count / 2)).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
+            out.append((Array(ids), LabelRanges(ranges)))
+        }
+        return out
     }
 
-    private func read(_ values: inout [UInt32], at offset: Int) throws(OutputError) {
-        guard !values.isEmpty else { return }
-        let want = values.count * 4
-        let got = values.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+    /// Calls `body(ids, labelBounds)` for consecutive rows, read with one `pread`; the buffers are
+    /// valid during the call only.
+    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> Void) throws(OutputError) {
+        guard !range.isEmpty else { return }
+        let start = offsets[range.lowerBound]
+        let end = range.upperBound < offsets.count ? offsets[range.upperBound] : position
+        if scratch.count < (end - start) / 4 { scratch = [UInt32](repeating: 0, count: (end - start) / 4) }
+        let want = end - start
+        let got = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(start)) }
         guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+        let path = self.path, offsets = self.offsets, position = self.position
+        do {
+            try scratch.withUnsafeBufferPointer { words in
+                for index in range {
+                    let at = (offsets[index] - start) / 4
+                    let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
+                    let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
+                    guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
+                        throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
+                    }
+                    try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
+                             UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
+                }
+            }
+        } catch let e as OutputError {
+            throw e
+        } catch {
+            throw OutputError(path: path, message: "\(error)")
+        }
     }
 
     func close() {

@@ -163,8 +163,12 @@ final class JSONLRowWriter {
 }
 
 /// `numpy.save` format 1.0: magic, header dict padded to a multiple of 64 bytes, C-order data.
-func npyHeader(dtype: OutputDType, rows: Int, width: Int) -> [UInt8] {
-    var dict = "{'descr': '\(dtype.npyDescr)', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
+func npyHeader(dtype: OutputDType, rows: Int, width: Int) -> [UInt8] { npyHeader(dtype: dtype, shape: [rows, width]) }
+
+/// The same for any shape (`(n,)` for one dimension, as numpy writes it).
+func npyHeader(dtype: OutputDType, shape: [Int]) -> [UInt8] {
+    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+    var dict = "{'descr': '\(dtype.npyDescr)', 'fortran_order': False, 'shape': (\(dims)), }"
     let prefix = 10
     let total = prefix + dict.utf8.count + 1
     let padded = (total + 63) / 64 * 64
@@ -202,38 +206,62 @@ final class NPYWriter {
     func close() throws(OutputError) { for f in files { try f.close() } }
 }
 
-/// A `.safetensors` file holding input_ids, attention_mask and labels. The tensors are streamed
-/// to three part files and joined behind the header at the end.
+/// One `.npy` array of any shape, filled in C order.
+final class NPYArrayFile {
+    let file: OutputFile
+    let dtype: OutputDType
+
+    init(path: String, dtype: OutputDType, shape: [Int]) throws(OutputError) {
+        self.dtype = dtype
+        file = try OutputFile(path: path)
+        try file.write(npyHeader(dtype: dtype, shape: shape))
+    }
+
+    func write(_ values: [Int32]) throws(OutputError) {
+        if dtype == .int32 { try file.write(littleEndian: values) } else { try file.write(littleEndian: values.map(Int64.init)) }
+    }
+
+    func close() throws(OutputError) { try file.close() }
+}
+
+/// A `.safetensors` file: input_ids, attention_mask and labels (or any named tensors of one
+/// dtype). The tensors are streamed to part files and joined behind the header at the end.
 final class SafetensorsWriter {
     let path: String
     let parts: [OutputFile]
     let dtype: OutputDType
-    let rows: Int, width: Int
+    let tensors: [(name: String, shape: [Int])]
 
-    init(path: String, dtype: OutputDType, rows: Int, width: Int) throws(OutputError) {
+    convenience init(path: String, dtype: OutputDType, rows: Int, width: Int) throws(OutputError) {
+        try self.init(path: path, dtype: dtype, tensors: ["input_ids", "attention_mask", "labels"].map { ($0, [rows, width]) })
+    }
+
+    init(path: String, dtype: OutputDType, tensors: [(name: String, shape: [Int])]) throws(OutputError) {
         self.path = path
         self.dtype = dtype
-        self.rows = rows
-        self.width = width
+        self.tensors = tensors
         var parts: [OutputFile] = []
-        for k in 0..<3 { parts.append(try OutputFile(path: "\(path).part\(k)")) }
+        for k in tensors.indices { parts.append(try OutputFile(path: "\(path).part\(k)")) }
         self.parts = parts
     }
 
     func write(_ row: TrainingArrays) throws(OutputError) {
-        for (f, a) in zip(parts, [row.inputIds, row.attentionMask, row.labels]) {
-            if dtype == .int32 { try f.write(littleEndian: a) } else { try f.write(littleEndian: a.map(Int64.init)) }
-        }
+        for (k, a) in [row.inputIds, row.attentionMask, row.labels].enumerated() { try write(tensor: k, a) }
+    }
+
+    /// Appends values to tensor `k` (in `tensors` order).
+    func write(tensor k: Int, _ values: [Int32]) throws(OutputError) {
+        if dtype == .int32 { try parts[k].write(littleEndian: values) } else { try parts[k].write(littleEndian: values.map(Int64.init)) }
     }
 
     /// The JSON header: tensors in data order, 8-byte aligned with trailing spaces.
-    static func header(dtype: OutputDType, rows: Int, width: Int, metadata: [(String, String)]) -> [UInt8] {
-        let size = rows * width * dtype.size
+    static func header(dtype: OutputDType, tensors: [(name: String, shape: [Int])], metadata: [(String, String)]) -> [UInt8] {
         var json = "{"
         var offset = 0
-        for (i, name) in ["input_ids", "attention_mask", "labels"].enumerated() {
+        for (i, (name, shape)) in tensors.enumerated() {
+            let size = shape.reduce(1, *) * dtype.size
             if i > 0 { json += "," }
-            json += "\"\(name)\":{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":[\(rows),\(width)],\"data_offsets\":[\(offset),\(offset + size)]}"
+            json += "\"\(name)\":{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}"
             offset += size
         }
         if !metadata.isEmpty {
@@ -251,7 +279,7 @@ final class SafetensorsWriter {
     func close(metadata: [(String, String)]) throws(OutputError) {
         for p in parts { try p.close(sync: false) }  // temporary: joined below, then removed
         let out = try OutputFile(path: path)
-        try out.write(SafetensorsWriter.header(dtype: dtype, rows: rows, width: width, metadata: metadata))
+        try out.write(SafetensorsWriter.header(dtype: dtype, tensors: tensors, metadata: metadata))
         for p in parts {
             guard let handle = FileHandle(forReadingAtPath: p.path) else {
                 throw OutputError(path: p.path, message: "cannot reopen a part file")

@@ -4,11 +4,12 @@ import Tokenizer
 
 enum BuildCommand {
     static let usage = """
-        usage: finetok build INPUT.jsonl... --out DIR [options]     (INPUT may be - or a pipe)
+        usage: finetok build INPUT... --out DIR [options]     (INPUT may be - or a pipe)
 
         Turns JSONL examples into train-ready input_ids / attention_mask / labels: read → render the
-        template → encode prompt and completion → mask the prompt (-100) → truncate → pad → split →
-        write. Nothing is written unless the whole build succeeds.
+        template → encode prompt and completion → mask the prompt (-100) → truncate → split →
+        pack → pad → write. Nothing is written unless the whole build succeeds. Inputs other than
+        .jsonl are text corpora: each document (--docs) is one fully trained row, EOS appended.
 
         template:
           --template NAME        qa, alpaca, instruction-response, input-output, prompt-completion, text
@@ -32,6 +33,11 @@ enum BuildCommand {
           --pad-to-multiple-of K round the padded length up to a multiple of K
           --padding-side SIDE    right (default) or left
           --pad-id ID            default: the tokenizer's pad token, else end-of-text
+        packing:
+          --pack N               pack each split's examples into rows of at most N tokens, exactly as
+                                 TRL's pack_dataset(N); rows gain position_ids and seq_lengths
+          --packing STRATEGY     bfd (default: best-fit decreasing, examples kept whole, longer ones
+                                 cut to N) or wrapped (concatenate and cut every N tokens)
         split:
           --test-size F          fraction for the test split (default 0.1; 0 = train only, input order)
           --seed S               shuffle seed (default 123); identical to HF datasets' train_test_split
@@ -42,11 +48,19 @@ enum BuildCommand {
                                  is removed, with a note. Files are fsynced: once build exits 0,
                                  they survive a power cut.
           --format LIST          comma-separated: jsonl (default), npy, safetensors (npy and
-                                 safetensors need --padding longest or max-length)
+                                 safetensors need --padding longest or max-length, or --pack);
+                                 megatron ({split}.bin + .idx, Megatron-Core's indexed dataset) and
+                                 tokens ({split}.bin of ids + {split}.bin.json) for pre-training
+          --docs MODE            .txt documents: blank-lines (default), lines, whole
           --dtype TYPE           int32 (default) or int64 for npy / safetensors
           --overwrite            replace finetok's files in a non-empty DIR
         running:
           --threads N            worker threads (default: all cores); output is identical for any N
+          --shard K/N            encode only shard K of N of the inputs (cut at line / document
+                                 boundaries) into a shard folder; `finetok merge` joins the folders
+                                 into exactly the files one build writes
+          --shard auto           K and N from a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT) or a
+                                 Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with --shards N)
           --skip-invalid         skip rows that are not valid examples, and report them
           --quiet                no progress line or summary
         \(Vocabulary.help)
@@ -59,10 +73,10 @@ enum BuildCommand {
         let args = try Arguments(argv, spec: ArgumentSpec(
             valued: Vocabulary.valued.union(["out", "template", "template-file", "eos-token", "max-length", "truncation",
                                              "padding", "pad-to-multiple-of", "padding-side", "pad-id", "test-size", "seed",
-                                             "format", "dtype", "threads"]),
+                                             "format", "dtype", "threads", "pack", "packing", "docs", "shard", "shards"]),
             flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])))
         if args.has("help") { print(usage); return }
-        guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more JSONL files") }
+        guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more JSONL files or .txt corpora") }
         guard let out = args.value("out") else { throw UsageError("--out DIR is required (the folder to write to)") }
         var o = BuildOptions()
         o.template = try templateSpec(args)
@@ -84,7 +98,7 @@ enum BuildCommand {
             o.formats = []
             for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let f = OutputFormat(rawValue: name) else {
-                    throw UsageError("--format takes jsonl, npy, safetensors (comma-separated); got \"\(name)\"")
+                    throw UsageError("--format takes jsonl, npy, safetensors, megatron, tokens (comma-separated); got \"\(name)\"")
                 }
                 if !o.formats.contains(f) { o.formats.append(f) }
             }
@@ -93,6 +107,7 @@ enum BuildCommand {
         if let t = try args.int("threads", min: 1) { o.threads = t }
         o.skipInvalid = args.has("skip-invalid")
         o.overwrite = args.has("overwrite")
+        try PretrainingOptions.apply(args, to: &o)
         let quiet = args.has("quiet")
         let tokenizer = try Vocabulary.load(args)
         if let id = o.padId, Int(id) >= tokenizer.vocabularySize {
@@ -108,7 +123,11 @@ enum BuildCommand {
         let seconds = Date().timeIntervalSince(start)
         var lines: [String] = []
         lines.append("template     \(report.templateName)\(report.templateDetected ? " (detected)" : "")")
-        lines.append("rows         \(report.rowsRead) read → \(report.trainRows) train, \(report.testRows) test")
+        if let shard = o.shard {
+            lines.append("rows         \(report.rowsRead) read → \(report.lengths?.count ?? 0) kept in shard \(shard)")
+        } else {
+            lines.append("rows         \(report.rowsRead) read → \(report.trainRows) train, \(report.testRows) test")
+        }
         if report.blankLines > 0 { lines.append("blank lines  \(report.blankLines) skipped") }
         if report.skippedCount > 0 {
             lines.append("invalid      \(report.skippedCount) skipped (--skip-invalid):")
@@ -126,6 +145,7 @@ enum BuildCommand {
             lines.append("boundary     \(report.boundaryDifferences) rows tokenize differently with \(o.encoding.joint ? "separate" : "--joint") encoding")
         }
         if let w = report.width { lines.append("width        \(w) (padding \(o.padding.rawValue), \(o.paddingSide.rawValue))") }
+        lines += PretrainingOptions.summary(report, options: o, out: out)
         lines.append("wrote        \(out)/{\(report.files.joined(separator: ","))}")
         lines.append(String(format: "time         %.2f s (%.1f MB/s)", seconds, Double(report.inputBytes) / 1e6 / max(seconds, 1e-9)))
         Console.out.write(lines.joined(separator: "\n") + "\n")

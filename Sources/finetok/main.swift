@@ -12,7 +12,9 @@ let topUsage = """
     commands:
       encode    text → token ids (JSON arrays)
       decode    token ids → text
-      build     JSONL examples → input_ids / attention_mask / labels (jsonl, npy, safetensors)
+      build     JSONL examples or text corpora → input_ids / attention_mask / labels (jsonl, npy,
+                safetensors; packed with --pack), or Megatron / flat token files for pre-training
+      merge     join the shard folders of `build --shard K/N` into one build's files
       lengths   token-length statistics of a dataset, to choose --max-length
       bench     tokenizer throughput (MB/s, tokens/s)
 
@@ -50,10 +52,11 @@ func runMain() -> Int32 {
         case "build": try BuildCommand.run(rest)
         case "bench": try BenchCommand.run(rest)
         case "lengths": try LengthsCommand.run(rest)
+        case "merge": try MergeCommand.run(rest)
         case "-h", "--help", "help": print(topUsage)
         case "--version": print("finetok 0.1.0")
         default:
-            let hint = ["encode", "decode", "build", "lengths", "bench"].min(by: { editDistance($0, command) < editDistance($1, command) })
+            let hint = ["encode", "decode", "build", "merge", "lengths", "bench"].min(by: { editDistance($0, command) < editDistance($1, command) })
             throw UsageError("unknown command \"\(command)\"" + (hint.map { " (did you mean \($0)?)" } ?? "") + "; run `finetok --help`")
         }
         Console.out.flush()

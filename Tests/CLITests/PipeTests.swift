@@ -72,6 +72,27 @@ final class PipeTests: XCTestCase {
 
     /// vocab.json and merges.txt as FIFOs: loaded, and hashed into the manifest from the bytes
     /// read (a FIFO cannot be opened twice).
+    /// A pipe has no extension: JSONL or a text corpus is told by its first line, and a text
+    /// corpus read from a pipe loses nothing to that peek (build and lengths alike).
+    func testPipesAreSniffedAsJSONLOrText() throws {
+        let docs = path("docs.txt")
+        try Data("First document, one line.\n\nSecond one\nwith two lines.\n\n\nThird.\n".utf8).write(to: URL(fileURLWithPath: docs))
+        let fromFile = try finetok(["lengths", docs, "--vocab", vocab, "--json"])
+        XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
+        let fromPipe = try shell("cat '\(docs)' | '\(finetokBinary().path)' lengths - --vocab '\(vocab)' --json")
+        XCTAssertEqual(fromPipe.status, 0, fromPipe.stderr)
+        XCTAssertEqual(fromPipe.stdout.replacingOccurrences(of: "\"-\"", with: "\"\(docs)\""), fromFile.stdout)
+        let rows = try shell("cat '\(input)' | '\(finetokBinary().path)' lengths - --vocab '\(vocab)'")
+        XCTAssertEqual(rows.status, 0, rows.stderr)
+        XCTAssertTrue(rows.stdout.contains("template qa (detected)"), rows.stdout)
+        let built = try finetok(["build", docs, "--vocab", vocab, "--test-size", "0", "--out", path("docs-file"), "--quiet"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let piped = try shell("cat '\(docs)' | '\(finetokBinary().path)' build - --vocab '\(vocab)' --test-size 0 --out '\(path("docs-pipe"))' --quiet")
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertNotNil(contents(path("docs-file/train.jsonl")))
+        XCTAssertEqual(contents(path("docs-pipe/train.jsonl")), contents(path("docs-file/train.jsonl")))
+    }
+
     func testVocabularyFilesAsFIFOs() throws {
         let fifos = path("fifo-vocab")
         try FileManager.default.createDirectory(atPath: fifos, withIntermediateDirectories: true)
