@@ -75,7 +75,9 @@ public final class Tokenizer: Sendable {
     let matchesAddedTokens: Bool
     let rawMatcher: TokenMatcher
     let normalizedMatcher: TokenMatcher
-    let addedById: [UInt32: (token: AddedToken, bytes: [UInt8])]
+    /// Added tokens by id, with the bytes they decode to and the string HF's `id_to_token` gives
+    /// (a normalized token's normalized form).
+    let addedById: [UInt32: (token: AddedToken, bytes: [UInt8], string: String)]
     /// Whether `splitsCleanly` can ever say yes: a byte-level model, no prefix space is added to
     /// pieces, and no matched added token contains a newline or strips / needs word boundaries.
     let cleanBoundaryPossible: Bool
@@ -112,22 +114,23 @@ public final class Tokenizer: Sendable {
             if steps.count == 2, case .split(let p) = steps[0], case .byteLevel(false, nil) = steps[1] { single = p }
         }
         singlePattern = single
-        var byId: [UInt32: (token: AddedToken, bytes: [UInt8])] = [:]
+        var byId: [UInt32: (token: AddedToken, bytes: [UInt8], string: String)] = [:]
         var raw: [(bytes: [UInt8], token: AddedToken)] = []
         var normalizedTokens: [(bytes: [UInt8], token: AddedToken)] = []
         for t in addedTokens {
+            // HF keeps a normalized token's normalized form: it is what is matched in normalized
+            // text and what `decode` shows.
+            var content = Array(t.content.utf8)
+            if t.normalized, let n = content.withUnsafeBufferPointer({ normalizer.apply($0) }) { content = n }
             // HF decodes an added token through the ByteLevel decoder, which falls back to the
             // content's own UTF-8 when a character is outside the byte alphabet.
-            let decoded = format == .tiktoken || !isByteLevel ? Array(t.content.utf8) : (ByteLevel.decode(t.content) ?? Array(t.content.utf8))
-            byId[t.id] = (t, decoded)
-            if t.normalized && !normalizer.isIdentity {
-                var c = Array(t.content.utf8)
-                if let n = c.withUnsafeBufferPointer({ normalizer.apply($0) }) { c = n }
-                normalizedTokens.append((c, t))
-            } else if t.normalized {
-                normalizedTokens.append((Array(t.content.utf8), t))
+            let string = String(decoding: content, as: UTF8.self)
+            let decoded = format == .tiktoken || !isByteLevel ? content : (ByteLevel.decode(string) ?? content)
+            byId[t.id] = (t, decoded, string)
+            if t.normalized {
+                normalizedTokens.append((content, t))
             } else {
-                raw.append((Array(t.content.utf8), t))
+                raw.append((content, t))
             }
         }
         addedById = byId
@@ -401,7 +404,7 @@ public final class Tokenizer: Sendable {
     /// The string of a token as the tokenizer file writes it (an added token's content; a
     /// byte-level token in the GPT-2 alphabet).
     func tokenString(_ id: UInt32) -> String {
-        if let added = addedById[id] { return added.token.content }
+        if let added = addedById[id] { return added.string }
         guard Int(id) < model.tokens.count, model.tokens.present[Int(id)] else { return "" }
         let bytes = model.tokens.tokenBytes(Int(id))
         if case .byteLevel = kind { return String(decoding: bytes.withUnsafeBufferPointer { ByteLevel.encode($0) }, as: UTF8.self) }

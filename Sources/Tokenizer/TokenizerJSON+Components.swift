@@ -64,6 +64,7 @@ extension Tokenizer {
                 throw unsupported("\(jp).pattern", "a Split pattern must be {\"String\": ...} or {\"Regex\": ...}")
             }
             guard let pattern = SplitPattern.recognize(regex: regex) else {
+                if let splitter = try genericSplitter(v, at: jp) { steps.append(.splitter(splitter)); return }
                 throw unsupported("\(jp).pattern.Regex", "the split regex \(JSON.quoted(regex)) is not one finetok implements (GPT-2, cl100k/Llama 3, Qwen2, o200k); pass --pattern NAME to use one of those instead")
             }
             // The known patterns match every character, so the matches tile the text: Isolated
@@ -96,6 +97,7 @@ extension Tokenizer {
                 try parsePreTokenizer(p, at: "\(jp).pretokenizers[\(i)]", into: &steps, unsupported)
             }
         default:
+            if let splitter = try genericSplitter(v, at: jp) { steps.append(.splitter(splitter)); return }
             throw unsupported("\(jp).type", "pre-tokenizer \(JSON.quoted(type)) is not supported (finetok implements ByteLevel, Split, Metaspace and Sequence)")
         }
     }
