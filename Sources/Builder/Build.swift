@@ -48,6 +48,8 @@ public struct BuildOptions: Sendable {
     public var eosToken: String?
     /// `--no-eos`.
     public var appendEOS = true
+    /// Put the BOS that the tokenizer adds to a plain text before each example (`--no-bos`: off).
+    public var addBOS = true
     public var padding: Padding = .none
     public var padToMultipleOf: Int?
     public var paddingSide: PaddingSide = .right
@@ -94,6 +96,8 @@ public struct BuildReport: Sendable {
     public var lengths: LengthSummary?
     public var eosId: UInt32?
     public var padId: UInt32?
+    /// The BOS ids put before each example (empty when none).
+    public var bosIds: [UInt32] = []
     public var inputBytes = 0
 }
 
@@ -229,8 +233,13 @@ public enum Build {
         let template = try resolveTemplate(options, inputs: inputs, report: &report, log: log)
         var settings = options.encoding
         settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
+        settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         if template.isPlainText { settings.compareModes = false }
         report.eosId = settings.eosId
+        report.bosIds = settings.bosIds
+        if !settings.joint && !template.isPlainText && tokenizer.addsPrefixToEveryText {
+            log("note: this tokenizer adds a leading space marker to every text it encodes, so a completion encoded on its own starts with one; --joint encodes each example as one text, as transformers' tokenizer(prompt + completion) does")
+        }
         let padId = options.padId ?? tokenizer.padTokenId ?? settings.eosId ?? tokenizer.eosTokenId
         report.padId = padId
         if options.padding != .none && padId == nil {

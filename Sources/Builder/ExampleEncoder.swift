@@ -11,6 +11,9 @@ public struct EncodingSettings: Sendable {
     public var trainOnPrompt = false
     /// Appended to the completion (and labelled); nil for none.
     public var eosId: UInt32?
+    /// Put once before the prompt (the BOS transformers adds to a plain text); kept by
+    /// truncation, as transformers keeps special tokens; labelled as the prompt is.
+    public var bosIds: [UInt32] = []
     /// Count the examples whose ids would differ in the other mode (costs a second encode).
     public var compareModes = true
     public var maxLength: Int?
@@ -118,6 +121,11 @@ final class ExampleEncoder {
             }
         }
         if let eos = settings.eosId { ids.append(eos) }
+        if !settings.bosIds.isEmpty {
+            ids = settings.bosIds + ids
+            // BOS belongs to the prompt, except in plain language modelling (nothing masked).
+            if !template.isPlainText { promptTokens += settings.bosIds.count }
+        }
         return (ids, promptTokens, differs)
     }
 
@@ -150,7 +158,8 @@ final class ExampleEncoder {
         case .drop: return .tooLong(tokens: ids.count)
         case .noLabels: return .noLabels(truncatedTokens: plan.cut)
         case .keep:
-            let kept = plan.kept.count == ids.count ? ids : Array(ids[plan.kept])  // copy only when truncated
+            // Copy only when truncated.
+            let kept = plan.fixed + plan.kept.count == ids.count ? ids : Array(ids[0..<plan.fixed]) + ids[plan.kept]
             return .ok(EncodedRow(ids: kept, masked: plan.masked, promptTokens: promptTokens,
                                   completionTokens: ids.count - promptTokens, truncatedTokens: plan.cut, differsInOtherMode: differs))
         }
@@ -159,10 +168,13 @@ final class ExampleEncoder {
 
 /// What masking and truncation do to an example of `count` tokens whose first `promptTokens`
 /// are the prompt — shared by `build` (which applies it) and `lengths` (which reports it).
+/// The BOS tokens in front (`settings.bosIds`) are always kept; truncation cuts the rest.
 struct TruncationPlan {
     enum Outcome { case keep, drop, noLabels }
     var outcome: Outcome = .keep
-    /// The token positions kept.
+    /// Leading tokens always kept (BOS).
+    var fixed: Int
+    /// The other token positions kept.
     var kept: Range<Int>
     /// Leading kept tokens labelled -100.
     var masked: Int
@@ -170,22 +182,26 @@ struct TruncationPlan {
     var cut = 0
 
     init(count n: Int, promptTokens: Int, settings: EncodingSettings) {
-        kept = 0..<n
-        masked = settings.trainOnPrompt ? 0 : promptTokens
+        fixed = min(settings.bosIds.count, n)
+        kept = fixed..<n
+        let m = settings.trainOnPrompt ? 0 : promptTokens
         if let max = settings.maxLength, n > max {
             cut = n - max
+            let budget = Swift.max(0, max - fixed)
             switch settings.truncation {
             case .drop:
                 outcome = .drop
+                masked = m
                 return
             case .right:
-                kept = 0..<max
-                masked = min(masked, max)
+                kept = fixed..<(fixed + budget)
             case .left:
-                kept = cut..<n
-                masked = Swift.max(0, masked - cut)
+                kept = (n - budget)..<n
             }
+            cut = n - fixed - kept.count
         }
-        if kept.count - masked <= 0 { outcome = .noLabels }
+        // The masked tokens among those kept: the prompt's part of BOS, then of the rest.
+        masked = Swift.min(m, fixed) + Swift.max(0, Swift.min(m, kept.upperBound) - kept.lowerBound)
+        if fixed + kept.count - masked <= 0 { outcome = .noLabels }
     }
 }

@@ -496,6 +496,30 @@ public final class Tokenizer: Sendable {
         return nil
     }
 
+    /// Whether every text encoded on its own starts with a space marker the tokenizer adds
+    /// ("▁" from a Prepend normalizer, Metaspace or a SentencePiece dummy prefix; a ByteLevel
+    /// prefix space): a completion encoded alone then differs from the same text after its prompt.
+    public var addsPrefixToEveryText: Bool {
+        let normalizerPrefix = normalizer.steps.contains { step in
+            switch step {
+            case .prepend: return true
+            case .sentencePiece(let n): return n.addDummyPrefix
+            default: return false
+            }
+        }
+        let stepPrefix = steps.contains { step in
+            switch step {
+            case .metaspace(let m): return m.prependScheme != .never
+            case .byteLevel(let prefix, _): return prefix
+            default: return false
+            }
+        }
+        return normalizerPrefix || stepPrefix
+    }
+
+    /// How many ids the model's own vocabulary has (without added tokens beyond it).
+    public var modelVocabularySize: Int { model.tokens.count }
+
     /// The ids transformers puts before a plain text (`tokenizer(text)`): BOS for Llama, Phi-3,
     /// Gemma; nothing for GPT-2 or Qwen. `build` adds them once per example, before the prompt.
     public var bosTokenIds: [UInt32] { postPrefix }
@@ -512,7 +536,8 @@ public final class Tokenizer: Sendable {
         }
         lines.append(("kind", "\(kindName), from \(format.rawValue)"))
         lines.append(("normalizer", normalizer.description))
-        lines.append(("pre-tokenizer", steps.isEmpty ? "none (each text between added tokens is one word)" : steps.map(\.description).joined(separator: ", ")))
+        let oneWord = matchesAddedTokens && !addedTokens.isEmpty ? "none (each text between added tokens is one word)" : "none (the whole text is one word)"
+        lines.append(("pre-tokenizer", steps.isEmpty ? oneWord : steps.map(\.description).joined(separator: ", ")))
         var m: [String] = []
         switch kind {
         case .sentencePiece(let spm):
