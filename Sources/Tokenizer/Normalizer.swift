@@ -52,6 +52,13 @@ struct Normalizer: Sendable {
     /// allocating for the common steps).
     /// - Complexity: O(n) per step.
     func apply(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        // Llama 2 / Phi-3: Prepend("▁") then Replace(" ", "▁") in one pass and one allocation
+        // (the same result, since the pattern does not occur in the prefix).
+        if steps.count == 2, case .prepend(let prefix) = steps[0], case let .replace(pattern, content) = steps[1],
+           pattern.count == 1, !prefix.contains(pattern[0]) {
+            if p.isEmpty { return nil }
+            return Normalizer.replace(p, pattern, content, prefix: prefix) ?? (prefix + Array(p))
+        }
         var current: [UInt8]?
         for step in steps {
             let next: [UInt8]?
@@ -78,7 +85,8 @@ struct Normalizer: Sendable {
 
     /// Every occurrence of `pattern` (non-empty) replaced by `content`, left to right.
     /// - Complexity: O(n · m) worst case for a pattern of m bytes (m is 1–3 in real files).
-    static func replace(_ p: UnsafeBufferPointer<UInt8>, _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8]? {
+    /// - Parameter prefix: written before the result (only when something is replaced).
+    static func replace(_ p: UnsafeBufferPointer<UInt8>, _ pattern: [UInt8], _ content: [UInt8], prefix: [UInt8] = []) -> [UInt8]? {
         let n = p.count, m = pattern.count
         guard m > 0, n >= m else { return nil }
         let first = pattern[0]
@@ -90,7 +98,7 @@ struct Normalizer: Sendable {
                 var k = 1
                 while k < m && p[i + k] == pattern[k] { k += 1 }
                 if k == m {
-                    if copied == 0 { out.reserveCapacity(n + n / 2 + 16) }
+                    if copied == 0 { out.reserveCapacity(prefix.count + n + n / 2 + 16); out += prefix }
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<i]))
                     out.append(contentsOf: content)
                     i += m

@@ -623,7 +623,7 @@ public final class EncodingContext {
     /// Encodes one word piece of a SentencePiece model: whole piece, cache, merge.
     @inline(__always)
     func encodeSentencePiece(_ spm: SentencePieceBPE, _ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
-        if n == 1 || n > PieceCache.maxKeyLength {
+        if n == 1 || n > PieceCache.maxKeyLength || spm.wholeText {
             spm.encode(p, n, into: &out, scratch: scratch)
             return
         }

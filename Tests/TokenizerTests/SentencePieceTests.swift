@@ -118,6 +118,8 @@ final class SentencePieceTests: XCTestCase {
         let unused = try Tokenizer.load(SPM.fixture("tiny_unused.model"))
         guard case .sentencePiece(let spm) = unused.kind else { return XCTFail() }
         XCTAssertTrue(spm.needsReference, "UNUSED pieces need the exact step-by-step path")
+        XCTAssertTrue(spm.wholeText, "and the whole text at once: their re-splitting depends on the rest of the text")
+        XCTAssertNil(unused.cut)
         guard case .sentencePiece(let phi3) = SPM.phi3Model.kind else { return XCTFail() }
         XCTAssertFalse(phi3.needsReference)
         XCTAssertTrue(phi3.tiesByPosition, "Llama's ▁-run pieces share the score -1e9")

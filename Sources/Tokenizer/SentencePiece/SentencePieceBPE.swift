@@ -17,7 +17,9 @@
 //
 // Two rare things the table cannot express go to the exact port (SentencePieceReference.swift):
 // UNUSED pieces (sentencepiece splits them again after merging) and mergeable pieces holding a
-// character that is not itself a piece (an unknown symbol could merge into them).
+// character that is not itself a piece (an unknown symbol could merge into them). With UNUSED
+// pieces the text is also encoded whole, without cuts or the piece cache: sentencepiece splits
+// every occurrence of an UNUSED piece the way the last one formed anywhere in the text was formed.
 
 /// A SentencePiece BPE model ready to encode normalized text.
 final class SentencePieceBPE: Sendable {
@@ -37,9 +39,11 @@ final class SentencePieceBPE: Sendable {
     let reserved: [[UInt8]: UInt32]
     /// The exact port must run every word.
     let needsReference: Bool
+    /// A word's ids depend on the rest of the text (UNUSED pieces): encode the text whole.
+    let wholeText: Bool
 
     init(model: BPEModel, userDefined: PrefixMatcher, unkId: UInt32, tiesByPosition: Bool, scoreRank: [UInt32],
-         types: [SentencePieceModel.PieceType], reserved: [[UInt8]: UInt32], needsReference: Bool) {
+         types: [SentencePieceModel.PieceType], reserved: [[UInt8]: UInt32], needsReference: Bool, wholeText: Bool) {
         self.model = model
         self.userDefined = userDefined
         self.unkId = unkId
@@ -48,6 +52,7 @@ final class SentencePieceBPE: Sendable {
         self.types = types
         self.reserved = reserved
         self.needsReference = needsReference
+        self.wholeText = wholeText
     }
 
     /// Appends the ids of one word `p[0..<n]` of normalized text.

@@ -7,7 +7,11 @@
 
 extension Tokenizer {
     static func loadSentencePiece(_ path: String, options: LoadOptions, config: TokenizerConfig? = nil) throws(TokenizerError) -> Tokenizer {
-        let bytes = try readFile(path)
+        try sentencePiece(from: try readFile(path), path: path, config: config)
+    }
+
+    /// A tokenizer from the bytes of a `tokenizer.model` (`path` names it in errors).
+    static func sentencePiece(from bytes: [UInt8], path: String, config: TokenizerConfig? = nil) throws(TokenizerError) -> Tokenizer {
         let proto: SentencePieceModel
         do {
             proto = try bytes.withUnsafeBufferPointer { buf throws(ProtobufError) in try SentencePieceModel.parse(buf) }
@@ -107,7 +111,8 @@ extension Tokenizer {
         let needsReference = hasUnused || unknownCharacters || singleCharacterControl
         func encoder(_ m: BPEModel) -> SentencePieceBPE {
             SentencePieceBPE(model: m, userDefined: matcher, unkId: UInt32(proto.unkId), tiesByPosition: tiesByPosition,
-                             scoreRank: scoreRank, types: types, reserved: reserved, needsReference: needsReference)
+                             scoreRank: scoreRank, types: types, reserved: reserved, needsReference: needsReference,
+                             wholeText: hasUnused)
         }
         let first = encoder(model)
         model.markSelfMergingTokens { first.encode($0, $1, into: &$2, scratch: $3) }
@@ -122,7 +127,7 @@ extension Tokenizer {
         let normalizer = Normalizer(steps: [.sentencePiece(SentencePieceNormalizer(
             addDummyPrefix: proto.addDummyPrefix, removeExtraWhitespaces: proto.removeExtraWhitespaces,
             escapeWhitespaces: proto.escapeWhitespaces, userDefined: matcher))])
-        let cut = MetaspaceCut(tokens: matchStore, lookup: lookup, isCandidate: { _ in true })
+        let cut = hasUnused ? nil : MetaspaceCut(tokens: matchStore, lookup: lookup, isCandidate: { _ in true })
         let decoder = SentencePieceDecoder(types: types, addDummyPrefix: proto.addDummyPrefix,
                                            removeExtraWhitespaces: proto.removeExtraWhitespaces, unkSurface: proto.unkSurface)
         return Tokenizer(format: .sentencePiece, paths: [path], model: model, kind: .sentencePiece(spm), normalizer: normalizer,
