@@ -149,7 +149,7 @@ extension Tokenizer {
         // Words of a character-level BPE are cut where no merge can cross (MetaspaceCut.swift),
         // unless the whole word matters: ignore_merges looks it up whole, affixes mark its ends.
         let cut = !isByteLevel && !ignoreMerges && prefix.isEmpty && suffix.isEmpty
-            ? MetaspaceCut(tokens: index.store, lookup: index.lookup, isCandidate: { _ in true }) : nil
+            ? MetaspaceCut(tokens: index.store, lookup: index.lookup, isolated: MetaspaceCut.isolatedCharacters(bpe), isCandidate: { _ in true }) : nil
 
         // added_tokens
         var added: [AddedToken] = []

@@ -115,6 +115,13 @@ final class SentencePieceTests: XCTestCase {
         guard case .sentencePiece = SPM.phi3Model.kind else { return XCTFail("phi3 tokenizer.model should be SentencePiece") }
         XCTAssertNotNil(SPM.phi3.cut, "Llama's vocabulary has no token with ▁ after another character: words are cut")
         XCTAssertEqual(SPM.phi3.cut?.unsafeBefore, [0x2581], "only ▁ itself (tokens ▁▁, ▁▁▁ ...) stops a cut")
+        // Newline and tab are byte-fallback tokens that never merge: cut around them (Llama has "\r").
+        XCTAssertEqual(SPM.phi3.cut?.isolated[13], false)
+        for b in [9, 10] {
+            XCTAssertEqual(SPM.phi3.cut?.isolated[b], true, "\(b)")
+            XCTAssertEqual(SPM.phi3Model.cut?.isolated[b], true, "\(b)")
+        }
+        XCTAssertEqual(SPM.phi3.cut?.isolated[Int(UInt8(ascii: "a"))], false)
         let unused = try Tokenizer.load(SPM.fixture("tiny_unused.model"))
         guard case .sentencePiece(let spm) = unused.kind else { return XCTFail() }
         XCTAssertTrue(spm.needsReference, "UNUSED pieces need the exact step-by-step path")

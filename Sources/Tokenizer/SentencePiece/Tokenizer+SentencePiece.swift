@@ -127,7 +127,15 @@ extension Tokenizer {
         let normalizer = Normalizer(steps: [.sentencePiece(SentencePieceNormalizer(
             addDummyPrefix: proto.addDummyPrefix, removeExtraWhitespaces: proto.removeExtraWhitespaces,
             escapeWhitespaces: proto.escapeWhitespaces, userDefined: matcher))])
-        let cut = hasUnused ? nil : MetaspaceCut(tokens: matchStore, lookup: lookup, isCandidate: { _ in true })
+        // ASCII characters that are no piece stand alone (each is one byte-fallback id) unless a
+        // user-defined symbol holds them or unknown characters can merge.
+        var isolated = [Bool](repeating: false, count: 128)
+        if proto.byteFallback && !needsReference, let ascii = model.characters?.ascii {
+            for b in 0..<128 where ascii[b] == BPEModel.noId && !userDefined.contains(where: { $0.bytes.contains(UInt8(b)) }) {
+                isolated[b] = true
+            }
+        }
+        let cut = hasUnused ? nil : MetaspaceCut(tokens: matchStore, lookup: lookup, isolated: isolated, isCandidate: { _ in true })
         let decoder = SentencePieceDecoder(types: types, addDummyPrefix: proto.addDummyPrefix,
                                            removeExtraWhitespaces: proto.removeExtraWhitespaces, unkSurface: proto.unkSurface)
         return Tokenizer(format: .sentencePiece, paths: [path], model: model, kind: .sentencePiece(spm), normalizer: normalizer,
