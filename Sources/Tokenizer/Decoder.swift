@@ -15,7 +15,7 @@
 /// One decoder of a chain.
 enum DecoderStep: Sendable {
     case byteLevel
-    case replace(pattern: [UInt8], content: [UInt8])
+    case replace(pattern: LiteralPattern, content: [UInt8])
     case byteFallback
     case fuse
     case strip(content: Unicode.Scalar, start: Int, stop: Int)
@@ -31,7 +31,7 @@ struct Decoder: Sendable {
             switch step {
             case .byteLevel: return "ByteLevel"
             case let .replace(p, c):
-                return "Replace(\(JSON.quoted(String(decoding: p, as: UTF8.self))) → \(JSON.quoted(String(decoding: c, as: UTF8.self))))"
+                return "Replace(\(JSON.quoted(String(decoding: p.bytes, as: UTF8.self))) → \(JSON.quoted(String(decoding: c, as: UTF8.self))))"
             case .byteFallback: return "ByteFallback"
             case .fuse: return "Fuse"
             case let .strip(c, a, b): return "Strip(\(JSON.quoted(String(Character(c)))), \(a), \(b))"

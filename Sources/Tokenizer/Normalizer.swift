@@ -18,7 +18,7 @@ enum NormalizerStep: Sendable {
     /// HF `Prepend`: `bytes` before the text, unless the text is empty.
     case prepend([UInt8])
     /// HF `Replace` with a `String` pattern: every non-overlapping occurrence, left to right.
-    case replace(pattern: [UInt8], content: [UInt8])
+    case replace(pattern: LiteralPattern, content: [UInt8])
     /// A SentencePiece model's identity normalizer (dummy prefix, white space).
     case sentencePiece(SentencePieceNormalizer)
 
@@ -29,7 +29,7 @@ enum NormalizerStep: Sendable {
         case let .strip(l, r): return "Strip(\(l && r ? "both" : l ? "left" : "right"))"
         case .prepend(let s): return "Prepend(\(JSON.quoted(String(decoding: s, as: UTF8.self))))"
         case let .replace(p, c):
-            return "Replace(\(JSON.quoted(String(decoding: p, as: UTF8.self))) → \(JSON.quoted(String(decoding: c, as: UTF8.self))))"
+            return "Replace(\(JSON.quoted(String(decoding: p.bytes, as: UTF8.self))) → \(JSON.quoted(String(decoding: c, as: UTF8.self))))"
         case .sentencePiece(let n): return n.description
         }
     }
@@ -55,7 +55,7 @@ struct Normalizer: Sendable {
         // Llama 2 / Phi-3: Prepend("▁") then Replace(" ", "▁") in one pass and one allocation
         // (the same result, since the pattern does not occur in the prefix).
         if steps.count == 2, case .prepend(let prefix) = steps[0], case let .replace(pattern, content) = steps[1],
-           pattern.count == 1, !prefix.contains(pattern[0]) {
+           pattern.count == 1, !prefix.contains(pattern.bytes[0]) {
             if p.isEmpty { return nil }
             return Normalizer.replace(p, pattern, content, prefix: prefix) ?? (prefix + Array(p))
         }
@@ -83,32 +83,21 @@ struct Normalizer: Sendable {
         }
     }
 
-    /// Every occurrence of `pattern` (non-empty) replaced by `content`, left to right.
-    /// - Complexity: O(n · m) worst case for a pattern of m bytes (m is 1–3 in real files).
+    /// Every occurrence of `pattern` replaced by `content`, left to right, or nil when there is none.
     /// - Parameter prefix: written before the result (only when something is replaced).
-    static func replace(_ p: UnsafeBufferPointer<UInt8>, _ pattern: [UInt8], _ content: [UInt8], prefix: [UInt8] = []) -> [UInt8]? {
+    /// - Complexity: O(n + m).
+    static func replace(_ p: UnsafeBufferPointer<UInt8>, _ pattern: LiteralPattern, _ content: [UInt8], prefix: [UInt8] = []) -> [UInt8]? {
         let n = p.count, m = pattern.count
-        guard m > 0, n >= m else { return nil }
-        let first = pattern[0]
+        guard n >= m else { return nil }
         var out: [UInt8] = []
-        var copied = 0
-        var i = 0
-        while i <= n - m {
-            if p[i] == first {
-                var k = 1
-                while k < m && p[i + k] == pattern[k] { k += 1 }
-                if k == m {
-                    if copied == 0 { out.reserveCapacity(prefix.count + n + n / 2 + 16); out += prefix }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<i]))
-                    out.append(contentsOf: content)
-                    i += m
-                    copied = i
-                    continue
-                }
-            }
-            i += 1
+        var copied = -1
+        pattern.forEachMatch(in: p) { i in
+            if copied < 0 { out.reserveCapacity(prefix.count + n + n / 2 + 16); out += prefix; copied = 0 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<i]))
+            out.append(contentsOf: content)
+            copied = i + m
         }
-        if copied == 0 { return nil }
+        if copied < 0 { return nil }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: p[copied..<n]))
         return out
     }

@@ -107,33 +107,20 @@ enum SplitBehavior: String, Sendable, CaseIterable {
 /// HF `Split` with a `{"String": ...}` pattern: the literal's non-overlapping occurrences, left
 /// to right, kept as `behavior` says.
 struct LiteralSplit: PieceSplitter {
-    let pattern: [UInt8]
+    let pattern: LiteralPattern
     let behavior: SplitBehavior
     let invert: Bool
 
-    /// - Precondition: `pattern` is not empty (the loader refuses an empty one).
-    init(pattern: [UInt8], behavior: SplitBehavior, invert: Bool) {
-        precondition(!pattern.isEmpty, "a literal split pattern cannot be empty")
-        self.pattern = pattern
-        self.behavior = behavior
-        self.invert = invert
-    }
-
     var description: String {
-        "Split(\(JSON.quoted(String(decoding: pattern, as: UTF8.self))), \(behavior.rawValue)\(invert ? ", invert" : ""))"
+        "Split(\(JSON.quoted(String(decoding: pattern.bytes, as: UTF8.self))), \(behavior.rawValue)\(invert ? ", invert" : ""))"
     }
 
-    /// - Complexity: O(n · m) for a pattern of m bytes.
+    /// - Complexity: O(n + m).
     func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
-        let n = p.count, m = pattern.count
         var matches: [(Int, Int)] = []
-        var i = 0
-        while i + m <= n {
-            var k = 0
-            while k < m && p[i + k] == pattern[k] { k += 1 }
-            if k == m { matches.append((i, i + m)); i += m } else { i += 1 }
-        }
-        behavior.apply(length: n, matches: matches, invert: invert, body)
+        let m = pattern.count
+        pattern.forEachMatch(in: p) { matches.append(($0, $0 + m)) }
+        behavior.apply(length: p.count, matches: matches, invert: invert, body)
     }
 }
 
@@ -147,6 +134,15 @@ struct Metaspace: Sendable {
     let replacement: [UInt8]
     let prependScheme: PrependScheme
     let split: Bool
+    private let space = LiteralPattern([0x20])
+    private let marker: LiteralPattern
+
+    init(replacement: [UInt8], prependScheme: PrependScheme, split: Bool) {
+        self.replacement = replacement
+        self.prependScheme = prependScheme
+        self.split = split
+        marker = LiteralPattern(replacement)
+    }
 
     var description: String {
         "Metaspace(\(JSON.quoted(String(decoding: replacement, as: UTF8.self))), prepend_scheme: \(prependScheme.rawValue), split: \(split))"
@@ -155,7 +151,7 @@ struct Metaspace: Sendable {
     /// Calls `body(piece, atStart)` for each piece of `p`, where `atStart` says whether the piece
     /// begins the input text (only the first piece can).
     func apply(_ p: UnsafeBufferPointer<UInt8>, atStart: Bool, _ body: (UnsafeBufferPointer<UInt8>, Bool) -> Void) {
-        var text = Normalizer.replace(p, [0x20], replacement) ?? Array(p)
+        var text = Normalizer.replace(p, space, replacement) ?? Array(p)
         let prepend: Bool
         switch prependScheme {
         case .always: prepend = true
@@ -165,7 +161,7 @@ struct Metaspace: Sendable {
         if prepend && !text.starts(with: replacement) { text = replacement + text }
         text.withUnsafeBufferPointer { t in
             guard split else { body(t, atStart); return }
-            LiteralSplit(pattern: replacement, behavior: .mergedWithNext, invert: false).split(t) { s, e in
+            LiteralSplit(pattern: marker, behavior: .mergedWithNext, invert: false).split(t) { s, e in
                 if e > s { body(UnsafeBufferPointer(rebasing: t[s..<e]), atStart && s == 0) }
             }
         }

@@ -31,7 +31,7 @@ extension Tokenizer {
             }
             guard !pattern.isEmpty else { throw unsupported("\(jp).pattern.String", "an empty Replace pattern is not supported") }
             guard let content = v["content"]?.stringValue else { throw unsupported("\(jp).content", "Replace needs a string \"content\"") }
-            steps.append(.replace(pattern: Array(pattern.utf8), content: Array(content.utf8)))
+            steps.append(.replace(pattern: LiteralPattern(Array(pattern.utf8)), content: Array(content.utf8)))
         case "Sequence":
             for (i, n) in (v["normalizers"]?.arrayValue ?? []).enumerated() {
                 try parseNormalizer(n, at: "\(jp).normalizers[\(i)]", into: &steps, unsupported)
@@ -57,7 +57,7 @@ extension Tokenizer {
             let invert = v["invert"]?.boolValue ?? false
             if let literal = v["pattern"]?["String"]?.stringValue {
                 guard !literal.isEmpty else { throw unsupported("\(jp).pattern.String", "an empty Split pattern is not supported") }
-                steps.append(.splitter(LiteralSplit(pattern: Array(literal.utf8), behavior: behavior, invert: invert)))
+                steps.append(.splitter(LiteralSplit(pattern: LiteralPattern(Array(literal.utf8)), behavior: behavior, invert: invert)))
                 return
             }
             guard let regex = v["pattern"]?["Regex"]?.stringValue else {
@@ -167,7 +167,7 @@ extension Tokenizer {
                 throw unsupported("\(jp).pattern", "only Replace decoders with a non-empty {\"String\": ...} pattern are supported")
             }
             guard let content = v["content"]?.stringValue else { throw unsupported("\(jp).content", "Replace needs a string \"content\"") }
-            steps.append(.replace(pattern: Array(pattern.utf8), content: Array(content.utf8)))
+            steps.append(.replace(pattern: LiteralPattern(Array(pattern.utf8)), content: Array(content.utf8)))
         case "Strip":
             let content = try scalar("content")
             guard let start = v["start"]?.intValue, start >= 0, let stop = v["stop"]?.intValue, stop >= 0 else {

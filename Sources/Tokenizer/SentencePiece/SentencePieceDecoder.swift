@@ -10,6 +10,8 @@
 //                       may lose one too while the text is still empty)
 
 struct SentencePieceDecoder: Sendable {
+    static let marker = LiteralPattern(SentencePieceNormalizer.space)
+
     let types: [SentencePieceModel.PieceType]
     let addDummyPrefix: Bool
     let removeExtraWhitespaces: Bool
@@ -45,7 +47,7 @@ struct SentencePieceDecoder: Sendable {
                     body = body.dropFirst(3)
                     consumed = !removeExtraWhitespaces
                 }
-                text += body.withUnsafeBufferPointer { Normalizer.replace($0, space, [0x20]) ?? Array($0) }
+                text += body.withUnsafeBufferPointer { Normalizer.replace($0, SentencePieceDecoder.marker, [0x20]) ?? Array($0) }
                 startSpaceSeen = consumed
             }
         }

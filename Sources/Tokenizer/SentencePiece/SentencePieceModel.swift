@@ -174,6 +174,7 @@ struct SentencePieceModel: Sendable {
     private mutating func validate(offsets: [Int]) throws(ProtobufError) {
         var matchable: [[UInt8]: Int] = [:]
         var reserved: [[UInt8]: Int] = [:]
+        matchable.reserveCapacity(pieces.count)
         var unk: Int?
         var bytesFound = [Bool](repeating: false, count: 256)
         for (i, p) in pieces.enumerated() {

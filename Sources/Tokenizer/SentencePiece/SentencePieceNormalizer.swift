@@ -78,30 +78,51 @@ struct SentencePieceNormalizer: Sendable {
 }
 
 /// The longest of a set of byte strings that starts at a position (sentencepiece's
-/// `PrefixMatcher` over the user-defined symbols).
+/// `PrefixMatcher` over the user-defined symbols): a trie walk, O(length of the longest match
+/// attempt) per position whatever the number of symbols.
 struct PrefixMatcher: Sendable {
-    /// Candidates by first byte, longest first.
-    private let byFirstByte: [[(bytes: [UInt8], id: UInt32)]]
+    /// Trie edges: `node << 8 | byte` → child node (node 0 is the root).
+    private let edges: [Int: Int]
+    /// The id ending at each node, or `UInt32.max`.
+    private let ids: [UInt32]
+    /// Bytes that start some entry (a quick rejection).
+    private let starts: [Bool]
     let isEmpty: Bool
 
     init(_ entries: [(bytes: [UInt8], id: UInt32)]) {
-        var table = [[(bytes: [UInt8], id: UInt32)]](repeating: [], count: 256)
-        for e in entries where !e.bytes.isEmpty { table[Int(e.bytes[0])].append(e) }
-        for i in 0..<256 { table[i].sort { $0.bytes.count > $1.bytes.count } }
-        byFirstByte = table
-        isEmpty = entries.allSatisfy { $0.bytes.isEmpty }
+        var edges: [Int: Int] = [:]
+        var ids: [UInt32] = [UInt32.max]
+        var starts = [Bool](repeating: false, count: 256)
+        for e in entries where !e.bytes.isEmpty {
+            starts[Int(e.bytes[0])] = true
+            var node = 0
+            for b in e.bytes {
+                let key = node << 8 | Int(b)
+                if let child = edges[key] { node = child } else {
+                    ids.append(UInt32.max)
+                    edges[key] = ids.count - 1
+                    node = ids.count - 1
+                }
+            }
+            if ids[node] == UInt32.max { ids[node] = e.id }  // the first of equal entries
+        }
+        self.edges = edges
+        self.ids = ids
+        self.starts = starts
+        isEmpty = ids.count == 1
     }
 
     /// The longest entry that `p[0..<n]` starts with.
-    /// - Complexity: O(k · m) for k entries sharing the first byte, of at most m bytes.
     @inline(__always)
     func longestMatch(_ p: UnsafePointer<UInt8>, _ n: Int) -> (length: Int, id: UInt32)? {
-        guard n > 0 else { return nil }
-        for c in byFirstByte[Int(p[0])] where c.bytes.count <= n {
-            var k = 1
-            while k < c.bytes.count && p[k] == c.bytes[k] { k += 1 }
-            if k == c.bytes.count { return (k, c.id) }
+        guard n > 0, starts[Int(p[0])] else { return nil }
+        var node = 0
+        var best: (length: Int, id: UInt32)?
+        for k in 0..<n {
+            guard let child = edges[node << 8 | Int(p[k])] else { break }
+            node = child
+            if ids[node] != UInt32.max { best = (k + 1, ids[node]) }
         }
-        return nil
+        return best
     }
 }

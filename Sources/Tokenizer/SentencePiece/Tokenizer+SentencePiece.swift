@@ -52,6 +52,7 @@ extension Tokenizer {
 
         // The pair table: every cut of a mergeable piece into two mergeable, non-user-defined
         // pieces. (User-defined symbols are frozen and never formed by a merge.)
+        let types = proto.pieces.map(\.type)
         let pairs = PairTable(capacity: proto.pieces.count * 2)
         var tiedRanks = [UInt32: UInt32]()   // rank → the first piece id seen with it
         var tiesByPosition = false
@@ -73,8 +74,7 @@ extension Tokenizer {
                 }
                 while k < t.count {
                     let l = lookup.get(base, k), r = lookup.get(base + k, t.count - k)
-                    if l != BytesToId.empty, r != BytesToId.empty,
-                       proto.pieces[Int(l)].type != .userDefined, proto.pieces[Int(r)].type != .userDefined {
+                    if l != BytesToId.empty, r != BytesToId.empty, types[Int(l)] != .userDefined, types[Int(r)] != .userDefined {
                         pairs.set(l, r, rank: scoreRank[id], id: UInt32(id))
                         any = true
                     }
@@ -107,7 +107,6 @@ extension Tokenizer {
             if !SentencePieceModel.isMatchable(p.type) { reserved[p.text] = UInt32(i) }
         }
         let matcher = PrefixMatcher(userDefined)
-        let types = proto.pieces.map(\.type)
         let needsReference = hasUnused || unknownCharacters || singleCharacterControl
         func encoder(_ m: BPEModel) -> SentencePieceBPE {
             SentencePieceBPE(model: m, userDefined: matcher, unkId: UInt32(proto.unkId), tiesByPosition: tiesByPosition,
