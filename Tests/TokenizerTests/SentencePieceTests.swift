@@ -177,10 +177,11 @@ final class SentencePieceTests: XCTestCase {
         t = try Tokenizer.load(dir.path)
         XCTAssertEqual(t.config?.chatTemplates.first?.source, "{{ messages }}")
         // With added_tokens_decoder in the config, special_tokens_map.json is not read.
-        try write("tokenizer_config.json", #"{"added_tokens_decoder": {}, "eos_token": "<ctrl>", "add_bos_token": false}"#)
+        try write("tokenizer_config.json", #"{"added_tokens_decoder": {}, "eos_token": "<ctrl>", "add_bos_token": false, "model_max_length": 4096}"#)
         t = try Tokenizer.load(dir.path)
         XCTAssertEqual(t.eosTokenId, 3)
         XCTAssertEqual(t.bosTokenIds, [])
+        XCTAssertEqual(t.config?.modelMaxLength, 4096)
         // Bad values name the file and key.
         try write("tokenizer_config.json", #"{"add_bos_token": "yes"}"#)
         XCTAssertThrowsError(try Tokenizer.load(dir.path)) { e in
