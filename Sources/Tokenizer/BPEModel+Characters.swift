@@ -13,7 +13,9 @@
 // byte-level BPE (BPEMerge.swift): lowest rank first, leftmost on ties.
 //
 // Cost: one table read per ASCII character, one hash probe per other character, then the merge
-// (O(n) per merge step for short words, O(n log n) for long ones).
+// (O(n) per merge step for short words, O(n log n) for long ones). The merge's first round —
+// the rank of every adjacent pair — reads a dense 129 × 129 table for pairs of ASCII characters
+// and "▁" (most pairs of Latin-script text) instead of probing the pair table.
 
 /// How a character-level BPE starts its words.
 struct CharacterSymbols: Sendable {
@@ -22,17 +24,37 @@ struct CharacterSymbols: Sendable {
     /// HF `continuing_subword_prefix` / `end_of_word_suffix` (empty when unset).
     let prefix: [UInt8]
     let suffix: [UInt8]
+    /// `pairs.get` for the tokens of two small characters: index `a * 129 + b`, where a small
+    /// character is an ASCII character (its code) or "▁" (128).
+    let smallPairs: [UInt64]
+    static let notSmall: Int32 = 255
 
-    init(lookup: BytesToId, prefix: [UInt8] = [], suffix: [UInt8] = []) {
-        var ascii = [UInt32](repeating: BPEModel.noId, count: 128)
+    /// - Parameter pairs: the merge rules, complete (the small-pair table is read from them).
+    init(lookup: BytesToId, pairs: PairTable, prefix: [UInt8] = [], suffix: [UInt8] = []) {
+        var small = [UInt32](repeating: BPEModel.noId, count: 129)
         for b in 0..<128 {
             var byte = UInt8(b)
             let id = lookup.get(&byte, 1)
-            if id != BytesToId.empty { ascii[b] = id }
+            if id != BytesToId.empty { small[b] = id }
         }
-        self.ascii = ascii
+        var marker: [UInt8] = [0xE2, 0x96, 0x81]
+        let m = lookup.get(&marker, 3)
+        if m != BytesToId.empty { small[128] = m }
+        var table = [UInt64](repeating: PairTable.missing, count: 129 * 129)
+        for a in 0..<129 where small[a] != BPEModel.noId {
+            for b in 0..<129 where small[b] != BPEModel.noId { table[a * 129 + b] = pairs.get(small[a], small[b]) }
+        }
+        ascii = Array(small[0..<128])
+        smallPairs = table
         self.prefix = prefix
         self.suffix = suffix
+    }
+
+    /// The small-character index of the token `id` for the character `p[0..<len]`, or `notSmall`.
+    @inline(__always)
+    static func smallIndex(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
+        if len == 1 { return p[0] < 0x80 ? Int32(p[0]) : notSmall }
+        return len == 3 && p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81 ? 128 : notSmall
     }
 }
 
@@ -57,7 +79,7 @@ extension BPEModel {
         let affixed = !chars.prefix.isEmpty || !chars.suffix.isEmpty
         // Byte fallback gives one symbol per byte of the looked-up string (affixes included).
         scratch.reserve(affixed ? n * (1 + chars.prefix.count + chars.suffix.count) + 1 : n + 1)
-        let ids = scratch.ids
+        let ids = scratch.ids, small = scratch.next
         var count = 0
         var pendingUnknown = false
         var buffer: [UInt8] = []
@@ -79,36 +101,47 @@ extension BPEModel {
                     id = characterId(p + i, len, ascii)
                 }
                 if id != BPEModel.noId {
-                    if pendingUnknown, let unk = unkId { ids[count] = unk; count += 1; pendingUnknown = false }
+                    if pendingUnknown, let unk = unkId { small[count] = CharacterSymbols.notSmall; ids[count] = unk; count += 1; pendingUnknown = false }
+                    small[count] = affixed ? CharacterSymbols.notSmall : CharacterSymbols.smallIndex(p + i, len)
                     ids[count] = id
                     count += 1
                 } else if let fb = byteFallbackIds,
                           affixed ? buffer.allSatisfy({ fb[Int($0)] != BPEModel.noId })
                                   : (0..<len).allSatisfy({ fb[Int(p[i + $0])] != BPEModel.noId }) {
                     if affixed {
-                        for b in buffer { ids[count] = fb[Int(b)]; count += 1 }
+                        for b in buffer { small[count] = CharacterSymbols.notSmall; ids[count] = fb[Int(b)]; count += 1 }
                     } else {
-                        for k in 0..<len { ids[count] = fb[Int(p[i + k])]; count += 1 }
+                        for k in 0..<len { small[count] = CharacterSymbols.notSmall; ids[count] = fb[Int(p[i + k])]; count += 1 }
                     }
                 } else if let unk = unkId {
-                    if pendingUnknown && !fuseUnk { ids[count] = unk; count += 1 }
+                    if pendingUnknown && !fuseUnk { small[count] = CharacterSymbols.notSmall; ids[count] = unk; count += 1 }
                     pendingUnknown = true
                 }
                 i += len
             }
         }
-        if pendingUnknown, let unk = unkId { ids[count] = unk; count += 1 }
+        if pendingUnknown, let unk = unkId { small[count] = CharacterSymbols.notSmall; ids[count] = unk; count += 1 }
         mergeSymbols(count, into: &out, scratch: scratch, tiesByPosition: false)
     }
 
-    /// Merges the `count` symbols in `scratch.ids` and appends the result.
+    /// Merges the `count` symbols in `scratch.ids` and appends the result; `scratch.next` holds
+    /// each symbol's small-character index (or `notSmall`), for the first round.
     @inline(__always)
     func mergeSymbols(_ count: Int, into out: inout [UInt32], scratch: MergeScratch, tiesByPosition: Bool) {
         if count == 0 { return }
-        let ids = scratch.ids
+        let ids = scratch.ids, small = scratch.next
         if count == 1 { out.append(ids[0]); return }
         let ranks = scratch.ranks
-        for k in 0..<(count - 1) { ranks[k] = pairs.get(ids[k], ids[k + 1]) }
+        if let table = characters?.smallPairs {
+            table.withUnsafeBufferPointer { t in
+                for k in 0..<(count - 1) {
+                    let a = Int(small[k]), b = Int(small[k + 1])
+                    ranks[k] = a < 129 && b < 129 ? t[a * 129 + b] : pairs.get(ids[k], ids[k + 1])
+                }
+            }
+        } else {
+            for k in 0..<(count - 1) { ranks[k] = pairs.get(ids[k], ids[k + 1]) }
+        }
         if count > shortPieceLimit {
             mergeLong(count, into: &out, scratch: scratch)
         } else if tiesByPosition {

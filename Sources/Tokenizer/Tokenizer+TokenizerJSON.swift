@@ -144,7 +144,7 @@ extension Tokenizer {
             }
             bpe.byteFallbackIds = fb
         }
-        if !isByteLevel { bpe.characters = CharacterSymbols(lookup: index.lookup, prefix: prefix, suffix: suffix) }
+        if !isByteLevel { bpe.characters = CharacterSymbols(lookup: index.lookup, pairs: pairs, prefix: prefix, suffix: suffix) }
         bpe.markSelfMergingTokens()
         // Words of a character-level BPE are cut where no merge can cross (MetaspaceCut.swift),
         // unless the whole word matters: ignore_merges looks it up whole, affixes mark its ends.

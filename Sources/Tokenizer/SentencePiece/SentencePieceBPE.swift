@@ -65,7 +65,7 @@ final class SentencePieceBPE: Sendable {
             return
         }
         scratch.reserve(n + 1)
-        let ids = scratch.ids
+        let ids = scratch.ids, small = scratch.next
         var count = 0
         var unknowns = false
         guard let chars = model.characters else { return }
@@ -74,6 +74,7 @@ final class SentencePieceBPE: Sendable {
             var i = 0
             while i < n {
                 if !userDefined.isEmpty, let m = userDefined.longestMatch(p + i, n - i) {
+                    small[count] = CharacterSymbols.notSmall
                     ids[count] = m.id
                     count += 1
                     i += m.length
@@ -82,9 +83,11 @@ final class SentencePieceBPE: Sendable {
                 let len = min(utf8SequenceLength(p[i]), n - i)
                 let id = model.characterId(p + i, len, ascii)
                 if id == BPEModel.noId {
+                    small[count] = CharacterSymbols.notSmall
                     ids[count] = SentencePieceBPE.unknownBit | UInt32(i)
                     unknowns = true
                 } else {
+                    small[count] = CharacterSymbols.smallIndex(p + i, len)
                     ids[count] = id
                 }
                 count += 1

@@ -91,7 +91,7 @@ extension Tokenizer {
         }
 
         var model = BPEModel(store: store, lookup: lookup, tokens: all, pairs: pairs, wholePieceFirst: false)
-        model.characters = CharacterSymbols(lookup: lookup)
+        model.characters = CharacterSymbols(lookup: lookup, pairs: pairs)
         model.unkId = UInt32(proto.unkId)
         if proto.byteFallback {
             var fb = [UInt32](repeating: BPEModel.noId, count: 256)
