@@ -21,6 +21,7 @@ struct SentencePieceNormalizer: Sendable {
     let userDefined: PrefixMatcher
 
     static let space: [UInt8] = [0xE2, 0x96, 0x81]
+    private static let spacePattern = LiteralPattern([0x20])
 
     var description: String {
         var flags: [String] = []
@@ -41,6 +42,15 @@ struct SentencePieceNormalizer: Sendable {
     func normalize(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let n = p.count
         if n == 0 { return nil }
+        // Without white space removal or user-defined symbols every unit is copied: the dummy
+        // prefix, then the text with spaces escaped (Llama 2, Phi-3, Gemma), in one pass.
+        if !removeExtraWhitespaces && userDefined.isEmpty {
+            let prefix: [UInt8] = addDummyPrefix ? (escapeWhitespaces ? SentencePieceNormalizer.space : [0x20]) : []
+            if escapeWhitespaces, let out = Normalizer.replace(p, SentencePieceNormalizer.spacePattern, SentencePieceNormalizer.space, prefix: prefix) {
+                return out
+            }
+            return prefix.isEmpty ? nil : prefix + Array(p)
+        }
         var i = 0
         if removeExtraWhitespaces {
             while i < n {
