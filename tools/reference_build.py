@@ -7,7 +7,13 @@ Used to check finetok row for row; not part of the product.
 usage: tools/reference_build.py DATA.jsonl TOKENIZER_JSON_OR_DIR OUT_DIR --template-source S
          [--max-length N] [--truncation left|right|drop] [--padding none|longest|max-length]
          [--padding-side right|left] [--test-size F] [--seed S] [--no-eos] [--train-on-prompt] [--pad-id ID]
+       tools/reference_build.py DATA.jsonl MODEL_DIR OUT_DIR --course --template-source S [--max-length N]
 Writes OUT_DIR/{train,test}.jsonl.
+
+--course runs the "Finetuning LLMs" course's own recipe with transformers' AutoTokenizer on the model
+folder instead: each row's text (the template filled in) is one `tokenizer(text)` call — the
+tokenizer's special tokens included (BOS for Llama / Phi-3) — left-truncated by the tokenizer to
+min(length, --max-length) as the course does, labels = input_ids, no split; OUT_DIR/train.jsonl.
 """
 import argparse, json, math, os, re
 from tokenizers import Tokenizer, models, pre_tokenizers
@@ -23,7 +29,34 @@ p.add_argument("--pad-to-multiple-of", type=int)
 p.add_argument("--test-size", type=float, default=0.1); p.add_argument("--seed", type=int, default=123)
 p.add_argument("--no-eos", action="store_true"); p.add_argument("--train-on-prompt", action="store_true")
 p.add_argument("--pad-id", type=int)
+p.add_argument("--course", action="store_true")
 a = p.parse_args()
+
+
+def fill(src, row):
+    return src.format(**row) if re.search(r"\{(\w+)\}", src) else src
+
+
+if a.course:
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(a.tokenizer)
+    src = a.template_source.encode().decode("unicode_escape") if "\\n" in a.template_source else a.template_source
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "train.jsonl"), "w") as f:
+        for line in open(a.data, encoding="utf-8"):
+            if not line.strip():
+                continue
+            text = fill(src, json.loads(line))
+            # The course's tokenize_function, one example at a time.
+            tokenizer.pad_token = tokenizer.eos_token
+            tokenized = tokenizer(text, return_tensors="np", padding=True)
+            max_length = min(tokenized["input_ids"].shape[1], a.max_length or 2048)
+            tokenizer.truncation_side = "left"
+            tokenized = tokenizer(text, return_tensors="np", truncation=True, max_length=max_length)
+            ids = tokenized["input_ids"][0].tolist()
+            f.write(json.dumps({"input_ids": ids, "attention_mask": tokenized["attention_mask"][0].tolist(),
+                                "labels": ids}) + "\n")
+    raise SystemExit(0)
 
 if os.path.isdir(a.tokenizer) and os.path.exists(os.path.join(a.tokenizer, "vocab.json")):
     tok = Tokenizer(models.BPE.from_file(os.path.join(a.tokenizer, "vocab.json"), os.path.join(a.tokenizer, "merges.txt")))

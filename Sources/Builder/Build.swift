@@ -62,6 +62,8 @@ public struct BuildOptions: Sendable {
     public var eosToken: String?
     /// `--no-eos`.
     public var appendEOS = true
+    /// Put the BOS that the tokenizer adds to a plain text before each example (`--no-bos`: off).
+    public var addBOS = true
     public var padding: Padding = .none
     public var padToMultipleOf: Int?
     public var paddingSide: PaddingSide = .right
@@ -118,6 +120,8 @@ public struct BuildReport: Sendable {
     public var lengths: LengthSummary?
     public var eosId: UInt32?
     public var padId: UInt32?
+    /// The BOS ids put before each example (empty when none).
+    public var bosIds: [UInt32] = []
     public var inputBytes = 0
     /// Per split, with `--pack`.
     public var packing: [PackedSplit] = []
@@ -251,11 +255,16 @@ public enum Build {
 
     /// The encoding settings and pad id `options` come to with this tokenizer and template.
     static func resolveSettings(_ options: BuildOptions, tokenizer: Tokenizer, template: TemplateChoice,
-                                report: inout BuildReport) throws -> EncodingSettings {
+                                report: inout BuildReport, log: (String) -> Void = { _ in }) throws -> EncodingSettings {
         var settings = options.encoding
         settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
+        settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         if template.isPlainText { settings.compareModes = false }
         report.eosId = settings.eosId
+        report.bosIds = settings.bosIds
+        if !settings.joint && !template.isPlainText && tokenizer.addsPrefixToEveryText {
+            log("note: this tokenizer adds a leading space marker to every text it encodes, so a completion encoded on its own starts with one; --joint encodes each example as one text, as transformers' tokenizer(prompt + completion) does")
+        }
         let padId = options.padId ?? tokenizer.padTokenId ?? settings.eosId ?? tokenizer.eosTokenId
         report.padId = padId
         if (options.padding != .none || options.pack != nil) && padId == nil {
@@ -272,7 +281,7 @@ public enum Build {
             : try resolveTemplate(options, inputs: jsonlInputs, report: &report, log: log)
         if jsonlInputs.isEmpty { report.templateName = TemplatePreset.text.rawValue }
         try validateTokenStream(options, template: template)
-        let settings = try resolveSettings(options, tokenizer: tokenizer, template: template, report: &report)
+        let settings = try resolveSettings(options, tokenizer: tokenizer, template: template, report: &report, log: log)
 
         // Pass 1: encode everything into the spill file (or straight into the outputs).
         let plan = try InputPlan(inputs: inputs, shard: options.shard, documents: options.documents)

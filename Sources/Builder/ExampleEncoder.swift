@@ -11,6 +11,9 @@ public struct EncodingSettings: Sendable {
     public var trainOnPrompt = false
     /// Appended to the completion (and labelled); nil for none.
     public var eosId: UInt32?
+    /// Put once before the prompt (the BOS transformers adds to a plain text); kept by
+    /// truncation, as transformers keeps special tokens; labelled as the prompt is.
+    public var bosIds: [UInt32] = []
     /// Count the examples whose ids would differ in the other mode (costs a second encode).
     public var compareModes = true
     public var maxLength: Int?
@@ -118,6 +121,11 @@ final class ExampleEncoder {
             }
         }
         if let eos = settings.eosId { ids.append(eos) }
+        if !settings.bosIds.isEmpty {
+            ids = settings.bosIds + ids
+            // BOS belongs to the prompt, except in plain language modelling (nothing masked).
+            if !template.isPlainText { promptTokens += settings.bosIds.count }
+        }
         return (ids, promptTokens, differs)
     }
 
@@ -151,7 +159,8 @@ final class ExampleEncoder {
         case .drop: return .tooLong(tokens: ids.count)
         case .noLabels: return .noLabels(truncatedTokens: plan.cut)
         case .keep:
-            let kept = plan.kept.count == ids.count ? ids : Array(ids[plan.kept])  // copy only when truncated
+            // Copy only when truncated.
+            let kept = plan.fixed + plan.kept.count == ids.count ? ids : Array(ids[0..<plan.fixed]) + ids[plan.kept]
             let labelled = labels.count
             return .ok(EncodedRow(ids: kept, labels: plan.labels, promptTokens: ids.count - labelled,
                                   completionTokens: labelled, truncatedTokens: plan.cut, differsInOtherMode: differs))
@@ -160,11 +169,14 @@ final class ExampleEncoder {
 }
 
 /// What masking and truncation do to an example of `count` tokens trained on at `labels` —
-/// shared by `build` (which applies it) and `lengths` (which reports it).
+/// shared by `build` (which applies it) and `lengths` (which reports it). The BOS tokens in
+/// front (`settings.bosIds`) are always kept; truncation cuts the rest.
 struct TruncationPlan {
     enum Outcome { case keep, drop, noLabels }
     var outcome: Outcome = .keep
-    /// The token positions kept.
+    /// Leading tokens always kept (BOS).
+    var fixed: Int
+    /// The other token positions kept.
     var kept: Range<Int>
     /// The labelled positions of the kept tokens, counted from the first kept token.
     var labels: LabelRanges
@@ -172,20 +184,28 @@ struct TruncationPlan {
     var cut = 0
 
     init(count n: Int, labels all: LabelRanges, settings: EncodingSettings) {
-        kept = 0..<n
+        fixed = min(settings.bosIds.count, n)
+        kept = fixed..<n
         let labels = settings.trainOnPrompt ? .suffix(from: 0, count: n) : all
         if let max = settings.maxLength, n > max {
             cut = n - max
+            let budget = Swift.max(0, max - fixed)
             switch settings.truncation {
             case .drop:
                 self.labels = .none
                 outcome = .drop
                 return
-            case .right: kept = 0..<max
-            case .left: kept = cut..<n
+            case .right:
+                kept = fixed..<(fixed + budget)
+            case .left:
+                kept = (n - budget)..<n
             }
+            cut = n - fixed - kept.count
         }
-        self.labels = labels.restricted(to: kept)
+        // The labelled positions among those kept: BOS's, then the rest's after it.
+        let shift = fixed
+        let tail = labels.restricted(to: kept).ranges.map { ($0.lowerBound + shift)..<($0.upperBound + shift) }
+        self.labels = LabelRanges(labels.restricted(to: 0..<fixed).ranges + tail)
         if self.labels.isEmpty { outcome = .noLabels }
     }
 

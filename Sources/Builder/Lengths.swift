@@ -12,6 +12,8 @@ public struct LengthsOptions: Sendable {
     public var template: TemplateSpec = .detect
     public var appendEOS = true
     public var eosToken: String?
+    /// Count the BOS the tokenizer adds to a plain text (`--no-bos`: off), as `build` does.
+    public var addBOS = true
     public var joint = false
     public var trainOnPrompt = false
     public var maxLength: Int?
@@ -72,6 +74,8 @@ public struct LengthsReport: Sendable {
     /// Plain language modelling (nothing masked): prompt statistics are all zero.
     public var plainText = false
     public var eos = true
+    /// BOS is counted before each example.
+    public var bos = false
     public var examples = 0
     public var skipped = 0
     public var skippedRows: [SkippedRow] = []
@@ -129,6 +133,7 @@ public enum Lengths {
         settings.maxLength = options.maxLength
         settings.truncation = options.truncation
         settings.eosId = try Build.resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
+        settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         let threads = max(1, options.threads)
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
         let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }
@@ -142,6 +147,7 @@ public enum Lengths {
         report.templateDetected = dummy.templateDetected
         report.plainText = jsonl.isEmpty || template.isPlainText
         report.eos = settings.eosId != nil
+        report.bos = !settings.bosIds.isEmpty
         report.maxLength = options.maxLength
         report.truncation = options.truncation
         var longest: [LongExample] = []
@@ -242,6 +248,6 @@ extension ExampleEncoder {
         if let bad = firstInvalidUTF8(doc) { return .failure(.invalidUTF8(offset: bad)) }
         var ids: [UInt32] = []
         tokenizer.encode(utf8: doc, into: &ids, context: context)
-        return .success((ids.count + (settings.eosId != nil ? 1 : 0), 0, doc.count))
+        return .success((settings.bosIds.count + ids.count + (settings.eosId != nil ? 1 : 0), 0, doc.count))
     }
 }

@@ -76,6 +76,7 @@ enum Manifest {
                 ("format", .string(tokenizer.format.rawValue)),
                 ("files", .array(tokenizer.paths.map { .object([("path", .string($0)), ("sha256", .string(fileHash($0)))]) })),
                 ("vocab_size", .int(tokenizer.vocabularySize)),
+                ("bos_ids", .array(r.bosIds.map { .int(Int($0)) })),
                 ("eos_id", optId(r.eosId)),
                 ("pad_id", optId(r.padId)),
             ])),

@@ -7,8 +7,10 @@
 // - Matching is leftmost-longest (aho-corasick `LeftmostLongest`), and once a match is found the
 //   search resumes after it, even when the match is then rejected.
 // - `single_word`: rejected unless the characters on both sides are not word characters
-//   (`char::is_alphanumeric() || '_'`), or it is at the edge of the text.
-// - `lstrip` / `rstrip`: the match absorbs the white space on its left / right.
+//   (Rust regex `\w`: alphabetic, marks, decimal digits, connector punctuation, join controls),
+//   or it is at the edge of the text.
+// - `lstrip` / `rstrip`: the match absorbs the white space on its left / right; the left side
+//   stops at the end of the previous match (whose rstrip may have taken that space already).
 
 /// One added token.
 public struct AddedToken: Sendable, Equatable {
@@ -112,7 +114,7 @@ struct TokenMatcher: Sendable {
             }
             if m.token.lstrip {
                 var s = start
-                while s > 0 {
+                while s > textStart {
                     let len = lastScalarLength(p, before: s)
                     if !charClass(at: s - len, p).contains(.space) { break }
                     s -= len

@@ -102,7 +102,7 @@ extension BPEModel {
         // First round: every pair is two bytes.
         let ranks = scratch.ranks, bp = bytePairs.values
         for i in 0..<(n - 1) { ranks[i] = bp[Int(p[i]) << 8 | Int(p[i + 1])] }
-        if n <= shortPieceLimit { mergeShort(n, into: &out, scratch: scratch) } else { mergeLong(n, into: &out, scratch: scratch) }
+        if n <= shortPieceLimit { mergeShort(n, into: &out, scratch: scratch, tiesByPosition: false) } else { mergeLong(n, into: &out, scratch: scratch) }
     }
 
     /// A byte with no token of its own: `<0xXX>` under byte_fallback, else the unknown token,
@@ -117,20 +117,31 @@ extension BPEModel {
 
     /// Scan merge over `scratch.ids[0..<n]`, with `scratch.ranks[0..<n-1]` holding the first
     /// round's pair ranks.
+    /// - Parameter tiesByPosition: compare ranks only, so that two different merges of equal rank
+    ///   go leftmost first (SentencePiece pieces of equal score). Otherwise a rank names one
+    ///   merge and the packed `rank << 32 | id` is compared whole. Pass a literal: the branch is
+    ///   resolved when the function is inlined.
     @inline(__always)
-    func mergeShort(_ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
+    func mergeShort(_ n: Int, into out: inout [UInt32], scratch: MergeScratch, tiesByPosition: Bool) {
         let ids = scratch.ids, ranks = scratch.ranks
         var count = n
         while count > 1 {
             // Lowest packed value = lowest rank; strict < keeps the leftmost on ties.
             var best = PairTable.missing
             var at = -1
-            for i in 0..<(count - 1) where ranks[i] < best {
-                best = ranks[i]
-                at = i
+            if tiesByPosition {
+                for i in 0..<(count - 1) where ranks[i] | 0xFFFF_FFFF < best {
+                    best = ranks[i] | 0xFFFF_FFFF
+                    at = i
+                }
+            } else {
+                for i in 0..<(count - 1) where ranks[i] < best {
+                    best = ranks[i]
+                    at = i
+                }
             }
             if at < 0 { break }
-            ids[at] = UInt32(truncatingIfNeeded: best)
+            ids[at] = UInt32(truncatingIfNeeded: ranks[at])
             // Drop symbol at+1 and pair at+1 by shifting the tails left.
             var k = at + 1
             while k < count - 1 { ids[k] = ids[k + 1]; ranks[k] = ranks[k + 1]; k += 1 }

@@ -29,6 +29,9 @@ struct BPEModel: Sendable {
     var fuseUnk = false
     /// `<0xXX>` ids when HF `byte_fallback` is on.
     var byteFallbackIds: [UInt32]?
+    /// Set for SentencePiece-style BPE, whose words start as characters, not bytes
+    /// (BPEModel+Characters.swift).
+    var characters: CharacterSymbols?
 
     init(tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         let store = TokenStore(tokens)
@@ -59,6 +62,16 @@ struct BPEModel: Sendable {
     /// Runs the merge on every token's bytes and records which give back exactly that token.
     /// - Complexity: O(total vocabulary bytes · short merge), ~5–15 ms for 50k–100k tokens.
     mutating func markSelfMergingTokens() {
+        let model = self
+        if characters != nil {
+            markSelfMergingTokens { model.encodeCharacters($0, $1, into: &$2, scratch: $3) }
+        } else {
+            markSelfMergingTokens { model.merge($0, $1, into: &$2, scratch: $3) }
+        }
+    }
+
+    /// The same with the word encoder `encode` (byte merge, character BPE, SentencePiece).
+    mutating func markSelfMergingTokens(_ encode: (UnsafePointer<UInt8>, Int, inout [UInt32], MergeScratch) -> Void) {
         if wholePieceFirst { return }
         var flags = [Bool](repeating: false, count: tokens.count)
         let scratch = MergeScratch()
@@ -67,7 +80,7 @@ struct BPEModel: Sendable {
             let r = tokens.range(id)
             if r.count < 2 { continue }
             out.removeAll(keepingCapacity: true)
-            merge(tokens.bytes + r.lowerBound, r.count, into: &out, scratch: scratch)
+            encode(tokens.bytes + r.lowerBound, r.count, &out, scratch)
             flags[id] = out.count == 1 && out[0] == UInt32(id)
         }
         selfMerging = flags

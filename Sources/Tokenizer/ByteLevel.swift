@@ -54,6 +54,18 @@ enum ByteLevel {
         return true
     }
 
+    /// The UTF-8 of the characters that stand for `bytes` (what HF's ByteLevel pre-tokenizer
+    /// shows the steps after it).
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            let v = byteToScalar[Int(b)]
+            if v < 0x80 { out.append(UInt8(v)) } else { out.append(0xC0 | UInt8(v >> 6)); out.append(0x80 | UInt8(v & 0x3F)) }
+        }
+        return out
+    }
+
     static func fastDecode(_ token: String) -> [UInt8]? {
         var token = token
         var out: [UInt8] = []

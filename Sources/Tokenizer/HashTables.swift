@@ -95,6 +95,13 @@ final class PairTable: @unchecked Sendable {
         slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(id)
     }
 
+    /// Calls `body(left, right)` for every rule (in table order).
+    func forEachPair(_ body: (UInt32, UInt32) -> Void) {
+        for i in 0...mask where slots[2 * i] != .max {
+            body(UInt32(truncatingIfNeeded: slots[2 * i] >> 32), UInt32(truncatingIfNeeded: slots[2 * i]))
+        }
+    }
+
     /// `rank << 32 | id` for the pair, or `PairTable.missing`.
     @inline(__always)
     func get(_ left: UInt32, _ right: UInt32) -> UInt64 {

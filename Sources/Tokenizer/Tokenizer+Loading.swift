@@ -22,11 +22,15 @@ public struct LoadOptions: Sendable {
 
 extension Tokenizer {
     /// Loads a tokenizer from a folder or file:
-    /// - a folder holding `tokenizer.json`, or `vocab.json` + `merges.txt`, or one `*.tiktoken` file;
+    /// - a model folder holding `tokenizer.json`, else `tokenizer.model`, else `vocab.json` +
+    ///   `merges.txt`, else one `*.tiktoken` file — with its `tokenizer_config.json` /
+    ///   `special_tokens_map.json` / `chat_template.jinja` when present (`config`);
     /// - a `tokenizer.json` (any `.json` file other than `vocab.json`);
+    /// - a SentencePiece `*.model` file;
     /// - `vocab.json` or `merges.txt` (the other is taken from the same folder);
     /// - any other file is read as a tiktoken rank file.
-    /// - Throws: `TokenizerError` naming the file and, where it applies, the line or JSON path.
+    /// - Throws: `TokenizerError` naming the file and, where it applies, the line, JSON path or
+    ///   byte offset.
     public static func load(_ path: String, options: LoadOptions = LoadOptions()) throws(TokenizerError) -> Tokenizer {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -35,12 +39,15 @@ extension Tokenizer {
         }
         if isDir.boolValue {
             let dir = URL(fileURLWithPath: path)
+            let config = try TokenizerConfig.load(folder: path)
             let tj = dir.appendingPathComponent("tokenizer.json").path
-            if fm.fileExists(atPath: tj) { return try loadTokenizerJSON(tj, options: options) }
+            if fm.fileExists(atPath: tj) { return try loadTokenizerJSON(tj, options: options, config: config) }
+            let model = dir.appendingPathComponent("tokenizer.model").path
+            if fm.fileExists(atPath: model) { return try loadSentencePiece(model, options: options, config: config) }
             let vj = dir.appendingPathComponent("vocab.json").path
             let mt = dir.appendingPathComponent("merges.txt").path
             if fm.fileExists(atPath: vj) && fm.fileExists(atPath: mt) {
-                return try loadVocabMerges(vocab: vj, merges: mt, options: options)
+                return try loadVocabMerges(vocab: vj, merges: mt, options: options, config: config)
             }
             let rankFiles = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".tiktoken") }.sorted()
             if rankFiles.count == 1 {
@@ -48,7 +55,7 @@ extension Tokenizer {
             }
             throw .unknownFormat(path: path, message: rankFiles.count > 1
                 ? "the folder holds several .tiktoken files (\(rankFiles.joined(separator: ", "))); name one"
-                : "the folder holds no tokenizer.json, vocab.json + merges.txt, or .tiktoken file")
+                : "the folder holds no tokenizer.json, tokenizer.model, vocab.json + merges.txt, or .tiktoken file")
         }
         let name = (path as NSString).lastPathComponent
         let dir = (path as NSString).deletingLastPathComponent
@@ -62,6 +69,7 @@ extension Tokenizer {
                 : try loadVocabMerges(vocab: other, merges: path, options: options)
         }
         if name.hasSuffix(".json") { return try loadTokenizerJSON(path, options: options) }
+        if name.hasSuffix(".model") { return try loadSentencePiece(path, options: options) }
         return try loadTiktoken(path, options: options)
     }
 
@@ -93,7 +101,10 @@ extension Tokenizer {
     ///   loader checks the union instead.
     ///   `maxGaps` bounds how many: an id far beyond the token count is refused before anything
     ///   is allocated for it.
-    static func readVocab(_ vocab: JSONValue, path: String, jsonPath: String, allowGaps: Bool = false, maxGaps: Int = 0) throws(TokenizerError)
+    /// - Parameter byteLevel: token strings are written in the GPT-2 byte alphabet (else they
+    ///   are their own UTF-8, as in SentencePiece-style vocabularies).
+    static func readVocab(_ vocab: JSONValue, path: String, jsonPath: String, allowGaps: Bool = false, maxGaps: Int = 0,
+                          byteLevel: Bool = true) throws(TokenizerError)
         -> (tokens: [[UInt8]?], index: VocabIndex) {
         guard case .object(let members) = vocab else {
             throw .invalidContent(path: path, location: jsonPath, message: "expected an object mapping token strings to ids, found \(vocab.typeDescription)")
@@ -122,7 +133,11 @@ extension Tokenizer {
                 throw .invalidContent(path: path, location: jsonPath, message: "id \(id) is given to two tokens, \(JSON.quoted(a)) and \(JSON.quoted(b)); every token needs its own id")
             }
             owner[id] = k
-            if let bytes = ByteLevel.fastDecode(token) { tokens[id] = bytes } else {
+            if !byteLevel {
+                tokens[id] = Array(token.utf8)
+            } else if let bytes = ByteLevel.fastDecode(token) {
+                tokens[id] = bytes
+            } else {
                 tokens[id] = Array(token.utf8)
                 allByteLevel = false
             }
@@ -133,21 +148,21 @@ extension Tokenizer {
         let store = TokenStore(tokens)
         let lookup = BytesToId(store)
         if allByteLevel && lookup.duplicates == 0 {
-            return (tokens, VocabIndex(store: store, lookup: lookup, strings: nil))
+            return (tokens, VocabIndex(store: store, lookup: lookup, strings: nil, byteLevel: byteLevel))
         }
         // Exact path: a String dictionary, the last of repeated keys winning (as Python's json).
         var ids: [String: UInt32] = [:]
         ids.reserveCapacity(members.count)
         for (token, value) in members { ids[token] = UInt32(value.intValue ?? 0) }
         tokens = [[UInt8]?](repeating: nil, count: maxId + 1)
-        for (token, id) in ids { tokens[Int(id)] = tokenBytes(token) }
+        for (token, id) in ids { tokens[Int(id)] = byteLevel ? tokenBytes(token) : Array(token.utf8) }
         let exactStore = TokenStore(tokens)
-        return (tokens, VocabIndex(store: exactStore, lookup: BytesToId(exactStore), strings: ids))
+        return (tokens, VocabIndex(store: exactStore, lookup: BytesToId(exactStore), strings: ids, byteLevel: byteLevel))
     }
 
     /// GPT-2 style `vocab.json` + `merges.txt`, as HF `BPE.from_file` with a ByteLevel
     /// pre-tokenizer reads them: merge rank = line order (after an optional `#version` line).
-    static func loadVocabMerges(vocab: String, merges: String, options: LoadOptions) throws(TokenizerError) -> Tokenizer {
+    static func loadVocabMerges(vocab: String, merges: String, options: LoadOptions, config: TokenizerConfig? = nil) throws(TokenizerError) -> Tokenizer {
         let vocabJSON = try parseJSON(try readFile(vocab), path: vocab)
         let (tokens, index) = try readVocab(vocabJSON, path: vocab, jsonPath: "")
         let mergeBytes = try readFile(merges)
@@ -199,12 +214,13 @@ extension Tokenizer {
         let pattern = options.pattern ?? .gpt2
         return Tokenizer(format: .vocabMerges, paths: [vocab, merges], model: model, normalizer: .none,
                          steps: [.byteLevel(addPrefixSpace: false, pattern: pattern)],
-                         addedTokens: specials, matchesAddedTokens: options.allowSpecial)
+                         addedTokens: specials, matchesAddedTokens: options.allowSpecial, config: config)
     }
 
-    /// Adds merge `a b` (UTF-8 of the token strings) with `rank`.
+    /// Adds merge `a b` (UTF-8 of the token strings) with `rank`. The merged token is `a` then
+    /// `b` without its first `dropPrefix` bytes (HF's `continuing_subword_prefix`).
     static func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rank: UInt32, index: VocabIndex,
-                         pairs: PairTable, path: String, location: String) throws(TokenizerError) {
+                         pairs: PairTable, path: String, location: String, dropPrefix: Int = 0) throws(TokenizerError) {
         func text(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
         func merge() -> String { text(a) + " " + text(b) }
         guard let left = index.id(a) else {
@@ -213,8 +229,12 @@ extension Tokenizer {
         guard let right = index.id(b) else {
             throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(b))), which is not in the vocabulary")
         }
-        guard let merged = index.id(concatenating: a, b) else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(b))), which is not in the vocabulary")
+        guard b.count >= dropPrefix else {
+            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())): \(JSON.quoted(text(b))) is shorter than the continuing_subword_prefix")
+        }
+        let tail = UnsafeBufferPointer(rebasing: b[dropPrefix...])
+        guard let merged = index.id(concatenating: a, tail) else {
+            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(tail))), which is not in the vocabulary")
         }
         pairs.set(left, right, rank: rank, id: merged)
     }
@@ -226,26 +246,38 @@ final class VocabIndex {
     let store: TokenStore
     let lookup: BytesToId
     let strings: [String: UInt32]?
+    /// Token strings are in the GPT-2 byte alphabet (else they are their own UTF-8).
+    let byteLevel: Bool
     private var buffer: [UInt8] = []
 
-    init(store: TokenStore, lookup: BytesToId, strings: [String: UInt32]?) {
+    init(store: TokenStore, lookup: BytesToId, strings: [String: UInt32]?, byteLevel: Bool = true) {
         self.store = store
         self.lookup = lookup
         self.strings = strings
+        self.byteLevel = byteLevel
     }
 
     /// The id of the token whose string has UTF-8 `s`.
     func id(_ s: UnsafeBufferPointer<UInt8>) -> UInt32? {
         if let strings { return strings[String(decoding: s, as: UTF8.self)] }
         buffer.removeAll(keepingCapacity: true)
-        guard ByteLevel.fastDecode(s, into: &buffer) else { return nil }
+        if byteLevel {
+            guard ByteLevel.fastDecode(s, into: &buffer) else { return nil }
+        } else {
+            buffer.append(contentsOf: s)
+        }
         return find(buffer)
     }
 
     func id(concatenating a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> UInt32? {
         if let strings { return strings[String(decoding: a, as: UTF8.self) + String(decoding: b, as: UTF8.self)] }
         buffer.removeAll(keepingCapacity: true)
-        guard ByteLevel.fastDecode(a, into: &buffer), ByteLevel.fastDecode(b, into: &buffer) else { return nil }
+        if byteLevel {
+            guard ByteLevel.fastDecode(a, into: &buffer), ByteLevel.fastDecode(b, into: &buffer) else { return nil }
+        } else {
+            buffer.append(contentsOf: a)
+            buffer.append(contentsOf: b)
+        }
         return find(buffer)
     }
 

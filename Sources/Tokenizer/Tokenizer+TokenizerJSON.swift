@@ -1,20 +1,13 @@
-// HF tokenizer.json: the components finetok implements exactly, and a clear refusal (with the
-// JSON path) for everything else.
+// HF tokenizer.json: the model, its vocabulary and merges, added tokens, and the pipeline
+// components (TokenizerJSON+Components.swift). A file whose pre-tokenizer has a ByteLevel step
+// is byte-level BPE (GPT-2, Llama 3, Qwen); any other BPE is SentencePiece-style, over
+// characters (Llama 2, Phi-3, Mistral, Gemma), with token strings that are their own UTF-8.
 //
-// Supported:
-//   normalizer      null, NFC, Sequence of those
-//   pre_tokenizer   ByteLevel (add_prefix_space, use_regex), Split (GPT-2 / cl100k / Llama 3 /
-//                   Qwen2 / o200k regexes; Isolated, or Removed with invert), Sequence (splits,
-//                   then ByteLevel last)
-//   model           BPE: vocab, merges ("a b" or ["a","b"]), ignore_merges, byte_fallback,
-//                   unk_token, fuse_unk, dropout null, empty continuing_subword_prefix/end_of_word_suffix
-//   added_tokens    special, lstrip, rstrip, single_word, normalized
-//   post_processor  null, ByteLevel, TemplateProcessing (single), BertProcessing,
-//                   RobertaProcessing, Sequence
-//   decoder         null, ByteLevel, Sequence of ByteLevel
+// The BPE model: vocab, merges ("a b" or ["a","b"]), ignore_merges, byte_fallback, unk_token,
+// fuse_unk, dropout null, continuing_subword_prefix / end_of_word_suffix (character-level only).
 
 extension Tokenizer {
-    static func loadTokenizerJSON(_ path: String, options: LoadOptions) throws(TokenizerError) -> Tokenizer {
+    static func loadTokenizerJSON(_ path: String, options: LoadOptions, config: TokenizerConfig? = nil) throws(TokenizerError) -> Tokenizer {
         let root = try parseJSON(try readFile(path), path: path)
         guard case .object = root else {
             throw .unknownFormat(path: path, message: "not a tokenizer.json: expected a JSON object, found \(root.typeDescription)")
@@ -32,28 +25,34 @@ extension Tokenizer {
         }
 
         // normalizer
-        let normalizer = try parseNormalizer(root["normalizer"] ?? .null, at: "normalizer", unsupported)
+        var normalizerSteps: [NormalizerStep] = []
+        try parseNormalizer(root["normalizer"] ?? .null, at: "normalizer", into: &normalizerSteps, unsupported)
+        let normalizer = Normalizer(steps: normalizerSteps)
 
         // pre_tokenizer
         var steps: [PreTokenizerStep] = []
         try parsePreTokenizer(root["pre_tokenizer"] ?? .null, at: "pre_tokenizer", into: &steps, unsupported)
-        guard let last = steps.last, case .byteLevel = last else {
-            throw unsupported("pre_tokenizer", "finetok implements byte-level BPE, which needs a ByteLevel pre-tokenizer as the last step; this file has \(steps.isEmpty ? "none" : "another order")")
+        let byteLevelSteps = steps.filter { if case .byteLevel = $0 { return true }; return false }.count
+        if byteLevelSteps > 1 {
+            throw unsupported("pre_tokenizer", "the pre-tokenizer has \(byteLevelSteps) ByteLevel steps; finetok supports one (a second would map the text twice)")
         }
-        if steps.dropLast().contains(where: { if case .byteLevel = $0 { return true }; return false }) {
-            throw unsupported("pre_tokenizer", "ByteLevel must come last in the Sequence (a split after it would see byte-level characters)")
-        }
+        let isByteLevel = byteLevelSteps == 1
         if let override = options.pattern {
+            guard isByteLevel else {
+                throw .badOption("--pattern applies to byte-level tokenizers; \(path) is SentencePiece-style (no ByteLevel pre-tokenizer)")
+            }
             steps = steps.map { step in
                 switch step {
                 case .split: return .split(override)
                 case let .byteLevel(prefix, p): return .byteLevel(addPrefixSpace: prefix, pattern: p == nil ? nil : override)
+                default: return step
                 }
             }
             let hasRegex = steps.contains { step in
                 switch step {
                 case .split: return true
                 case .byteLevel(_, let p): return p != nil
+                default: return false
                 }
             }
             if !hasRegex { steps.insert(.split(override), at: 0) }
@@ -62,21 +61,30 @@ extension Tokenizer {
         // model
         let type = model["type"]?.stringValue ?? "BPE"
         guard type == "BPE" else {
-            throw unsupported("model.type", "model type \(JSON.quoted(type)) is not supported; finetok implements byte-level BPE only")
+            throw unsupported("model.type", "model type \(JSON.quoted(type)) is not supported; finetok implements BPE (byte-level and SentencePiece-style)")
         }
         if let d = model["dropout"], !d.isNull, !(d.intValue == 0) {
             throw unsupported("model.dropout", "BPE dropout makes encoding random; set it to null")
         }
+        var affixes: [String: [UInt8]] = [:]
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let v = model[key], !v.isNull, v.stringValue != "" {
-                throw unsupported("model.\(key)", "\(key) \(v.stringValue.map(JSON.quoted) ?? v.typeDescription) is not supported (byte-level BPE does not use it)")
+            guard let v = model[key], !v.isNull else { continue }
+            guard let s = v.stringValue else {
+                throw .invalidContent(path: path, location: "model.\(key)", message: "expected a string or null, found \(v.typeDescription)")
             }
+            if s.isEmpty { continue }
+            if isByteLevel {
+                throw unsupported("model.\(key)", "\(key) \(JSON.quoted(s)) is not supported with a ByteLevel pre-tokenizer")
+            }
+            affixes[key] = Array(s.utf8)
         }
+        let prefix = affixes["continuing_subword_prefix"] ?? [], suffix = affixes["end_of_word_suffix"] ?? []
         guard let vocabValue = model["vocab"] else {
             throw .invalidContent(path: path, location: "model", message: "the BPE model has no \"vocab\"")
         }
         let addedCount = root["added_tokens"]?.arrayValue?.count ?? 0
-        var (tokens, index) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab", allowGaps: true, maxGaps: addedCount)
+        let (tokens, index) = try readVocab(vocabValue, path: path, jsonPath: "model.vocab", allowGaps: true, maxGaps: addedCount,
+                                            byteLevel: isByteLevel)
         // Added tokens may sit beyond the model's vocabulary; they decode through addedById.
         guard case .array(let merges)? = model["merges"] else {
             throw .invalidContent(path: path, location: "model.merges", message: "expected an array of merges")
@@ -107,7 +115,9 @@ extension Tokenizer {
             var a8 = a, b8 = b
             let failure: TokenizerError? = a8.withUTF8 { pa in
                 b8.withUTF8 { pb in
-                    do { try addMerge(pa, pb, rank: UInt32(rank), index: index, pairs: pairs, path: path, location: where_) } catch let e as TokenizerError {
+                    do {
+                        try addMerge(pa, pb, rank: UInt32(rank), index: index, pairs: pairs, path: path, location: where_, dropPrefix: prefix.count)
+                    } catch let e as TokenizerError {
                         return e
                     } catch {
                         return .badOption("\(error)")
@@ -134,13 +144,18 @@ extension Tokenizer {
             }
             bpe.byteFallbackIds = fb
         }
+        if !isByteLevel { bpe.characters = CharacterSymbols(lookup: index.lookup, pairs: pairs, prefix: prefix, suffix: suffix) }
         bpe.markSelfMergingTokens()
+        // Words of a character-level BPE are cut where no merge can cross (MetaspaceCut.swift),
+        // unless the whole word matters: ignore_merges looks it up whole, affixes mark its ends.
+        let cut = !isByteLevel && !ignoreMerges && prefix.isEmpty && suffix.isEmpty
+            ? MetaspaceCut(tokens: index.store, lookup: index.lookup, isolated: MetaspaceCut.isolatedCharacters(bpe), isCandidate: { _ in true }) : nil
 
         // added_tokens
         var added: [AddedToken] = []
         if case .array(let list)? = root["added_tokens"] {
             for (i, t) in list.enumerated() {
-                guard let id = t["id"]?.intValue, id >= 0, let content = t["content"]?.stringValue else {
+                guard let id = t["id"]?.intValue, id >= 0, id < Int(UInt32.max), let content = t["content"]?.stringValue else {
                     throw .invalidContent(path: path, location: "added_tokens[\(i)]", message: "an added token needs an integer \"id\" and a string \"content\"")
                 }
                 added.append(AddedToken(id: UInt32(id), content: content, special: t["special"]?.boolValue ?? false,
@@ -164,112 +179,24 @@ extension Tokenizer {
         }
 
         // post_processor (applied only when special tokens are requested)
-        var prefix: [UInt32] = [], suffix: [UInt32] = []
-        try parsePostProcessor(root["post_processor"] ?? .null, at: "post_processor", prefix: &prefix, suffix: &suffix,
-                               added: added, path: path, unsupported)
-
-        // decoder: ids → bytes is the ByteLevel decoder; refuse anything that would differ.
-        try checkDecoder(root["decoder"] ?? .null, at: "decoder", unsupported)
-
-        return Tokenizer(format: .tokenizerJSON, paths: [path], model: bpe, normalizer: normalizer, steps: steps,
-                         addedTokens: added, matchesAddedTokens: true, postPrefix: prefix, postSuffix: suffix)
-    }
-
-    private static func parseNormalizer(_ v: JSONValue, at jp: String, _ unsupported: (String, String) -> TokenizerError) throws(TokenizerError) -> Normalizer {
-        if v.isNull { return .none }
-        let type = v["type"]?.stringValue ?? "?"
-        switch type {
-        case "NFC": return .nfc
-        case "Sequence":
-            var result = Normalizer.none
-            for (i, n) in (v["normalizers"]?.arrayValue ?? []).enumerated() {
-                let r = try parseNormalizer(n, at: "\(jp).normalizers[\(i)]", unsupported)
-                if r == .nfc { result = .nfc }
-            }
-            return result
-        default:
-            throw unsupported("\(jp).type", "normalizer \(JSON.quoted(type)) is not supported (finetok implements NFC and Sequence)")
+        var postPrefix: [UInt32] = [], postSuffix: [UInt32] = [], postNames: [String] = []
+        try parsePostProcessor(root["post_processor"] ?? .null, at: "post_processor", prefix: &postPrefix, suffix: &postSuffix,
+                               names: &postNames, path: path, unsupported)
+        let size = max(tokens.count, (added.map { Int($0.id) + 1 }.max() ?? 0))
+        if let far = (postPrefix + postSuffix).first(where: { Int($0) >= size }) {
+            throw .invalidContent(path: path, location: "post_processor", message: "the template adds id \(far), outside the vocabulary (0..<\(size))")
         }
-    }
 
-    private static func parsePreTokenizer(_ v: JSONValue, at jp: String, into steps: inout [PreTokenizerStep],
-                                          _ unsupported: (String, String) -> TokenizerError) throws(TokenizerError) {
-        if v.isNull { return }
-        let type = v["type"]?.stringValue ?? "?"
-        switch type {
-        case "ByteLevel":
-            let useRegex = v["use_regex"]?.boolValue ?? true
-            steps.append(.byteLevel(addPrefixSpace: v["add_prefix_space"]?.boolValue ?? true, pattern: useRegex ? .gpt2 : nil))
-        case "Split":
-            guard let regex = v["pattern"]?["Regex"]?.stringValue else {
-                throw unsupported("\(jp).pattern", "only Split patterns given as {\"Regex\": ...} are supported")
-            }
-            guard let pattern = SplitPattern.recognize(regex: regex) else {
-                throw unsupported("\(jp).pattern.Regex", "the split regex \(JSON.quoted(regex)) is not one finetok implements (GPT-2, cl100k/Llama 3, Qwen2, o200k); pass --pattern NAME to use one of those instead")
-            }
-            let behavior = v["behavior"]?.stringValue ?? "Isolated"
-            let invert = v["invert"]?.boolValue ?? false
-            // The known patterns match every character, so the matches tile the text: Isolated
-            // (matches and gaps) and Removed+invert (matches only) give the same pieces.
-            guard (behavior == "Isolated" && !invert) || (behavior == "Removed" && invert) else {
-                throw unsupported("\(jp).behavior", "Split behavior \(JSON.quoted(behavior)) with invert=\(invert) is not supported (Isolated, or Removed with invert)")
-            }
-            steps.append(.split(pattern))
-        case "Sequence":
-            for (i, p) in (v["pretokenizers"]?.arrayValue ?? []).enumerated() {
-                try parsePreTokenizer(p, at: "\(jp).pretokenizers[\(i)]", into: &steps, unsupported)
-            }
-        default:
-            throw unsupported("\(jp).type", "pre-tokenizer \(JSON.quoted(type)) is not supported (finetok implements ByteLevel, Split and Sequence)")
-        }
-    }
+        // decoder: a byte-level vocabulary with the ByteLevel decoder decodes by joining bytes;
+        // anything else runs the chain as HF does.
+        var decoderSteps: [DecoderStep] = []
+        try parseDecoder(root["decoder"] ?? .null, at: "decoder", into: &decoderSteps, unsupported)
+        let plainByteLevel = isByteLevel && decoderSteps.count == 1 && { if case .byteLevel = decoderSteps[0] { return true }; return false }()
+        let decodeMode: DecodeMode = plainByteLevel ? .bytes : .chain(Decoder(steps: decoderSteps))
 
-    private static func parsePostProcessor(_ v: JSONValue, at jp: String, prefix: inout [UInt32], suffix: inout [UInt32],
-                                           added: [AddedToken], path: String,
-                                           _ unsupported: (String, String) -> TokenizerError) throws(TokenizerError) {
-        if v.isNull { return }
-        let type = v["type"]?.stringValue ?? "?"
-        switch type {
-        case "ByteLevel": return
-        case "Sequence":
-            for (i, p) in (v["processors"]?.arrayValue ?? []).enumerated() {
-                try parsePostProcessor(p, at: "\(jp).processors[\(i)]", prefix: &prefix, suffix: &suffix, added: added, path: path, unsupported)
-            }
-        case "TemplateProcessing":
-            let specials = v["special_tokens"]
-            var seenSequence = false
-            for (i, item) in (v["single"]?.arrayValue ?? []).enumerated() {
-                if item["Sequence"] != nil { seenSequence = true; continue }
-                guard let name = item["SpecialToken"]?["id"]?.stringValue else {
-                    throw unsupported("\(jp).single[\(i)]", "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}")
-                }
-                guard let idList = specials?[name]?["ids"]?.arrayValue else {
-                    throw .invalidContent(path: path, location: "\(jp).special_tokens", message: "the template names \(JSON.quoted(name)), which special_tokens does not define")
-                }
-                let ids = idList.compactMap { $0.intValue }.map { UInt32($0) }
-                if seenSequence { suffix += ids } else { prefix += ids }
-            }
-        case "BertProcessing", "RobertaProcessing":
-            guard let cls = v["cls"]?.arrayValue, cls.count == 2, let clsId = cls[1].intValue,
-                  let sep = v["sep"]?.arrayValue, sep.count == 2, let sepId = sep[1].intValue else {
-                throw .invalidContent(path: path, location: jp, message: "\(type) needs \"cls\" and \"sep\" as [token, id]")
-            }
-            prefix = [UInt32(clsId)]
-            suffix = [UInt32(sepId)]
-        default:
-            throw unsupported("\(jp).type", "post-processor \(JSON.quoted(type)) is not supported")
-        }
-    }
-
-    private static func checkDecoder(_ v: JSONValue, at jp: String, _ unsupported: (String, String) -> TokenizerError) throws(TokenizerError) {
-        if v.isNull { return }
-        let type = v["type"]?.stringValue ?? "?"
-        switch type {
-        case "ByteLevel": return
-        case "Sequence":
-            for (i, d) in (v["decoders"]?.arrayValue ?? []).enumerated() { try checkDecoder(d, at: "\(jp).decoders[\(i)]", unsupported) }
-        default:
-            throw unsupported("\(jp).type", "decoder \(JSON.quoted(type)) is not supported (finetok decodes byte-level BPE)")
-        }
+        return Tokenizer(format: .tokenizerJSON, paths: [path], model: bpe, kind: isByteLevel ? .byteLevel : .characters,
+                         normalizer: normalizer, steps: steps, cut: cut, decodeMode: decodeMode,
+                         addedTokens: added, matchesAddedTokens: true, postPrefix: postPrefix, postSuffix: postSuffix,
+                         postProcessorDescription: postNames.isEmpty ? "none" : postNames.joined(separator: ", "), config: config)
     }
 }

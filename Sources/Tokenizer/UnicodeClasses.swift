@@ -19,7 +19,8 @@ struct CharClass: OptionSet, Sendable {
     static let upperish = CharClass(rawValue: 16)
     /// o200k's `[\p{Ll}\p{Lm}\p{Lo}\p{M}]`.
     static let lowerish = CharClass(rawValue: 32)
-    /// Rust's `char::is_alphanumeric() || c == '_'` (HF's word test for `single_word` tokens).
+    /// Rust regex's `\w` — Alphabetic, a mark, a decimal digit, connector punctuation or a join
+    /// control — which HF's `single_word` test for added tokens uses (`^\w` / `\w$`).
     static let word = CharClass(rawValue: 64)
 }
 
@@ -36,7 +37,8 @@ enum UnicodeClasses {
         default: break
         }
         if p.isWhitespace { c.insert(.space) }
-        if p.isAlphabetic || c.contains(.number) || u == "_" { c.insert(.word) }
+        if p.isAlphabetic || c.contains(.mark) || p.generalCategory == .decimalNumber
+            || p.generalCategory == .connectorPunctuation || p.isJoinControl { c.insert(.word) }
         return c
     }
 

@@ -23,6 +23,8 @@ enum BuildCommand {
                                  (default: encode them separately, as the model sees the prompt)
           --train-on-prompt      keep the prompt's labels (labels = input_ids, as the course does)
           --no-eos               do not append the end-of-text token to the completion
+          --no-bos               do not put the BOS token before each example (by default it is
+                                 there when the tokenizer adds it to a plain text: Llama, Phi-3, Gemma)
           --eos-token TOKEN      append TOKEN instead of the tokenizer's end-of-text token
           --no-boundary-report   skip counting the rows that would tokenize differently in the
                                  other mode (saves the second encoding of every row)
@@ -74,7 +76,7 @@ enum BuildCommand {
             valued: Vocabulary.valued.union(["out", "template", "template-file", "eos-token", "max-length", "truncation",
                                              "padding", "pad-to-multiple-of", "padding-side", "pad-id", "test-size", "seed",
                                              "format", "dtype", "threads", "pack", "packing", "docs", "shard", "shards"]),
-            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])))
+            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "no-bos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])))
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more JSONL files or .txt corpora") }
         guard let out = args.value("out") else { throw UsageError("--out DIR is required (the folder to write to)") }
@@ -84,6 +86,7 @@ enum BuildCommand {
         o.encoding.compareModes = !args.has("no-boundary-report")
         o.encoding.trainOnPrompt = args.has("train-on-prompt")
         o.appendEOS = !args.has("no-eos")
+        o.addBOS = !args.has("no-bos")
         o.eosToken = args.value("eos-token")
         if o.eosToken != nil && !o.appendEOS { throw UsageError("--eos-token and --no-eos contradict each other") }
         o.encoding.maxLength = try args.int("max-length")
@@ -127,6 +130,9 @@ enum BuildCommand {
             lines.append("rows         \(report.rowsRead) read → \(report.lengths?.count ?? 0) kept in shard \(shard)")
         } else {
             lines.append("rows         \(report.rowsRead) read → \(report.trainRows) train, \(report.testRows) test")
+        }
+        if !report.bosIds.isEmpty {
+            lines.append("bos          \(report.bosIds.map(String.init).joined(separator: ", ")) before each example (as the tokenizer adds it; --no-bos to leave it out)")
         }
         if report.blankLines > 0 { lines.append("blank lines  \(report.blankLines) skipped") }
         if report.skippedCount > 0 {

@@ -16,7 +16,7 @@ enum LengthsCommand {
           --template-file F    a custom template, as in build
           --max-length N       report how many examples exceed N and what truncation would cut
           --truncation SIDE    left (default), right or drop — for the "no labelled token" count
-          --joint, --train-on-prompt, --no-eos, --eos-token T   as in build
+          --joint, --train-on-prompt, --no-eos, --eos-token T, --no-bos   as in build
           --docs MODE          .txt documents: blank-lines (default), lines, whole
           --top K              list the K longest examples with file and line (default 5)
           --json               one JSON document instead of the report
@@ -32,7 +32,7 @@ enum LengthsCommand {
     static func run(_ argv: ArraySlice<String>) throws {
         let args = try Arguments(argv, spec: ArgumentSpec(
             valued: Vocabulary.valued.union(["template", "template-file", "max-length", "truncation", "eos-token", "docs", "top", "svg", "threads"]),
-            flags: Vocabulary.flags.union(["json", "no-eos", "joint", "train-on-prompt", "skip-invalid", "quiet"])))
+            flags: Vocabulary.flags.union(["json", "no-eos", "no-bos", "joint", "train-on-prompt", "skip-invalid", "quiet"])))
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more .jsonl or .txt files") }
         var o = LengthsOptions()
@@ -40,6 +40,7 @@ enum LengthsCommand {
         o.maxLength = try args.int("max-length")  // checked by Lengths.run, as build checks it
         if let t = try args.choice("truncation", Truncation.allCases.map(\.rawValue)) { o.truncation = Truncation(rawValue: t) ?? .left }
         o.appendEOS = !args.has("no-eos")
+        o.addBOS = !args.has("no-bos")
         o.eosToken = args.value("eos-token")
         o.joint = args.has("joint")
         o.trainOnPrompt = args.has("train-on-prompt")
@@ -90,7 +91,7 @@ enum LengthsCommand {
     static func human(_ r: LengthsReport) -> String {
         var lines: [String] = []
         let what = r.plainText ? "documents" : "examples"
-        lines.append("\(r.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) · template \(r.templateName)\(r.templateDetected ? " (detected)" : "") · \(r.eos ? "EOS appended" : "no EOS")")
+        lines.append("\(r.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) · template \(r.templateName)\(r.templateDetected ? " (detected)" : "") · \(r.bos ? "BOS first · " : "")\(r.eos ? "EOS appended" : "no EOS")")
         lines.append("\(what.padding(toLength: 11, withPad: " ", startingAt: 0)) \(grouped(r.examples)) read\(r.skipped > 0 ? ", \(r.skipped) skipped (invalid)" : "")\(r.blankLines > 0 ? ", \(r.blankLines) blank lines" : "")")
         lines.append("tokens      \(grouped(r.totalTokens)) total · \(String(format: "%.2f", r.bytesPerToken)) bytes per token")
         lines.append("")

@@ -5,7 +5,7 @@ import Foundation
 import Tokenizer
 
 enum Vocabulary {
-    static let bundled = ["gpt2", "pythia", "dolma2", "cl100k_base", "qwen2"]
+    static let bundled = ["gpt2", "pythia", "dolma2", "cl100k_base", "qwen2", "phi3"]
 
     /// Folders that may hold the package's `vocab/`: $FINETOK_VOCAB_DIR, then the folders above
     /// the executable (swift run, .build/release/finetok), then the source tree it was built from.
@@ -66,8 +66,9 @@ enum Vocabulary {
     static let valued: Set<String> = ["vocab", "encoding", "pattern"]
     static let flags: Set<String> = ["allow-special"]
     static let help = """
-          --vocab V            tokenizer: gpt2 (default), pythia, dolma2, cl100k_base, qwen2, a folder
-                               (tokenizer.json, vocab.json + merges.txt, or a .tiktoken file) or a file
+          --vocab V            tokenizer: gpt2 (default), pythia, dolma2, cl100k_base, qwen2, phi3, a
+                               model folder (tokenizer.json or tokenizer.model, with its
+                               tokenizer_config.json; vocab.json + merges.txt; a .tiktoken file) or a file
           --encoding NAME      tiktoken encoding of a rank file (r50k_base, p50k_base, cl100k_base,
                                o200k_base, qwen2); inferred from the file name when omitted
           --pattern NAME       override the split pattern (gpt2, cl100k, llama3, qwen2, o200k)

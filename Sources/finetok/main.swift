@@ -5,7 +5,7 @@ import Builder
 import Tokenizer
 
 let topUsage = """
-    finetok — fast, exact byte-level BPE tokenization and training-data building
+    finetok — fast, exact BPE tokenization and training-data building
 
     usage: finetok <command> [options]
 
@@ -17,6 +17,7 @@ let topUsage = """
       merge     join the shard folders of `build --shard K/N` into one build's files
       lengths   token-length statistics of a dataset, to choose --max-length
       bench     tokenizer throughput (MB/s, tokens/s)
+      info      what a vocabulary or model folder loaded as (pipeline, special tokens, chat template)
 
     Run `finetok <command> --help` for a command's options.
     Exit codes: 0 success, 1 bad input (file, row, vocabulary), 2 usage error, 3 output/I-O error.
@@ -53,10 +54,11 @@ func runMain() -> Int32 {
         case "bench": try BenchCommand.run(rest)
         case "lengths": try LengthsCommand.run(rest)
         case "merge": try MergeCommand.run(rest)
+        case "info": try InfoCommand.run(rest)
         case "-h", "--help", "help": print(topUsage)
         case "--version": print("finetok 0.1.0")
         default:
-            let hint = ["encode", "decode", "build", "merge", "lengths", "bench"].min(by: { editDistance($0, command) < editDistance($1, command) })
+            let hint = ["encode", "decode", "build", "merge", "lengths", "bench", "info"].min(by: { editDistance($0, command) < editDistance($1, command) })
             throw UsageError("unknown command \"\(command)\"" + (hint.map { " (did you mean \($0)?)" } ?? "") + "; run `finetok --help`")
         }
         Console.out.flush()

@@ -60,6 +60,60 @@ final class BuildTests: XCTestCase {
         XCTAssertEqual(report.templateName, "qa")
     }
 
+    /// The course with Phi-3: transformers' AutoTokenizer on the model folder + the course's recipe
+    /// (tools/reference_build.py --course), BOS included, row for row on 500 rows.
+    func testReproducesTheCourseWithPhi3() throws {
+        let lamini = packageRoot.appendingPathComponent("examples/lamini_docs.jsonl").path
+        let lines = read(lamini).split(separator: "\n", omittingEmptySubsequences: false)
+        let subset = input(lines.prefix(500).joined(separator: "\n") + "\n", "lamini500.jsonl")
+        var o = BuildOptions()
+        o.template = .custom(try Template("### Question:\n{question}\n\n### Answer:{answer}"), name: "course")
+        o.encoding.joint = true            // the course encodes the whole text at once
+        o.encoding.trainOnPrompt = true
+        o.appendEOS = false
+        o.encoding.maxLength = 2048
+        o.testSize = 0
+        let out = dir.appendingPathComponent("phi3").path
+        let report = try Build.run(inputs: [subset], tokenizer: Loaded.phi3, options: o, outputDirectory: out)
+        XCTAssertEqual(report.bosIds, [1])
+        let got = read("\(out)/train.jsonl").split(separator: "\n")
+        let want = read(builderFixtures.appendingPathComponent("lamini_docs_phi3_course.jsonl").path).split(separator: "\n")
+        XCTAssertEqual(got.count, 500)
+        XCTAssertEqual(want.count, 500)
+        for (k, (g, w)) in zip(got, want).enumerated() {
+            let row = try JSON.parse(String(g))
+            XCTAssertEqual(row["input_ids"], try JSON.parse(String(w))["input_ids"], "row \(k + 1)")
+            XCTAssertEqual(row["labels"], row["input_ids"], "row \(k + 1)")
+        }
+    }
+
+    /// BOS goes once before the prompt, is masked with it, and survives left truncation (as
+    /// transformers keeps special tokens); --no-bos leaves it out.
+    func testBOSBeforeEachExample() throws {
+        let path = input(#"{"question": "Why?", "answer": "Because the sky is blue and the sea is too."}"# + "\n")
+        var o = BuildOptions()
+        o.template = .preset(.qa)
+        o.testSize = 0
+        let plain = try Loaded.phi3.encode("### Question:\nWhy?\n\n### Answer:\n")
+        let answer = Loaded.phi3.encode("Because the sky is blue and the sea is too.")
+        func row(_ o: BuildOptions, _ name: String) throws -> JSONValue {
+            _ = try Build.run(inputs: [path], tokenizer: Loaded.phi3, options: o, outputDirectory: dir.appendingPathComponent(name).path)
+            return try JSON.parse(read(dir.appendingPathComponent("\(name)/train.jsonl").path).trimmingCharacters(in: .newlines))
+        }
+        func ints(_ v: JSONValue?) -> [Int] { v?.arrayValue?.compactMap(\.intValue) ?? [] }
+        var r = try row(o, "bos")
+        XCTAssertEqual(ints(r["input_ids"]), [1] + plain.map(Int.init) + answer.map(Int.init) + [32000])
+        XCTAssertEqual(ints(r["labels"]).prefix(1 + plain.count), ArraySlice(repeating: -100, count: 1 + plain.count))
+        o.encoding.maxLength = 6
+        r = try row(o, "cut")
+        XCTAssertEqual(ints(r["input_ids"]), [1] + (answer + [32000]).suffix(5).map(Int.init))
+        XCTAssertEqual(ints(r["labels"]), [-100] + (answer + [32000]).suffix(5).map(Int.init))
+        o.addBOS = false
+        o.encoding.maxLength = nil
+        r = try row(o, "nobos")
+        XCTAssertEqual(ints(r["input_ids"]), plain.map(Int.init) + answer.map(Int.init) + [32000])
+    }
+
     func input(_ text: String, _ name: String = "in.jsonl") -> String { writeFile(dir, name, text) }
 
     func testNpyAndSafetensorsHeaders() throws {

@@ -10,6 +10,7 @@ func vocabPath(_ name: String) -> String { packageRoot.appendingPathComponent("v
 enum Loaded {
     static let gpt2 = try! Tokenizer.load(vocabPath("gpt2"))
     static let pythia = try! Tokenizer.load(vocabPath("pythia"))
+    static let phi3 = try! Tokenizer.load(vocabPath("phi3"))
 }
 
 /// A fresh temporary folder, removed by the caller.
