@@ -1,0 +1,657 @@
+// Interpreter: runs a compiled `Program` against a render's variables.
+//
+// The node set it evaluates (`Code.swift`):
+//   Instruction: text, print, ifChain, forLoop, assign, assignBlock, filterBlock, with, macro,
+//                callBlock, generation, breakLoop, continueLoop, frame
+//   Expression:  constant, variable, global, list, tuple, dict, conditional, binary, and, or,
+//                not, negative, positive, concat, compare, getattr, getitem, slice, call,
+//                callMethod, filter, test, unknown
+//
+// A tree-walking evaluator: `exec` runs instructions and returns how control leaves them
+// (normally, `break`, `continue`); `eval` computes a `Value`. Variables are slots of the current
+// activation (or of an enclosing one, `SlotRef.depth` up). Output goes to a byte buffer with the
+// data ranges beside it; macros and `set` blocks render into a buffer of their own (a stack).
+// Every instruction and expression costs a step and a level of recursion (`Budget`), so an
+// endless or too-deep template stops with a limit error.
+//
+// Cost per node: a switch, no allocation except where Python allocates (new strings, lists);
+// names are never looked up by text.
+
+/// Variables of one function call (jinja2: a Python frame's locals). `nil` is jinja2's `missing`.
+final class Activation {
+    let slots: UnsafeMutablePointer<Value?>
+    let count: Int
+    let parent: Activation?
+
+    init(count: Int, parent: Activation?) {
+        self.count = count
+        self.parent = parent
+        slots = UnsafeMutablePointer<Value?>.allocate(capacity: max(count, 1))
+        slots.initialize(repeating: nil, count: max(count, 1))
+    }
+
+    deinit {
+        slots.deinitialize(count: max(count, 1))
+        slots.deallocate()
+    }
+
+    /// Releases every value (breaks reference cycles through macros and namespaces).
+    func clear() {
+        for i in 0..<count { slots[i] = nil }
+    }
+
+    @inline(__always)
+    func up(_ depth: Int) -> Activation {
+        var a = self
+        var d = depth
+        while d > 0, let p = a.parent {
+            a = p
+            d -= 1
+        }
+        return a
+    }
+}
+
+/// How control leaves a block.
+enum Flow {
+    case normal, breakLoop, continueLoop
+}
+
+/// The text being rendered (the output, or a macro's or `set` block's capture).
+struct OutputBuffer {
+    var bytes: [UInt8] = []
+    var provenance = ProvenanceBuilder()
+    let limit: Int
+    let isRoot: Bool
+
+    init(limit: Int, isRoot: Bool, capacity: Int = 0) {
+        self.limit = limit
+        self.isRoot = isRoot
+        if capacity > 0 { bytes.reserveCapacity(capacity) }
+    }
+}
+
+final class Interpreter {
+    let program: Program
+    var budget: Budget
+    var act: Activation
+    /// Values of `program.names`, from the render's variables and the globals (nil = missing).
+    var names: [Value?]
+    var out: OutputBuffer
+    var saved: [OutputBuffer] = []
+    let clock: JinjaClock
+    /// `{% generation %}` spans in characters of the output (as transformers records them).
+    var generationSpans: [(Int, Int)] = []
+    /// Objects that can be part of reference cycles, released when the render ends.
+    var arena: [Activation] = []
+    var namespaces: [Namespace] = []
+    /// Characters counted so far in the root output (for generation spans).
+    var countedBytes = 0
+    var countedChars = 0
+
+    init(program: Program, variables: [String: Value], limits: JinjaLimits, clock: JinjaClock) {
+        self.program = program
+        self.budget = Budget(limits)
+        self.clock = clock
+        self.act = Activation(count: program.slotCount, parent: nil)
+        self.out = OutputBuffer(limit: limits.maxOutputBytes, isRoot: true, capacity: 4096)
+        var ns: [Value?] = []
+        ns.reserveCapacity(program.names.count)
+        for n in program.names {
+            ns.append(variables[n] ?? Builtins.global(n))
+        }
+        self.names = ns
+        arena.append(act)
+    }
+
+    /// Renders the template; the output bytes and their data ranges.
+    func run() throws(JinjaError) -> (bytes: [UInt8], data: [Range<Int>]) {
+        defer { releaseCycles() }
+        _ = try exec(program.body)
+        return (out.bytes, out.provenance.ranges)
+    }
+
+    func releaseCycles() {
+        for a in arena { a.clear() }
+        for n in namespaces {
+            n.names.removeAll()
+            n.values.removeAll()
+        }
+        arena.removeAll()
+        namespaces.removeAll()
+    }
+
+    // MARK: Output
+
+    @inline(__always)
+    func write(_ s: PyString) throws(JinjaError) {
+        if !s.provenance.hasData {
+            out.bytes.append(contentsOf: s.utf8)
+        } else {
+            out.provenance.add(s.provenance, at: out.bytes.count, length: s.utf8.count)
+            out.bytes.append(contentsOf: s.utf8)
+        }
+        if out.bytes.count > out.limit {
+            throw out.isRoot ? Budget.outputError(out.limit) : Budget.stringError(out.bytes.count, out.limit)
+        }
+    }
+
+    /// Python `str(value)` written to the output.
+    func writeValue(_ v: Value) throws(JinjaError) {
+        switch v {
+        case .string(let s): try write(s)
+        case .undefined: return
+        default: try write(try PyFormat.str(v, self))
+        }
+    }
+
+    func beginCapture() {
+        saved.append(out)
+        out = OutputBuffer(limit: budget.limits.maxStringBytes, isRoot: false)
+    }
+
+    func endCapture() -> PyString {
+        let captured = PyString(out.bytes, out.provenance.finish(length: out.bytes.count))
+        out = saved.removeLast()
+        return captured
+    }
+
+    /// The number of characters rendered to the output so far (transformers'
+    /// `len("".join(rendered_blocks))`).
+    func rootCharacterCount() -> Int {
+        let root = saved.first ?? out
+        if countedBytes > root.bytes.count {
+            countedBytes = 0
+            countedChars = 0
+        }
+        countedChars += PyUnicode.scalarCount(root.bytes, countedBytes, root.bytes.count)
+        countedBytes = root.bytes.count
+        return countedChars
+    }
+
+    // MARK: Variables
+
+    @inline(__always)
+    func load(_ ref: SlotRef, _ name: String) -> Value {
+        let a = ref.depth == 0 ? act : act.up(ref.depth)
+        if let v = a.slots[ref.slot] { return v }
+        return .undefined(Undefined(.name(name)))
+    }
+
+    func runInits(_ inits: [FrameInit]) {
+        for i in inits {
+            switch i {
+            case .resolve(let slot, let name): act.slots[slot] = names[name]
+            case .alias(let slot, let from): act.slots[slot] = (from.depth == 0 ? act : act.up(from.depth)).slots[from.slot]
+            case .clear(let slot): act.slots[slot] = nil
+            }
+        }
+    }
+
+    @inline(__always)
+    func clear(_ slots: [Int]) {
+        for s in slots { act.slots[s] = nil }
+    }
+
+    func assign(_ t: Target, _ v: Value) throws(JinjaError) {
+        switch t {
+        case .slot(let s):
+            act.slots[s] = v
+        case .namespace(let ref, let name, let attr, let pos):
+            let target = load(ref, name)
+            guard case .object(let o) = target, let ns = o as? Namespace else {
+                throw JinjaError.runtime("cannot assign attribute on non-namespace object").at(pos)
+            }
+            do { try ns.set(attr, v) } catch { throw error.at(pos) }
+        case .tuple(let targets, let pos):
+            let items: [Value]
+            do { items = try unpack(v, targets.count) } catch { throw error.at(pos) }
+            for (t, x) in zip(targets, items) { try assign(t, x) }
+        }
+    }
+
+    /// Python's `a, b = value`.
+    func unpack(_ v: Value, _ n: Int) throws(JinjaError) -> [Value] {
+        if case .undefined(let u) = v { _ = u }
+        var it: ValueIterator
+        do {
+            it = try iterate(v)
+        } catch {
+            throw .typeError("cannot unpack non-iterable \(v.typeName) object")
+        }
+        var items: [Value] = []
+        while let x = try it.next(self) {
+            items.append(x)
+            if items.count > n { throw .valueError("too many values to unpack (expected \(n))") }
+        }
+        if items.count < n { throw .valueError("not enough values to unpack (expected \(n), got \(items.count))") }
+        return items
+    }
+
+    // MARK: Instructions
+
+    func exec(_ code: [Instruction]) throws(JinjaError) -> Flow {
+        for ins in code {
+            let f = try exec(ins)
+            if case .normal = f { continue }
+            return f
+        }
+        return .normal
+    }
+
+    func exec(_ ins: Instruction) throws(JinjaError) -> Flow {
+        try budget.step()
+        try budget.enter()
+        defer { budget.leave() }
+        switch ins {
+        case .text(let s):
+            try write(s)
+        case .print(let e, let pos):
+            let v = try eval(e)
+            do { try writeValue(v) } catch { throw error.at(pos) }
+        case .ifChain(let branches, let orElse):
+            for (test, body) in branches {
+                if try eval(test).isTruthy { return try exec(body) }
+            }
+            return try exec(orElse)
+        case .forLoop(let f):
+            if f.recursive {
+                let iterable = try eval(f.iterable)
+                let s = try runRecursiveLoop(f, iterable, depth0: 0, parent: act)
+                try write(s)
+            } else {
+                try runLoop(f, try eval(f.iterable), depth0: 0, recurse: nil)
+            }
+        case .assign(let t, let e, _):
+            try assign(t, try eval(e))
+        case .assignBlock(let t, let capture, _):
+            try assign(t, try runCapture(capture))
+        case .filterBlock(let capture, let pos):
+            let v = try runCapture(capture)
+            do { try writeValue(v) } catch { throw error.at(pos) }
+        case .with(let enter, let assignments, let body, let leave):
+            runInits(enter)
+            for (t, e) in assignments { try assign(t, try eval(e)) }
+            let f = try exec(body)
+            clear(leave)
+            return f
+        case .macro(let slot, let code):
+            keepForRelease(act)
+            act.slots[slot] = .object(MacroObject(code, closure: act))
+        case .callBlock(let call, let callerCode, let pos):
+            keepForRelease(act)
+            let caller = Value.object(MacroObject(callerCode, closure: act))
+            let v: Value
+            switch call {
+            case .call(let callee, let args, let cpos):
+                let f = try eval(callee)
+                var a = try evalArguments(args)
+                a.keywords.append(("caller", caller))
+                do { v = try callValue(f, a) } catch { throw error.at(cpos) }
+            case .callMethod(let obj, let name, let args, let cpos):
+                let o = try eval(obj)
+                var a = try evalArguments(args)
+                a.keywords.append(("caller", caller))
+                do { v = try callAttribute(o, name, a) } catch { throw error.at(cpos) }
+            default:
+                throw JinjaError.syntax("expected call", at: pos)
+            }
+            do { try writeValue(v) } catch { throw error.at(pos) }
+        case .generation(let code, let pos):
+            keepForRelease(act)
+            let rv: Value
+            do { rv = try callMacro(MacroObject(code, closure: act), Arguments()) } catch { throw error.at(pos) }
+            if case .string(let s) = rv {
+                let start = rootCharacterCount()
+                generationSpans.append((start, start + s.count))
+                try write(s)
+            }
+        case .breakLoop:
+            return .breakLoop
+        case .continueLoop:
+            return .continueLoop
+        case .frame(let inits):
+            runInits(inits)
+        }
+        return .normal
+    }
+
+    func keepForRelease(_ a: Activation) {
+        if a !== arena.last && !arena.contains(where: { $0 === a }) { arena.append(a) }
+    }
+
+    /// A `set` block or `filter` block: the rendered body, filtered.
+    func runCapture(_ c: CaptureCode) throws(JinjaError) -> Value {
+        runInits(c.enter)
+        beginCapture()
+        _ = try exec(c.body)
+        let text = Value.string(endCapture())
+        var result = text
+        if let f = c.filter {
+            act.slots[c.captureSlot] = text
+            result = try eval(f)
+            act.slots[c.captureSlot] = nil
+        }
+        clear(c.leave)
+        return result
+    }
+
+    // MARK: Loops
+
+    /// A `for` loop (jinja2's `for target, loop in LoopContext(iterable)` with the else branch's
+    /// quirk: it runs unless some iteration reached the end of the body).
+    func runLoop(_ f: ForCode, _ iterable: Value, depth0: Int, recurse: (code: ForCode, parent: Activation)?) throws(JinjaError) {
+        var it: ValueIterator
+        do { it = try iterate(iterable) } catch { throw error.at(f.pos) }
+        if let filter = f.filter {
+            it = try filteredIterator(it, filter, outer: recurse?.parent)
+        }
+        var noIteration = true
+        if let loopSlot = f.loopSlot {
+            let loop = LoopContext(iterator: it, depth0: depth0, recurse: recurse)
+            let loopValue = Value.object(loop)
+            while let item = try loop.advance(self) {
+                try budget.step()
+                try assign(f.target, item)
+                act.slots[loopSlot] = loopValue
+                runInits(f.enterBody)
+                let flow = try exec(f.body)
+                if case .breakLoop = flow { break }
+                if case .continueLoop = flow { continue }
+                noIteration = false
+            }
+        } else {
+            while let item = try it.next(self) {
+                try budget.step()
+                try assign(f.target, item)
+                runInits(f.enterBody)
+                let flow = try exec(f.body)
+                if case .breakLoop = flow { break }
+                if case .continueLoop = flow { continue }
+                noIteration = false
+            }
+        }
+        clear(f.leaveBody)
+        if let orElse = f.orElse, noIteration {
+            runInits(orElse.enter)
+            _ = try exec(orElse.body)
+            clear(orElse.leave)
+        }
+    }
+
+    /// `for x in xs if test`: the items that pass, lazily (jinja2 uses a generator).
+    func filteredIterator(_ source: ValueIterator, _ filter: (enter: [FrameInit], target: Target, test: Expression),
+                          outer: Activation?) throws(JinjaError) -> ValueIterator {
+        var src = source
+        var started = false
+        let filterActivation = outer ?? act
+        let gen = PyGenerator("fiter") { (interp) throws(JinjaError) -> Value? in
+            let saved = interp.act
+            interp.act = filterActivation
+            defer { interp.act = saved }
+            if !started {
+                started = true
+                interp.runInits(filter.enter)
+            }
+            while let item = try src.next(interp) {
+                try interp.budget.step()
+                try interp.assign(filter.target, item)
+                if try interp.eval(filter.test).isTruthy { return item }
+            }
+            return nil
+        }
+        return ValueIterator(.generator(gen))
+    }
+
+    /// Runs a recursive loop over `iterable` in a new activation; the rendered text.
+    func runRecursiveLoop(_ f: ForCode, _ iterable: Value, depth0: Int, parent: Activation) throws(JinjaError) -> PyString {
+        budget.callDepth += 1
+        defer { budget.callDepth -= 1 }
+        if budget.callDepth > budget.limits.maxCallDepth { throw Budget.callDepthError(budget.limits.maxCallDepth) }
+        let saved = act
+        act = Activation(count: f.slotCount, parent: parent)
+        keepForRelease(act)
+        defer { act = saved }
+        beginCapture()
+        try runLoop(f, iterable, depth0: depth0, recurse: (f, parent))
+        return endCapture()
+    }
+
+    // MARK: Macros
+
+    /// jinja2's `Macro.__call__` and the macro function's prologue.
+    func callMacro(_ m: MacroObject, _ args: Arguments) throws(JinjaError) -> Value {
+        let code = m.code
+        let count = code.params.count
+        var kwargs = args.keywords
+        var values: [Value?] = []
+        values.reserveCapacity(count + 3)
+        for i in 0..<min(count, args.positional.count) { values.append(args.positional[i]) }
+        func popKeyword(_ name: String) -> Value? {
+            if let i = kwargs.firstIndex(where: { $0.0 == name }) { return kwargs.remove(at: i).1 }
+            return nil
+        }
+        var foundCaller = false
+        if values.count != count {
+            for name in code.params[values.count...] {
+                values.append(popKeyword(name))
+                if name == "caller" { foundCaller = true }
+            }
+        } else {
+            foundCaller = code.explicitCaller
+        }
+        var callerValue: Value? = nil
+        if code.callerSlot != nil && !foundCaller {
+            callerValue = popKeyword("caller") ?? .undefined(Undefined(.hint("No caller defined")))
+        }
+        let macroName = code.name.map { PyRepr.string($0) } ?? "None"
+        var kwargsValue: Value? = nil
+        if code.kwargsSlot != nil {
+            var ks: [Value] = [], vs: [Value] = []
+            for (k, v) in kwargs { ks.append(.str(k)); vs.append(v) }
+            kwargsValue = .dict(PyDict(uniqueKeys: ks, values: vs))
+        } else if let first = kwargs.first {
+            if kwargs.contains(where: { $0.0 == "caller" }) {
+                throw .typeError("macro \(macroName) was invoked with two values for the special caller argument. This is most likely a bug.")
+            }
+            throw .typeError("macro \(macroName) takes no keyword argument \(PyRepr.string(first.0))")
+        }
+        var varargsValue: Value? = nil
+        if code.varargsSlot != nil {
+            varargsValue = .tuple(PyList(args.positional.count > count ? Array(args.positional[count...]) : []))
+        } else if args.positional.count > count {
+            throw .typeError("macro \(macroName) takes not more than \(count) argument(s)")
+        }
+
+        budget.callDepth += 1
+        defer { budget.callDepth -= 1 }
+        if budget.callDepth > budget.limits.maxCallDepth { throw Budget.callDepthError(budget.limits.maxCallDepth) }
+
+        let frame = Activation(count: code.slotCount, parent: m.closure)
+        for (i, slot) in code.paramSlots.enumerated() { frame.slots[slot] = values[i] }
+        if let s = code.callerSlot { frame.slots[s] = callerValue }
+        if let s = code.kwargsSlot { frame.slots[s] = kwargsValue }
+        if let s = code.varargsSlot { frame.slots[s] = varargsValue }
+
+        let saved = act
+        act = frame
+        defer { act = saved }
+        runInits(code.enter)
+        let firstDefault = count - code.defaults.count
+        for (i, slot) in code.paramSlots.enumerated() where frame.slots[slot] == nil {
+            if i >= firstDefault {
+                frame.slots[slot] = try eval(code.defaults[i - firstDefault])
+            } else {
+                frame.slots[slot] = .undefined(Undefined(.hint("parameter \(PyRepr.string(code.params[i])) was not provided")))
+            }
+        }
+        beginCapture()
+        _ = try exec(code.body)
+        return .string(endCapture())
+    }
+
+    // MARK: Expressions
+
+    func eval(_ e: Expression) throws(JinjaError) -> Value {
+        try budget.step()
+        try budget.enter()
+        defer { budget.leave() }
+        switch e {
+        case .constant(let v):
+            return v
+        case .variable(let ref, let name):
+            return load(ref, name)
+        case .global(let i, let name):
+            return names[i] ?? .undefined(Undefined(.name(name)))
+        case .list(let items, let pos):
+            var vs: [Value] = []
+            vs.reserveCapacity(items.count)
+            for i in items { vs.append(try eval(i)) }
+            return .list(try makeList(vs, pos))
+        case .tuple(let items, let pos):
+            var vs: [Value] = []
+            vs.reserveCapacity(items.count)
+            for i in items { vs.append(try eval(i)) }
+            return .tuple(try makeList(vs, pos))
+        case .dict(let pairs, let pos):
+            var ps: [(Value, Value)] = []
+            ps.reserveCapacity(pairs.count)
+            for (k, v) in pairs { ps.append((try eval(k), try eval(v))) }
+            do throws(JinjaError) {
+                let d = try PyDict(pairs: ps)
+                if d.depth > budget.limits.maxNestingDepth { throw Budget.nestingError(budget.limits.maxNestingDepth) }
+                return .dict(d)
+            } catch { throw error.at(pos) }
+        case .conditional(let test, let then, let orElse, let hint):
+            if try eval(test).isTruthy { return try eval(then) }
+            if let orElse { return try eval(orElse) }
+            return .undefined(Undefined(.hint(hint)))
+        case .binary(let op, let a, let b, let pos):
+            let x = try eval(a)
+            let y = try eval(b)
+            do { return try binary(op, x, y) } catch { throw error.at(pos) }
+        case .and(let a, let b):
+            let x = try eval(a)
+            return x.isTruthy ? try eval(b) : x
+        case .or(let a, let b):
+            let x = try eval(a)
+            return x.isTruthy ? x : try eval(b)
+        case .not(let a):
+            return .bool(!(try eval(a)).isTruthy)
+        case .negative(let a, let pos):
+            let x = try eval(a)
+            do { return try negate(x) } catch { throw error.at(pos) }
+        case .positive(let a, let pos):
+            let x = try eval(a)
+            do { return try positive(x) } catch { throw error.at(pos) }
+        case .concat(let items, let pos):
+            var b = PyStringBuilder()
+            for i in items {
+                let v = try eval(i)
+                do { b.append(try PyFormat.str(v, self)) } catch { throw error.at(pos) }
+            }
+            do { try budget.string(b.count) } catch { throw error.at(pos) }
+            return .string(b.finish())
+        case .compare(let first, let ops, let pos):
+            var left = try eval(first)
+            for (op, rightExpr) in ops {
+                let right = try eval(rightExpr)
+                let ok: Bool
+                do { ok = try compare(op, left, right) } catch { throw error.at(pos) }
+                if !ok { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
+        case .getattr(let obj, let name, let pos):
+            let o = try eval(obj)
+            do { return try getattr(o, name) } catch { throw error.at(pos) }
+        case .getitem(let obj, let key, let pos):
+            let o = try eval(obj)
+            let k = try eval(key)
+            do { return try getitem(o, k) } catch { throw error.at(pos) }
+        case .slice(let obj, let start, let stop, let step, let pos):
+            let o = try eval(obj)
+            let a = try start.map { (x) throws(JinjaError) in try eval(x) }
+            let b = try stop.map { (x) throws(JinjaError) in try eval(x) }
+            let c = try step.map { (x) throws(JinjaError) in try eval(x) }
+            do { return try slice(o, a, b, c) } catch { throw error.at(pos) }
+        case .call(let callee, let args, let pos):
+            let f = try eval(callee)
+            let a = try evalArguments(args)
+            do { return try callValue(f, a) } catch { throw error.at(pos) }
+        case .callMethod(let obj, let name, let args, let pos):
+            let o = try eval(obj)
+            let a = try evalArguments(args)
+            do { return try callAttribute(o, name, a) } catch { throw error.at(pos) }
+        case .filter(let f, let operand, let args, let pos):
+            let v = try eval(operand)
+            let a = try evalArguments(args)
+            do { return try applyFilter(f, v, a) } catch { throw error.at(pos) }
+        case .test(let t, let operand, let args, let pos):
+            let v = try eval(operand)
+            let a = try evalArguments(args)
+            do { return .bool(try applyTest(t, v, a)) } catch { throw error.at(pos) }
+        case .unknown(let message, let pos):
+            throw JinjaError.runtime(message).at(pos)
+        }
+    }
+
+    func makeList(_ items: [Value], _ pos: Int) throws(JinjaError) -> PyList {
+        let l = PyList(items)
+        if l.depth > budget.limits.maxNestingDepth { throw Budget.nestingError(budget.limits.maxNestingDepth).at(pos) }
+        if items.count > budget.limits.maxContainerLength {
+            throw Budget.containerError(items.count, budget.limits.maxContainerLength).at(pos)
+        }
+        return l
+    }
+
+    func evalArguments(_ c: CallCode) throws(JinjaError) -> Arguments {
+        if c.isEmpty { return Arguments() }
+        var a = Arguments()
+        a.positional.reserveCapacity(c.positional.count)
+        for p in c.positional { a.positional.append(try eval(p)) }
+        for (k, v) in c.keywords { a.keywords.append((k, try eval(v))) }
+        if let s = c.star {
+            let v = try eval(s)
+            var it = try iterate(v)
+            while let x = try it.next(self) { a.positional.append(x) }
+        }
+        if let s = c.starStar {
+            let v = try eval(s)
+            guard case .dict(let d) = v else {
+                throw .typeError("argument after ** must be a mapping, not \(v.typeName)")
+            }
+            for (k, x) in zip(d.keys, d.values) {
+                guard case .string(let ks) = k else { throw .typeError("keywords must be strings") }
+                a.keywords.append((ks.string, x))
+            }
+        }
+        return a
+    }
+
+    /// Python's `iter(value)` (jinja2's Undefined iterates as empty).
+    func iterate(_ v: Value) throws(JinjaError) -> ValueIterator {
+        switch v {
+        case .list(let l), .tuple(let l): return ValueIterator(.values(l.items))
+        case .dict(let d): return ValueIterator(.values(d.keys))
+        case .string(let s): return ValueIterator(.chars(s))
+        case .undefined: return .empty
+        case .object(let o):
+            if let it = try o.makeIterator(self) { return it }
+            throw .typeError("'\(o.typeName)' object is not iterable")
+        default:
+            throw .typeError("'\(v.typeName)' object is not iterable")
+        }
+    }
+
+    /// All items of an iterable value as an array.
+    func list(_ v: Value) throws(JinjaError) -> [Value] {
+        switch v {
+        case .list(let l), .tuple(let l): return l.items
+        case .dict(let d): return d.keys
+        default:
+            var it = try iterate(v)
+            return try it.collect(self)
+        }
+    }
+}
