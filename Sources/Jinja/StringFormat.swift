@@ -107,14 +107,14 @@ enum PyStrFormat {
             let idx = auto
             auto += 1
             guard idx < args.positional.count else {
-                throw .indexError("Replacement index \(idx) out of range for positional args tuple")
+                throw .indexError("tuple index out of range")
             }
             obj = args.positional[idx]
         } else if first.allSatisfy({ $0 >= 48 && $0 <= 57 }), let idx = Int(String(decoding: first, as: UTF8.self)) {
             if mode == 1 { throw .valueError("cannot switch from automatic field numbering to manual field specification") }
             mode = 2
             guard idx < args.positional.count else {
-                throw .indexError("Replacement index \(idx) out of range for positional args tuple")
+                throw .indexError("tuple index out of range")
             }
             obj = args.positional[idx]
         } else {
