@@ -307,6 +307,53 @@ CASES = [
 ]
 
 
+def random_cases(seed=20260115):
+    """Seeded random inputs: floats of every magnitude, strings over a tricky alphabet, integers."""
+    import random, struct
+    rng = random.Random(seed)
+    cases = []
+    floats = []
+    for _ in range(400):
+        kind = rng.random()
+        if kind < 0.3:  # any finite double
+            while True:
+                x = struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+                if x == x and abs(x) != float("inf"):
+                    break
+        elif kind < 0.6:  # short decimals
+            x = round(rng.uniform(-1000, 1000), rng.randint(0, 6))
+        elif kind < 0.8:  # powers of ten and neighbours (repr layout boundaries)
+            x = 10.0 ** rng.randint(-20, 22) * rng.choice([1, -1, 1.5, 9.999999, 1.0000001])
+        else:
+            x = rng.randint(-10**6, 10**6) / rng.choice([3, 7, 10, 100, 1024])
+        floats.append(x)
+    for i in range(0, len(floats), 40):
+        chunk = floats[i:i + 40]
+        cases.append((f"rand_float_repr_{i // 40}", "{{ xs }}|{{ xs|tojson }}|{% for x in xs %}{{ x }},{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_float_ops_{i // 40}", "{% for x in xs %}{{ x * 3 }} {{ x / 7 }} {{ x // 3 }} {{ x % 3 }} {{ x|round(3) }} {{ x|int if x|abs < 1e18 else 'big' }}|{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_float_format_{i // 40}", "{% for x in xs %}{{ '%.3f|%e|%g|%.10g' % (x, x, x, x) }} {{ '{:.4g} {:e} {:.2f} {:.1%} {}'.format(x, x, x, x, x) }}|{% endfor %}", {"xs": chunk}))
+    alphabet = list("abcXYZ  \t\n\r\x0b\x0c123_-.,;:!?'\"\\/<>&(){}[]") + \
+        ["ß", "Σ", "σ", "ς", "é", "É", "ǅ", "ǆ", "ﬁ", "İ", "ı", "中", "文", "🙂", "👍🏽", "e\u0301", "\u00a0", "\u2003", "\u3000",
+         "\u2028", "\x85", "\x1c", "\u200b", "\x00", "\x7f", "Ω", "ω", "ǈ", "Ⅻ", "½", "٣", "ŉ", "ǰ"]
+    strings = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(240)]
+    for i in range(0, len(strings), 30):
+        chunk = strings[i:i + 30]
+        n = i // 30
+        cases.append((f"rand_str_case_{n}", "{% for s in xs %}{{ [s.upper(), s.lower(), s.title(), s.capitalize(), s.swapcase(), s|title, s|capitalize] }}{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_str_split_{n}", "{% for s in xs %}{{ [s.split(), s.split(' '), s.rsplit(none, 1), s.splitlines(), s.splitlines(true), s.strip(), s.lstrip(), s.rstrip('a '), s|trim] }}{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_str_repr_json_{n}", "{% for s in xs %}{{ [s] }}{{ s|tojson }}{{ s|tojson(ensure_ascii=true) }}{{ {s: 1} }}{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_str_index_{n}", "{% for s in xs %}{{ [s|length, s[1:-1], s[::-1], s[::2], s.find('a'), s.count(' '), s.replace(' ', '_'), s|wordcount, s.center(18, '*'), s.isalnum(), s.isspace(), s.istitle()] }}{% endfor %}", {"xs": chunk}))
+        cases.append((f"rand_str_format_{n}", "{% for s in xs %}{{ '{:>16}|{:^15}|{!r}|%s|%r' .format(s, s, s) % (s, s) }}{% endfor %}", {"xs": chunk}))
+    ints = [rng.randint(-10**9, 10**9) for _ in range(60)] + [rng.randint(-50, 50) for _ in range(60)]
+    pairs = [(a, b) for a, b in zip(ints, ints[1:] + ints[:1]) if b != 0]
+    cases.append(("rand_int_ops", "{% for a, b in ps %}{{ [a + b, a - b, a * b, a // b, a % b, a / b, a ** 2 if a|abs < 10**4 else 0, -a, a < b, a == b] }}{% endfor %}", {"ps": pairs}))
+    cases.append(("rand_int_format", "{% for a, b in ps %}{{ '{:,} {:x} {:+d} {:08d} {:o}'.format(a, a|abs, a, b, a|abs) }} {{ '%5d|%-6d|%x' % (a, b, a|abs) }}|{% endfor %}", {"ps": pairs}))
+    return cases
+
+
+CASES += random_cases()
+
+
 def render(source, context):
     compiled = ctu._compile_jinja_template(source)
     if re.search(r"\{%-?\s*generation\s*-?%\}", source):

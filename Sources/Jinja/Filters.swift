@@ -266,6 +266,7 @@ extension Interpreter {
         case .int:
             let p = try bind(a, name, ["default", "base"])
             let base = try p[1].map { (x) throws(JinjaError) in try PythonMethods.intArg(x) } ?? 10
+            if case .float(let d) = v, d.isFinite, Swift.abs(d) >= 9.2e18 { throw Interpreter.overflow() }
             return Interpreter.toInt(v, base: base).map { .int($0) } ?? (p[0] ?? .int(0))
         case .join:
             let p = try bind(a, name, ["d", "attribute"])
