@@ -35,43 +35,35 @@ extension Interpreter {
     }
 
     /// jinja2's sandboxed `getattr(obj, name)`.
-    func getattr(_ obj: Value, _ name: PyString) throws(JinjaError) -> Value {
+    func getattr(_ obj: Value, _ name: Name) throws(JinjaError) -> Value {
         if case .undefined(let u) = obj { throw u.error }
-        let n = name.string
-        if n.hasPrefix("_") {
-            if hasDunder(obj, n) { return unsafeAttribute(obj, n) }
-            if case .object(let o) = obj, o is Namespace, n == "__class__" { return unsafeAttribute(obj, n) }
-        }
+        if name.isPrivate && hasDunder(obj, name.text) { return unsafeAttribute(obj, name.text) }
+        let member = name.member
         switch obj {
         case .dict(let d):
-            if let safe = PythonMethods.dictMethods[n] {
-                return safe ? .object(BoundMethod(obj, n)) : unsafeAttribute(obj, n)
+            if let safe = member?.dictMethodIsSafe {
+                return safe ? .object(BoundMethod(obj, name)) : unsafeAttribute(obj, name.text)
             }
-            if let v = d.get(string: name.utf8) { return v }
-            return Undefined.missingAttribute(of: obj, n)
+            if let v = d.get(string: name.bytes) { return v }
         case .string:
-            if PythonMethods.stringMethods.contains(n) { return .object(BoundMethod(obj, n)) }
-            return Undefined.missingAttribute(of: obj, n)
+            if member?.isStringMethod == true { return .object(BoundMethod(obj, name)) }
         case .list:
-            if let safe = PythonMethods.listMethods[n] {
-                return safe ? .object(BoundMethod(obj, n)) : unsafeAttribute(obj, n)
+            if let safe = member?.listMethodIsSafe {
+                return safe ? .object(BoundMethod(obj, name)) : unsafeAttribute(obj, name.text)
             }
-            return Undefined.missingAttribute(of: obj, n)
         case .tuple:
-            if n == "count" || n == "index" { return .object(BoundMethod(obj, n)) }
-            return Undefined.missingAttribute(of: obj, n)
+            if member == .count || member == .index { return .object(BoundMethod(obj, name)) }
         case .int, .bool, .float:
-            if let v = try PythonMethods.numberAttribute(obj, n) { return v }
-            return Undefined.missingAttribute(of: obj, n)
+            if let v = try PythonMethods.numberAttribute(obj, name) { return v }
         case .object(let o):
-            if let v = try o.attribute(n, self) {
-                if n.hasPrefix("_") { return unsafeAttribute(obj, n) }
+            if let v = try o.attribute(name, self) {
+                if name.isPrivate { return unsafeAttribute(obj, name.text) }
                 return v
             }
-            return Undefined.missingAttribute(of: obj, n)
         case .none, .undefined:
-            return Undefined.missingAttribute(of: obj, n)
+            break
         }
+        return Undefined.missingAttribute(of: obj, name.text)
     }
 
     /// A Python sequence index (int or bool) as an offset into `count` items, or nil.
@@ -119,9 +111,7 @@ extension Interpreter {
             break
         }
         if case .string(let name) = key {
-            let v = try getattr(obj, name)
-            if case .undefined(let u) = v, case .attribute = u.reason { return Undefined.missingItem(of: obj, key) }
-            return v
+            return try getattr(obj, Name(name))
         }
         return Undefined.missingItem(of: obj, key)
     }
@@ -227,58 +217,62 @@ extension Interpreter {
 
     /// `obj.name(args)`: the same as `getattr` then call, without building the bound method for
     /// the built-in types' methods.
-    func callAttribute(_ obj: Value, _ name: PyString, _ args: Arguments) throws(JinjaError) -> Value {
-        let n = name.string
-        switch obj {
-        case .string:
-            if PythonMethods.stringMethods.contains(n) { return try callMethod(obj, n, args) }
-        case .dict:
-            if let safe = PythonMethods.dictMethods[n] {
-                if !safe { throw JinjaError.security("access to attribute \(PyRepr.string(n)) of 'dict' object is unsafe.") }
-                return try callMethod(obj, n, args)
+    func callAttribute(_ obj: Value, _ name: Name, _ args: Arguments) throws(JinjaError) -> Value {
+        if let member = name.member {
+            switch obj {
+            case .string:
+                if member.isStringMethod { return try callMethod(obj, name, args) }
+            case .dict:
+                if let safe = member.dictMethodIsSafe {
+                    if !safe { throw JinjaError.security("access to attribute \(PyRepr.string(name.text)) of 'dict' object is unsafe.") }
+                    return try callMethod(obj, name, args)
+                }
+            case .list:
+                if let safe = member.listMethodIsSafe {
+                    if !safe { throw JinjaError.security("access to attribute \(PyRepr.string(name.text)) of 'list' object is unsafe.") }
+                    return try callMethod(obj, name, args)
+                }
+            default:
+                break
             }
-        case .list:
-            if let safe = PythonMethods.listMethods[n] {
-                if !safe { throw JinjaError.security("access to attribute \(PyRepr.string(n)) of 'list' object is unsafe.") }
-                return try callMethod(obj, n, args)
-            }
-        default:
-            break
         }
         return try callValue(try getattr(obj, name), args)
     }
 
     /// Calls the method `name` of a built-in value or object.
-    func callMethod(_ receiver: Value, _ name: String, _ args: Arguments) throws(JinjaError) -> Value {
+    func callMethod(_ receiver: Value, _ name: Name, _ args: Arguments) throws(JinjaError) -> Value {
+        guard let member = name.member else {
+            throw .attributeError("'\(receiver.typeName)' object has no attribute \(PyRepr.string(name.text))")
+        }
         switch receiver {
-        case .string(let s): return try PythonMethods.callString(s, name, args, self)
-        case .list(let l), .tuple(let l): return try PythonMethods.callList(receiver, l, name, args, self)
-        case .dict(let d): return try PythonMethods.callDict(d, name, args, self)
-        case .int, .bool, .float: return try PythonMethods.callNumber(receiver, name, args)
+        case .string(let s): return try PythonMethods.callString(s, member, args, self)
+        case .list(let l), .tuple(let l): return try PythonMethods.callList(receiver, l, member, args, self)
+        case .dict(let d): return try PythonMethods.callDict(d, member, args, self)
+        case .int, .bool, .float: return try PythonMethods.callNumber(receiver, member, args)
         case .object(let o):
             if let loop = o as? LoopContext {
-                if name == "cycle" { return try loop.cycle(args) }
-                if name == "changed" { return try loop.changed(args, self) }
+                if member == .cycle { return try loop.cycle(args) }
+                if member == .changed { return try loop.changed(args, self) }
             }
             if let c = o as? Cycler {
-                if name == "next" || name == "__next__" { return c.next() }
-                if name == "reset" { c.position = 0; return .none }
+                if member == .next || member == .dunderNext { return c.next() }
+                if member == .reset { c.position = 0; return .none }
             }
-            if let r = o as? RangeObject {
-                try PythonMethods.arity(name, args, 1, 1)
+            if let r = o as? RangeObject, member == .count || member == .index {
+                try PythonMethods.arity(name.text, args, 1, 1)
                 let x = args.positional[0]
                 var found: Int? = nil
                 if case .int(let i) = x, r.count > 0, (i - r.start) % r.step == 0 {
                     let k = (i - r.start) / r.step
                     if k >= 0 && k < r.count { found = k }
                 }
-                if name == "count" { return .int(found == nil ? 0 : 1) }
+                if member == .count { return .int(found == nil ? 0 : 1) }
                 guard let found else { throw .valueError("\(PyRepr.repr(x)) is not in range") }
                 return .int(found)
             }
-            throw .attributeError("'\(o.typeName)' object has no attribute \(PyRepr.string(name))")
+            throw .attributeError("'\(o.typeName)' object has no attribute \(PyRepr.string(name.text))")
         default:
-            throw .attributeError("'\(receiver.typeName)' object has no attribute \(PyRepr.string(name))")
+            throw .attributeError("'\(receiver.typeName)' object has no attribute \(PyRepr.string(name.text))")
         }
     }
 }

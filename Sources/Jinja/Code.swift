@@ -44,12 +44,12 @@ indirect enum Expression: Sendable {
     case positive(Expression, pos: Int)
     case concat([Expression], pos: Int)
     case compare(Expression, [(CompareOperator, Expression)], pos: Int)
-    case getattr(Expression, PyString, pos: Int)
+    case getattr(Expression, Name, pos: Int)
     case getitem(Expression, Expression, pos: Int)
     case slice(Expression, Expression?, Expression?, Expression?, pos: Int)
     case call(Expression, CallCode, pos: Int)
     /// `obj.name(args)` without building a bound method first (same semantics as getattr + call).
-    case callMethod(Expression, PyString, CallCode, pos: Int)
+    case callMethod(Expression, Name, CallCode, pos: Int)
     case filter(Filter, Expression, CallCode, pos: Int)
     case test(Test, Expression, CallCode, pos: Int)
     /// A filter or test name jinja2 could not find, inside an `if`: an error only when evaluated.
@@ -200,5 +200,35 @@ final class Program: Sendable {
         self.slotCount = slotCount
         self.names = names
         self.usesGeneration = usesGeneration
+    }
+}
+
+extension Expression {
+    /// The byte offset of the expression in the source, or -1 when it has none of its own.
+    var position: Int {
+        switch self {
+        case .list(_, let p), .tuple(_, let p), .dict(_, let p), .binary(_, _, _, let p), .negative(_, let p),
+             .positive(_, let p), .concat(_, let p), .compare(_, _, let p), .getattr(_, _, let p), .getitem(_, _, let p),
+             .slice(_, _, _, _, let p), .call(_, _, let p), .callMethod(_, _, _, let p), .filter(_, _, _, let p),
+             .test(_, _, _, let p), .unknown(_, let p):
+            return p
+        case .conditional(let t, _, _, _): return t.position
+        case .and(let a, _), .or(let a, _), .not(let a): return a.position
+        case .constant, .variable, .global: return -1
+        }
+    }
+}
+
+extension Instruction {
+    /// The byte offset of the statement in the source, or -1.
+    var position: Int {
+        switch self {
+        case .print(_, let p), .assign(_, _, let p), .assignBlock(_, _, let p), .filterBlock(_, let p),
+             .callBlock(_, _, let p), .generation(_, let p):
+            return p
+        case .forLoop(let f): return f.pos
+        case .ifChain(let branches, _): return branches.first?.0.position ?? -1
+        case .text, .with, .macro, .breakLoop, .continueLoop, .frame: return -1
+        }
     }
 }

@@ -373,7 +373,7 @@ struct Compiler {
             }
             return .global(name: nameID(n), n)
         case .namespaceRef(let n, let attr):
-            return .getattr(try expr(Expr(.name(n, .load), e.pos, depth: 1), frame), PyString(attr), pos: e.pos)
+            return .getattr(try expr(Expr(.name(n, .load), e.pos, depth: 1), frame), Name(attr), pos: e.pos)
         case .constant(let c):
             switch c {
             case .none: return .constant(.none)
@@ -420,7 +420,7 @@ struct Compiler {
             for (op, x) in ops { out.append((op, try expr(x, frame))) }
             return .compare(try expr(first, frame), out, pos: e.pos)
         case .getattr(let obj, let name):
-            return .getattr(try expr(obj, frame), PyString(name), pos: e.pos)
+            return .getattr(try expr(obj, frame), Name(name), pos: e.pos)
         case .getitem(let obj, let key):
             if case .slice(let a, let b, let c) = key.kind {
                 return .slice(try expr(obj, frame), try a.map { (x) throws(JinjaError) in try expr(x, frame) },
@@ -433,7 +433,7 @@ struct Compiler {
         case .call(let callee, let a):
             let callArgs = try args(a, frame)
             if case .getattr(let obj, let name) = callee.kind {
-                return .callMethod(try expr(obj, frame), PyString(name), callArgs, pos: e.pos)
+                return .callMethod(try expr(obj, frame), Name(name), callArgs, pos: e.pos)
             }
             return .call(try expr(callee, frame), callArgs, pos: e.pos)
         case .filter(let value, let name, let a):

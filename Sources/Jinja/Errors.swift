@@ -7,6 +7,9 @@
 // render; `templateName`, `line` and `column` say where in the template it happened.
 
 /// A template failed to compile or to render.
+///
+/// The payload is boxed so that the error is one pointer wide: every `try` in the interpreter's
+/// recursion reserves room for a thrown error, and a small error keeps its stack frames small.
 public struct JinjaError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         /// The template source is not valid Jinja (or uses a construct finetok does not support).
@@ -19,29 +22,81 @@ public struct JinjaError: Error, Sendable, Equatable, CustomStringConvertible {
         case limit
     }
 
-    public var kind: Kind
+    final class Storage: @unchecked Sendable {
+        var kind: Kind
+        var pythonType: String
+        var message: String
+        var templateName = ""
+        var line = 0
+        var column = 0
+        var offset: Int
+
+        init(kind: Kind, pythonType: String, message: String, offset: Int) {
+            self.kind = kind
+            self.pythonType = pythonType
+            self.message = message
+            self.offset = offset
+        }
+
+        func copy() -> Storage {
+            let s = Storage(kind: kind, pythonType: pythonType, message: message, offset: offset)
+            s.templateName = templateName
+            s.line = line
+            s.column = column
+            return s
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public var kind: Kind {
+        get { storage.kind }
+        set { unique().kind = newValue }
+    }
     /// The Python exception jinja2 raises here: `TemplateSyntaxError`, `TemplateAssertionError`,
     /// `TypeError`, `ValueError`, `UndefinedError`, `SecurityError`, `TemplateError` (from
     /// `raise_exception`), ...; `LimitError` for a finetok limit.
-    public var pythonType: String
+    public var pythonType: String {
+        get { storage.pythonType }
+        set { unique().pythonType = newValue }
+    }
     /// The exception's message, as `str(e)` in Python (the template's own text for `raise_exception`).
-    public var message: String
+    public var message: String {
+        get { storage.message }
+        set { unique().message = newValue }
+    }
     /// The template's name (as given to `ChatTemplate(source:name:)`).
-    public var templateName: String
+    public var templateName: String {
+        get { storage.templateName }
+        set { unique().templateName = newValue }
+    }
     /// 1-based line and column (in characters) of the construct that failed; 0 when unknown.
-    public var line: Int
-    public var column: Int
+    public var line: Int {
+        get { storage.line }
+        set { unique().line = newValue }
+    }
+    public var column: Int {
+        get { storage.column }
+        set { unique().column = newValue }
+    }
     /// Byte offset in the normalized source; -1 while unknown (filled in by the engine).
-    var offset: Int
+    var offset: Int {
+        get { storage.offset }
+        set { unique().offset = newValue }
+    }
 
     init(_ kind: Kind, _ pythonType: String, _ message: String, offset: Int = -1) {
-        self.kind = kind
-        self.pythonType = pythonType
-        self.message = message
-        self.templateName = ""
-        self.line = 0
-        self.column = 0
-        self.offset = offset
+        storage = Storage(kind: kind, pythonType: pythonType, message: message, offset: offset)
+    }
+
+    public static func == (a: JinjaError, b: JinjaError) -> Bool {
+        a.kind == b.kind && a.pythonType == b.pythonType && a.message == b.message && a.templateName == b.templateName
+            && a.line == b.line && a.column == b.column
     }
 
     /// `"TypeError: can only concatenate str (not \"dict\") to str"`: the form transformers reports.

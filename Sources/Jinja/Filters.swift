@@ -149,12 +149,12 @@ extension Interpreter {
             }
         case .attr:
             let p = try bind(a, name, ["name"], required: 1)
-            guard case .string(let attrName) = p[0]! else { return Undefined.missingAttribute(of: v, PyRepr.repr(p[0]!)) }
-            if case .dict(let d) = v, PythonMethods.dictMethods[attrName.string] == nil {
-                _ = d
-                return Undefined.missingAttribute(of: v, attrName.string)
+            guard case .string(let attrName) = p[0] ?? .none else { return Undefined.missingAttribute(of: v, PyRepr.repr(p[0] ?? .none)) }
+            let attribute = Name(attrName)
+            if case .dict = v, attribute.member?.dictMethodIsSafe == nil {
+                return Undefined.missingAttribute(of: v, attribute.text)
             }
-            return try getattr(v, attrName)
+            return try getattr(v, attribute)
         case .batch:
             let p = try bind(a, name, ["linecount", "fill_with"], required: 1)
             let count = try PythonMethods.intArg(p[0]!)
@@ -177,7 +177,7 @@ extension Interpreter {
             return .string(PythonMethods.capitalize(try softStr(v)))
         case .center:
             let p = try bind(a, name, ["width"])
-            return try callMethod(.string(try softStr(v)), "center", Arguments([p[0] ?? .int(80)]))
+            return try PythonMethods.callString(try softStr(v), .center, Arguments([p[0] ?? .int(80)]), self)
         case .count, .length:
             _ = try bind(a, name, [])
             return .int(try length(v))

@@ -73,11 +73,28 @@ struct OutputBuffer {
 
 final class Interpreter {
     let program: Program
-    var budget: Budget
-    var act: Activation
+    // The state every step touches lives behind pointers: a class's stored `var` would pay a
+    // dynamic exclusivity check on each access.
+    private let budgetStorage: UnsafeMutablePointer<Budget>
+    private let actStorage: UnsafeMutablePointer<Activation>
+    private let outStorage: UnsafeMutablePointer<OutputBuffer>
+
+    var budget: Budget {
+        @inline(__always) unsafeAddress { UnsafePointer(budgetStorage) }
+        @inline(__always) unsafeMutableAddress { budgetStorage }
+    }
+    /// The current activation (the running function's variables).
+    var act: Activation {
+        @inline(__always) unsafeAddress { UnsafePointer(actStorage) }
+        @inline(__always) unsafeMutableAddress { actStorage }
+    }
+    /// The text being rendered into.
+    var out: OutputBuffer {
+        @inline(__always) unsafeAddress { UnsafePointer(outStorage) }
+        @inline(__always) unsafeMutableAddress { outStorage }
+    }
     /// Values of `program.names`, from the render's variables and the globals (nil = missing).
-    var names: [Value?]
-    var out: OutputBuffer
+    let names: [Value?]
     var saved: [OutputBuffer] = []
     let clock: JinjaClock
     /// `{% generation %}` spans in characters of the output (as transformers records them).
@@ -91,17 +108,30 @@ final class Interpreter {
 
     init(program: Program, variables: [String: Value], limits: JinjaLimits, clock: JinjaClock) {
         self.program = program
-        self.budget = Budget(limits)
         self.clock = clock
-        self.act = Activation(count: program.slotCount, parent: nil)
-        self.out = OutputBuffer(limit: limits.maxOutputBytes, isRoot: true, capacity: 4096)
+        budgetStorage = .allocate(capacity: 1)
+        budgetStorage.initialize(to: Budget(limits))
+        let root = Activation(count: program.slotCount, parent: nil)
+        actStorage = .allocate(capacity: 1)
+        actStorage.initialize(to: root)
+        outStorage = .allocate(capacity: 1)
+        outStorage.initialize(to: OutputBuffer(limit: limits.maxOutputBytes, isRoot: true, capacity: 4096))
         var ns: [Value?] = []
         ns.reserveCapacity(program.names.count)
         for n in program.names {
             ns.append(variables[n] ?? Builtins.global(n))
         }
         self.names = ns
-        arena.append(act)
+        arena.append(root)
+    }
+
+    deinit {
+        budgetStorage.deinitialize(count: 1)
+        budgetStorage.deallocate()
+        actStorage.deinitialize(count: 1)
+        actStorage.deallocate()
+        outStorage.deinitialize(count: 1)
+        outStorage.deallocate()
     }
 
     /// Renders the template; the output bytes and their data ranges.
@@ -232,80 +262,47 @@ final class Interpreter {
 
     func exec(_ code: [Instruction]) throws(JinjaError) -> Flow {
         for ins in code {
-            let f = try exec(ins)
+            let f: Flow
+            do { f = try exec(ins) } catch { throw error.at(ins.position) }
             if case .normal = f { continue }
             return f
         }
         return .normal
     }
 
+    /// Runs one instruction. The recursion path (statement → expression → macro → statement)
+    /// goes through small frames: every non-trivial case is a function of its own, so a deep
+    /// template needs little stack (see `JinjaLimits.maxEvalDepth`).
     func exec(_ ins: Instruction) throws(JinjaError) -> Flow {
-        try budget.step()
-        try budget.enter()
-        defer { budget.leave() }
+        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
+            throw budgetError(at: ins.position)
+        }
+        budget.steps &+= 1
+        budget.evalDepth &+= 1
+        defer { budget.evalDepth &-= 1 }
         switch ins {
         case .text(let s):
             try write(s)
         case .print(let e, let pos):
-            let v = try eval(e)
-            do { try writeValue(v) } catch { throw error.at(pos) }
+            try execPrint(e, pos)
         case .ifChain(let branches, let orElse):
-            for (test, body) in branches {
-                if try eval(test).isTruthy { return try exec(body) }
-            }
-            return try exec(orElse)
+            return try execIf(branches, orElse)
         case .forLoop(let f):
-            if f.recursive {
-                let iterable = try eval(f.iterable)
-                let s = try runRecursiveLoop(f, iterable, depth0: 0, parent: act)
-                try write(s)
-            } else {
-                try runLoop(f, try eval(f.iterable), depth0: 0, recurse: nil)
-            }
-        case .assign(let t, let e, _):
-            try assign(t, try eval(e))
-        case .assignBlock(let t, let capture, _):
-            try assign(t, try runCapture(capture))
+            try execFor(f)
+        case .assign(let t, let e, let pos):
+            try execAssign(t, e, pos)
+        case .assignBlock(let t, let capture, let pos):
+            try execAssignBlock(t, capture, pos)
         case .filterBlock(let capture, let pos):
-            let v = try runCapture(capture)
-            do { try writeValue(v) } catch { throw error.at(pos) }
+            try execFilterBlock(capture, pos)
         case .with(let enter, let assignments, let body, let leave):
-            runInits(enter)
-            for (t, e) in assignments { try assign(t, try eval(e)) }
-            let f = try exec(body)
-            clear(leave)
-            return f
+            return try execWith(enter, assignments, body, leave)
         case .macro(let slot, let code):
-            keepForRelease(act)
-            act.slots[slot] = .object(MacroObject(code, closure: act))
+            execMacro(slot, code)
         case .callBlock(let call, let callerCode, let pos):
-            keepForRelease(act)
-            let caller = Value.object(MacroObject(callerCode, closure: act))
-            let v: Value
-            switch call {
-            case .call(let callee, let args, let cpos):
-                let f = try eval(callee)
-                var a = try evalArguments(args)
-                a.keywords.append(("caller", caller))
-                do { v = try callValue(f, a) } catch { throw error.at(cpos) }
-            case .callMethod(let obj, let name, let args, let cpos):
-                let o = try eval(obj)
-                var a = try evalArguments(args)
-                a.keywords.append(("caller", caller))
-                do { v = try callAttribute(o, name, a) } catch { throw error.at(cpos) }
-            default:
-                throw JinjaError.syntax("expected call", at: pos)
-            }
-            do { try writeValue(v) } catch { throw error.at(pos) }
+            try execCallBlock(call, callerCode, pos)
         case .generation(let code, let pos):
-            keepForRelease(act)
-            let rv: Value
-            do { rv = try callMacro(MacroObject(code, closure: act), Arguments()) } catch { throw error.at(pos) }
-            if case .string(let s) = rv {
-                let start = rootCharacterCount()
-                generationSpans.append((start, start + s.count))
-                try write(s)
-            }
+            try execGeneration(code, pos)
         case .breakLoop:
             return .breakLoop
         case .continueLoop:
@@ -314,6 +311,108 @@ final class Interpreter {
             runInits(inits)
         }
         return .normal
+    }
+
+    @inline(never)
+    func budgetError(at pos: Int) -> JinjaError {
+        if budget.steps >= budget.limits.maxSteps { return Budget.stepError(budget.limits.maxSteps).at(pos) }
+        return Budget.depthError(budget.limits.maxEvalDepth).at(pos)
+    }
+
+    @inline(never)
+    func execPrint(_ e: Expression, _ pos: Int) throws(JinjaError) {
+        let v = try eval(e)
+        if case .string(let s) = v {
+            do { try write(s) } catch { throw error.at(pos) }
+            return
+        }
+        do { try writeValue(v) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func execIf(_ branches: [(Expression, [Instruction])], _ orElse: [Instruction]) throws(JinjaError) -> Flow {
+        for (test, body) in branches {
+            if try eval(test).isTruthy { return try exec(body) }
+        }
+        return try exec(orElse)
+    }
+
+    @inline(never)
+    func execFor(_ f: ForCode) throws(JinjaError) {
+        let iterable = try eval(f.iterable)
+        if f.recursive {
+            let s = try runRecursiveLoop(f, iterable, depth0: 0, parent: act)
+            try write(s)
+        } else {
+            try runLoop(f, iterable, depth0: 0, recurse: nil)
+        }
+    }
+
+    @inline(never)
+    func execAssign(_ t: Target, _ e: Expression, _ pos: Int) throws(JinjaError) {
+        let v = try eval(e)
+        do { try assign(t, v) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func execAssignBlock(_ t: Target, _ capture: CaptureCode, _ pos: Int) throws(JinjaError) {
+        let v = try runCapture(capture)
+        do { try assign(t, v) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func execFilterBlock(_ capture: CaptureCode, _ pos: Int) throws(JinjaError) {
+        let v = try runCapture(capture)
+        do { try writeValue(v) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func execWith(_ enter: [FrameInit], _ assignments: [(Target, Expression)], _ body: [Instruction], _ leave: [Int]) throws(JinjaError) -> Flow {
+        runInits(enter)
+        for (t, e) in assignments { try assign(t, try eval(e)) }
+        let f = try exec(body)
+        clear(leave)
+        return f
+    }
+
+    @inline(never)
+    func execMacro(_ slot: Int, _ code: MacroCode) {
+        keepForRelease(act)
+        act.slots[slot] = .object(MacroObject(code, closure: act))
+    }
+
+    @inline(never)
+    func execCallBlock(_ call: Expression, _ callerCode: MacroCode, _ pos: Int) throws(JinjaError) {
+        keepForRelease(act)
+        let caller = Value.object(MacroObject(callerCode, closure: act))
+        let v: Value
+        switch call {
+        case .call(let callee, let args, let cpos):
+            let f = try eval(callee)
+            var a = try evalArguments(args)
+            a.keywords.append(("caller", caller))
+            do { v = try callValue(f, a) } catch { throw error.at(cpos) }
+        case .callMethod(let obj, let name, let args, let cpos):
+            let o = try eval(obj)
+            var a = try evalArguments(args)
+            a.keywords.append(("caller", caller))
+            do { v = try callAttribute(o, name, a) } catch { throw error.at(cpos) }
+        default:
+            throw JinjaError.syntax("expected call", at: pos)
+        }
+        do { try writeValue(v) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func execGeneration(_ code: MacroCode, _ pos: Int) throws(JinjaError) {
+        keepForRelease(act)
+        let rv: Value
+        do { rv = try callMacro(MacroObject(code, closure: act), Arguments()) } catch { throw error.at(pos) }
+        if case .string(let s) = rv {
+            let start = rootCharacterCount()
+            generationSpans.append((start, start + s.count))
+            try write(s)
+        }
     }
 
     func keepForRelease(_ a: Activation) {
@@ -492,10 +591,14 @@ final class Interpreter {
 
     // MARK: Expressions
 
+    /// Evaluates an expression (see `exec` on why every non-trivial case has a function of its own).
     func eval(_ e: Expression) throws(JinjaError) -> Value {
-        try budget.step()
-        try budget.enter()
-        defer { budget.leave() }
+        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
+            throw budgetError(at: e.position)
+        }
+        budget.steps &+= 1
+        budget.evalDepth &+= 1
+        defer { budget.evalDepth &-= 1 }
         switch e {
         case .constant(let v):
             return v
@@ -504,96 +607,179 @@ final class Interpreter {
         case .global(let i, let name):
             return names[i] ?? .undefined(Undefined(.name(name)))
         case .list(let items, let pos):
-            var vs: [Value] = []
-            vs.reserveCapacity(items.count)
-            for i in items { vs.append(try eval(i)) }
-            return .list(try makeList(vs, pos))
+            return try evalList(items, pos, tuple: false)
         case .tuple(let items, let pos):
-            var vs: [Value] = []
-            vs.reserveCapacity(items.count)
-            for i in items { vs.append(try eval(i)) }
-            return .tuple(try makeList(vs, pos))
+            return try evalList(items, pos, tuple: true)
         case .dict(let pairs, let pos):
-            var ps: [(Value, Value)] = []
-            ps.reserveCapacity(pairs.count)
-            for (k, v) in pairs { ps.append((try eval(k), try eval(v))) }
-            do throws(JinjaError) {
-                let d = try PyDict(pairs: ps)
-                if d.depth > budget.limits.maxNestingDepth { throw Budget.nestingError(budget.limits.maxNestingDepth) }
-                return .dict(d)
-            } catch { throw error.at(pos) }
+            return try evalDict(pairs, pos)
         case .conditional(let test, let then, let orElse, let hint):
-            if try eval(test).isTruthy { return try eval(then) }
-            if let orElse { return try eval(orElse) }
-            return .undefined(Undefined(.hint(hint)))
+            return try evalConditional(test, then, orElse, hint)
         case .binary(let op, let a, let b, let pos):
-            let x = try eval(a)
-            let y = try eval(b)
-            do { return try binary(op, x, y) } catch { throw error.at(pos) }
+            return try evalBinary(op, a, b, pos)
         case .and(let a, let b):
-            let x = try eval(a)
-            return x.isTruthy ? try eval(b) : x
+            return try evalAnd(a, b)
         case .or(let a, let b):
-            let x = try eval(a)
-            return x.isTruthy ? x : try eval(b)
+            return try evalOr(a, b)
         case .not(let a):
             return .bool(!(try eval(a)).isTruthy)
         case .negative(let a, let pos):
-            let x = try eval(a)
-            do { return try negate(x) } catch { throw error.at(pos) }
+            return try evalUnary(a, pos, negative: true)
         case .positive(let a, let pos):
-            let x = try eval(a)
-            do { return try positive(x) } catch { throw error.at(pos) }
+            return try evalUnary(a, pos, negative: false)
         case .concat(let items, let pos):
-            var b = PyStringBuilder()
-            for i in items {
-                let v = try eval(i)
-                do { b.append(try PyFormat.str(v, self)) } catch { throw error.at(pos) }
-            }
-            do { try budget.string(b.count) } catch { throw error.at(pos) }
-            return .string(b.finish())
+            return try evalConcat(items, pos)
         case .compare(let first, let ops, let pos):
-            var left = try eval(first)
-            for (op, rightExpr) in ops {
-                let right = try eval(rightExpr)
-                let ok: Bool
-                do { ok = try compare(op, left, right) } catch { throw error.at(pos) }
-                if !ok { return .bool(false) }
-                left = right
-            }
-            return .bool(true)
+            return try evalCompare(first, ops, pos)
         case .getattr(let obj, let name, let pos):
-            let o = try eval(obj)
-            do { return try getattr(o, name) } catch { throw error.at(pos) }
+            return try evalGetattr(obj, name, pos)
         case .getitem(let obj, let key, let pos):
-            let o = try eval(obj)
-            let k = try eval(key)
-            do { return try getitem(o, k) } catch { throw error.at(pos) }
+            return try evalGetitem(obj, key, pos)
         case .slice(let obj, let start, let stop, let step, let pos):
-            let o = try eval(obj)
-            let a = try start.map { (x) throws(JinjaError) in try eval(x) }
-            let b = try stop.map { (x) throws(JinjaError) in try eval(x) }
-            let c = try step.map { (x) throws(JinjaError) in try eval(x) }
-            do { return try slice(o, a, b, c) } catch { throw error.at(pos) }
+            return try evalSlice(obj, start, stop, step, pos)
         case .call(let callee, let args, let pos):
-            let f = try eval(callee)
-            let a = try evalArguments(args)
-            do { return try callValue(f, a) } catch { throw error.at(pos) }
+            return try evalCall(callee, args, pos)
         case .callMethod(let obj, let name, let args, let pos):
-            let o = try eval(obj)
-            let a = try evalArguments(args)
-            do { return try callAttribute(o, name, a) } catch { throw error.at(pos) }
+            return try evalCallMethod(obj, name, args, pos)
         case .filter(let f, let operand, let args, let pos):
-            let v = try eval(operand)
-            let a = try evalArguments(args)
-            do { return try applyFilter(f, v, a) } catch { throw error.at(pos) }
+            return try evalFilter(f, operand, args, pos)
         case .test(let t, let operand, let args, let pos):
-            let v = try eval(operand)
-            let a = try evalArguments(args)
-            do { return .bool(try applyTest(t, v, a)) } catch { throw error.at(pos) }
+            return try evalTest(t, operand, args, pos)
         case .unknown(let message, let pos):
             throw JinjaError.runtime(message).at(pos)
         }
+    }
+
+    @inline(never)
+    func evalList(_ items: [Expression], _ pos: Int, tuple: Bool) throws(JinjaError) -> Value {
+        var vs: [Value] = []
+        vs.reserveCapacity(items.count)
+        for i in items { vs.append(try eval(i)) }
+        let l = try makeList(vs, pos)
+        return tuple ? .tuple(l) : .list(l)
+    }
+
+    @inline(never)
+    func evalDict(_ pairs: [(Expression, Expression)], _ pos: Int) throws(JinjaError) -> Value {
+        var ps: [(Value, Value)] = []
+        ps.reserveCapacity(pairs.count)
+        for (k, v) in pairs { ps.append((try eval(k), try eval(v))) }
+        do throws(JinjaError) {
+            let d = try PyDict(pairs: ps)
+            if d.depth > budget.limits.maxNestingDepth { throw Budget.nestingError(budget.limits.maxNestingDepth) }
+            return .dict(d)
+        } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalConditional(_ test: Expression, _ then: Expression, _ orElse: Expression?, _ hint: String) throws(JinjaError) -> Value {
+        if try eval(test).isTruthy { return try eval(then) }
+        if let orElse { return try eval(orElse) }
+        return .undefined(Undefined(.hint(hint)))
+    }
+
+    @inline(never)
+    func evalBinary(_ op: BinaryOperator, _ a: Expression, _ b: Expression, _ pos: Int) throws(JinjaError) -> Value {
+        let x = try eval(a)
+        let y = try eval(b)
+        do { return try binary(op, x, y) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalAnd(_ a: Expression, _ b: Expression) throws(JinjaError) -> Value {
+        let x = try eval(a)
+        return x.isTruthy ? try eval(b) : x
+    }
+
+    @inline(never)
+    func evalOr(_ a: Expression, _ b: Expression) throws(JinjaError) -> Value {
+        let x = try eval(a)
+        return x.isTruthy ? x : try eval(b)
+    }
+
+    @inline(never)
+    func evalUnary(_ a: Expression, _ pos: Int, negative: Bool) throws(JinjaError) -> Value {
+        let x = try eval(a)
+        do { return negative ? try negate(x) : try positive(x) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalConcat(_ items: [Expression], _ pos: Int) throws(JinjaError) -> Value {
+        var b = PyStringBuilder()
+        for i in items {
+            let v = try eval(i)
+            do { b.append(try PyFormat.str(v, self)) } catch { throw error.at(pos) }
+        }
+        do { try budget.string(b.count) } catch { throw error.at(pos) }
+        return .string(b.finish())
+    }
+
+    @inline(never)
+    func evalCompare(_ first: Expression, _ ops: [(CompareOperator, Expression)], _ pos: Int) throws(JinjaError) -> Value {
+        var left = try eval(first)
+        for (op, rightExpr) in ops {
+            let right = try eval(rightExpr)
+            let ok: Bool
+            do { ok = try compare(op, left, right) } catch { throw error.at(pos) }
+            if !ok { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+
+    @inline(never)
+    func evalGetattr(_ obj: Expression, _ name: Name, _ pos: Int) throws(JinjaError) -> Value {
+        let o = try eval(obj)
+        if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil, let v = d.get(string: name.bytes) {
+            return v
+        }
+        do { return try getattr(o, name) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalGetitem(_ obj: Expression, _ key: Expression, _ pos: Int) throws(JinjaError) -> Value {
+        let o = try eval(obj)
+        let k = try eval(key)
+        if case .dict(let d) = o, case .string(let ks) = k, let v = d.get(string: ks.utf8) {
+            return v
+        }
+        do { return try getitem(o, k) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalSlice(_ obj: Expression, _ start: Expression?, _ stop: Expression?, _ step: Expression?, _ pos: Int) throws(JinjaError) -> Value {
+        let o = try eval(obj)
+        let a = try start.map { (x) throws(JinjaError) in try eval(x) }
+        let b = try stop.map { (x) throws(JinjaError) in try eval(x) }
+        let c = try step.map { (x) throws(JinjaError) in try eval(x) }
+        do { return try slice(o, a, b, c) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalCall(_ callee: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
+        let f = try eval(callee)
+        let a = try evalArguments(args)
+        do { return try callValue(f, a) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalCallMethod(_ obj: Expression, _ name: Name, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
+        let o = try eval(obj)
+        let a = try evalArguments(args)
+        do { return try callAttribute(o, name, a) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalFilter(_ f: Filter, _ operand: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
+        let v = try eval(operand)
+        let a = try evalArguments(args)
+        do { return try applyFilter(f, v, a) } catch { throw error.at(pos) }
+    }
+
+    @inline(never)
+    func evalTest(_ t: Test, _ operand: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
+        let v = try eval(operand)
+        let a = try evalArguments(args)
+        do { return .bool(try applyTest(t, v, a)) } catch { throw error.at(pos) }
     }
 
     func makeList(_ items: [Value], _ pos: Int) throws(JinjaError) -> PyList {

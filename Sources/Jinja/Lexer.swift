@@ -12,7 +12,7 @@
 //   (trim_blocks), `+%}` nothing; `}}` never trims, `-}}` eats white space. Between tokens,
 //   white space is skipped. The rules are tried in jinja2's order: white space, float, integer,
 //   name, string, operator; a closing delimiter only counts when brackets are balanced.
-// Cost: one pass over the source; tokens keep their byte offset (for line:column in errors).
+// Cost: one pass over the source, on demand; tokens keep their byte offset (for line:column).
 
 enum TokenKind: UInt8, Sendable {
     case data, variableBegin, variableEnd, blockBegin, blockEnd, name, string, integer, float, eof
@@ -80,10 +80,15 @@ struct Lexer {
     /// The normalized source (line breaks as \n, one trailing newline dropped).
     let src: [UInt8]
     var pos = 0
+    /// Tokens produced but not yet taken (a tag step can produce a data token and a tag opener).
     var tokens: [Token] = []
+    var taken = 0
     /// jinja2's `line_starting`: the last match ended with a newline.
     var lineStarting = true
     var balancing: [UInt8] = []
+    enum State { case root, block, variable }
+    var state = State.root
+    var lastPos = 0
 
     /// jinja2's newline normalization: every \r\n, \r and \n becomes \n; a final newline is dropped.
     static func normalize(_ source: String) -> [UInt8] {
@@ -111,21 +116,27 @@ struct Lexer {
         src = Lexer.normalize(source)
     }
 
-    static func tokenize(_ source: String) throws(JinjaError) -> (tokens: [Token], source: [UInt8]) {
-        var lx = Lexer(source: source)
-        try lx.run()
-        return (lx.tokens, lx.src)
+    /// The next token (`.eof` at the end, repeatedly). Tokens are made on demand, as jinja2's
+    /// lexer is a generator: a lexical error after a syntax error is never reached.
+    mutating func next() throws(JinjaError) -> Token {
+        while taken == tokens.count {
+            tokens.removeAll(keepingCapacity: true)
+            taken = 0
+            if pos >= src.count {
+                return Token(kind: .eof, pos: lastPos)
+            }
+            switch state {
+            case .root: try root()
+            case .block: try tagStep(isBlock: true)
+            case .variable: try tagStep(isBlock: false)
+            }
+        }
+        taken += 1
+        lastPos = tokens[taken - 1].pos
+        return tokens[taken - 1]
     }
 
     @inline(__always) func byte(_ i: Int) -> UInt8 { i < src.count ? src[i] : 0 }
-
-    mutating func run() throws(JinjaError) {
-        while pos < src.count {
-            try root()
-        }
-        let lastPos = tokens.last?.pos ?? 0
-        tokens.append(Token(kind: .eof, pos: lastPos))
-    }
 
     // MARK: Root state
 
@@ -166,10 +177,10 @@ struct Lexer {
         case UInt8(ascii: "#"): try comment(openedAt: found)
         case UInt8(ascii: "%"):
             tokens.append(Token(kind: .blockBegin, pos: found))
-            try tag(isBlock: true)
+            state = .block
         default:
             tokens.append(Token(kind: .variableBegin, pos: found))
-            try tag(isBlock: false)
+            state = .variable
         }
     }
 
@@ -286,49 +297,35 @@ struct Lexer {
 
     // MARK: Inside {{ }} and {% %}
 
-    mutating func tag(isBlock: Bool) throws(JinjaError) {
-        while true {
-            if pos >= src.count { return }  // jinja2 stops here; the parser reports the missing end
-            if balancing.isEmpty {
-                if isBlock {
-                    if matches(pos, "+%}") {
-                        endTag(.blockEnd, pos + 3)
-                        return
-                    }
-                    if matches(pos, "-%}") {
-                        endTag(.blockEnd, skipSpace(pos + 3))
-                        return
-                    }
-                    if matches(pos, "%}") {
-                        var end = pos + 2
-                        if byte(end) == 10 { end += 1 }
-                        endTag(.blockEnd, end)
-                        return
-                    }
-                } else {
-                    if matches(pos, "-}}") {
-                        endTag(.variableEnd, skipSpace(pos + 3))
-                        return
-                    }
-                    if matches(pos, "}}") {
-                        endTag(.variableEnd, pos + 2)
-                        return
-                    }
+    /// One step inside a tag: white space, one token, or the closing delimiter.
+    mutating func tagStep(isBlock: Bool) throws(JinjaError) {
+        if balancing.isEmpty {
+            if isBlock {
+                if matches(pos, "+%}") { return endTag(.blockEnd, pos + 3) }
+                if matches(pos, "-%}") { return endTag(.blockEnd, skipSpace(pos + 3)) }
+                if matches(pos, "%}") {
+                    var end = pos + 2
+                    if byte(end) == 10 { end += 1 }
+                    return endTag(.blockEnd, end)
                 }
+            } else {
+                if matches(pos, "-}}") { return endTag(.variableEnd, skipSpace(pos + 3)) }
+                if matches(pos, "}}") { return endTag(.variableEnd, pos + 2) }
             }
-            let ws = skipSpace(pos)
-            if ws > pos {
-                pos = ws
-                continue
-            }
-            try lexToken()
         }
+        let ws = skipSpace(pos)
+        if ws > pos {
+            pos = ws
+            return
+        }
+        try lexToken()
     }
 
     mutating func endTag(_ kind: TokenKind, _ end: Int) {
         tokens.append(Token(kind: kind, pos: pos))
         lineStarting = src[end - 1] == 10
         pos = end
+        state = .root
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }

@@ -27,8 +27,8 @@ public struct JinjaLimits: Sendable, Equatable {
     /// Elements in any one list, tuple or dict.
     public var maxContainerLength: Int = 1_000_000
     /// Depth of the template's syntax (nested blocks, nested expressions, chains of operators and
-    /// filters) and of values nested in values.
-    public var maxNestingDepth: Int = 200
+    /// filters) and of values nested in values. The real templates need at most 27.
+    public var maxNestingDepth: Int = 100
     /// Depth of the interpreter's recursion: nested expressions, statements and macro calls.
     /// The default keeps a render within about 1 MB of stack in release builds.
     public var maxEvalDepth: Int = 1_500

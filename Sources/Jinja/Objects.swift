@@ -103,9 +103,9 @@ final class Namespace: PyObject, @unchecked Sendable {
         }
     }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        if name == "__class__" { return .object(NamespaceType()) }
-        return get(name)
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        if name.member == .dunderClass { return .object(NamespaceType()) }
+        return get(name.text)
     }
 }
 
@@ -174,24 +174,24 @@ final class LoopContext: PyObject, @unchecked Sendable {
 
     override func repr() -> String { "<LoopContext \(index0 + 1)/\(cachedLength.map(String.init) ?? "?")>" }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        switch name {
-        case "index0": return .int(index0)
-        case "index": return .int(index0 + 1)
-        case "first": return .bool(index0 == 0)
-        case "last": return .bool(try peek(interp) == nil)
-        case "length": return .int(try length(interp))
-        case "revindex": return .int(try length(interp) - index0)
-        case "revindex0": return .int(try length(interp) - index0 - 1)
-        case "depth": return .int(depth0 + 1)
-        case "depth0": return .int(depth0)
-        case "previtem":
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        switch name.member {
+        case .index0: return .int(index0)
+        case .index: return .int(index0 + 1)
+        case .first: return .bool(index0 == 0)
+        case .last: return .bool(try peek(interp) == nil)
+        case .length: return .int(try length(interp))
+        case .revindex: return .int(try length(interp) - index0)
+        case .revindex0: return .int(try length(interp) - index0 - 1)
+        case .depth: return .int(depth0 + 1)
+        case .depth0: return .int(depth0)
+        case .previtem:
             if index0 == 0 { return Undefined.hint("there is no previous item") }
             return before ?? .none
-        case "nextitem":
+        case .nextitem:
             if let n = try peek(interp) { return n }
             return Undefined.hint("there is no next item")
-        case "cycle", "changed":
+        case .cycle, .changed:
             return .object(BoundMethod(.object(self), name, typeName: "method"))
         default: return nil
         }
@@ -240,13 +240,13 @@ final class MacroObject: PyObject, @unchecked Sendable {
     override var isCallable: Bool { true }
     override func repr() -> String { "<Macro \(code.name.map { PyRepr.string($0) } ?? "anonymous")>" }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        switch name {
-        case "name": return code.name.map { .str($0) } ?? .none
-        case "arguments": return .tuple(PyList(code.params.map { .str($0) }))
-        case "catch_kwargs": return .bool(code.kwargsSlot != nil)
-        case "catch_varargs": return .bool(code.varargsSlot != nil)
-        case "caller": return .bool(code.callerSlot != nil)
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        switch name.member {
+        case .name: return code.name.map { .str($0) } ?? .none
+        case .arguments: return .tuple(PyList(code.params.map { .str($0) }))
+        case .catchKwargs: return .bool(code.kwargsSlot != nil)
+        case .catchVarargs: return .bool(code.varargsSlot != nil)
+        case .caller: return .bool(code.callerSlot != nil)
         default: return nil
         }
     }
@@ -278,10 +278,10 @@ final class BuiltinFunction: PyObject, @unchecked Sendable {
 /// A method bound to its object (`"a,b".split`, `loop.cycle`, `d.items`).
 final class BoundMethod: PyObject, @unchecked Sendable {
     let receiver: Value
-    let name: String
+    let name: Name
     let methodTypeName: String
 
-    init(_ receiver: Value, _ name: String, typeName: String = "builtin_function_or_method") {
+    init(_ receiver: Value, _ name: Name, typeName: String = "builtin_function_or_method") {
         self.receiver = receiver
         self.name = name
         self.methodTypeName = typeName
@@ -290,8 +290,8 @@ final class BoundMethod: PyObject, @unchecked Sendable {
     override var typeName: String { methodTypeName }
     override var isCallable: Bool { true }
     override func repr() -> String {
-        if methodTypeName == "method" { return "<bound method \(receiver.typeName).\(name) of \(PyRepr.repr(receiver))>" }
-        return "<built-in method \(name) of \(receiver.typeName) object>"
+        if methodTypeName == "method" { return "<bound method \(receiver.typeName).\(name.text) of \(PyRepr.repr(receiver))>" }
+        return "<built-in method \(name.text) of \(receiver.typeName) object>"
     }
 
     override func call(_ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
@@ -361,12 +361,12 @@ final class RangeObject: PyObject, @unchecked Sendable {
         ValueIterator(.range(start: start, step: step, count: count))
     }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        switch name {
-        case "start": return .int(start)
-        case "stop": return .int(stop)
-        case "step": return .int(step)
-        case "count", "index": return .object(BoundMethod(.object(self), name))
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        switch name.member {
+        case .start: return .int(start)
+        case .stop: return .int(stop)
+        case .step: return .int(step)
+        case .count, .index: return .object(BoundMethod(.object(self), name))
         default: return nil
         }
     }
@@ -427,11 +427,11 @@ final class Cycler: PyObject, @unchecked Sendable {
     override var typeName: String { "Cycler" }
     override var qualifiedTypeName: String { "jinja2.utils.Cycler" }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        switch name {
-        case "current": return items[position]
-        case "items": return .list(PyList(items))
-        case "next", "reset", "__next__": return .object(BoundMethod(.object(self), name, typeName: "method"))
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        switch name.member {
+        case .current: return items[position]
+        case .items: return .list(PyList(items))
+        case .next, .reset, .dunderNext: return .object(BoundMethod(.object(self), name, typeName: "method"))
         default: return nil
         }
     }
@@ -469,8 +469,8 @@ final class TemplateDict: PyObject, @unchecked Sendable {
     override var qualifiedTypeName: String { "transformers.utils.chat_template_utils.TemplateDict" }
     override var isCallable: Bool { true }
 
-    override func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? {
-        name == "fromkeys" ? .object(BuiltinFunction("fromkeys") { (args, interp) throws(JinjaError) in
+    override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
+        name.member == .fromkeys ? .object(BuiltinFunction("fromkeys") { (args, interp) throws(JinjaError) in
             try Builtins.dictFromKeys(args, interp)
         }) : nil
     }

@@ -11,34 +11,49 @@
 // recursion, is what must be bounded), and the parser counts its own recursion too.
 
 struct Parser {
-    let tokens: [Token]
-    var i = 0
+    var lexer: Lexer
+    var current: Token
+    var lookahead: Token?
     let maxDepth: Int
     var recursion = 0
     var tagStack: [String] = []
     var endTokenStack: [[String]] = []
 
-    init(tokens: [Token], maxDepth: Int) {
-        self.tokens = tokens
+    init(lexer: Lexer, maxDepth: Int) throws(JinjaError) {
+        self.lexer = lexer
         self.maxDepth = maxDepth
+        current = try self.lexer.next()
     }
 
     static func parse(_ source: String, maxDepth: Int) throws(JinjaError) -> (body: [Stmt], source: [UInt8]) {
-        let (tokens, normalized) = try Lexer.tokenize(source)
-        var p = Parser(tokens: tokens, maxDepth: maxDepth)
+        var p = try Parser(lexer: Lexer(source: source), maxDepth: maxDepth)
         let body = try p.subparse(endTokens: nil)
-        return (body, normalized)
+        return (body, p.lexer.src)
     }
 
-    // MARK: Token stream
+    // MARK: Token stream (jinja2's TokenStream: one current token, one token of lookahead)
 
-    var current: Token { tokens[i] }
-    func look() -> Token { tokens[min(i + 1, tokens.count - 1)] }
+    /// The token after `current`.
+    mutating func look() throws(JinjaError) -> Token {
+        if let la = lookahead { return la }
+        if current.kind == .eof { return current }
+        let t = try lexer.next()
+        lookahead = t
+        return t
+    }
 
+    /// Moves to the next token; returns the one that was current.
     @discardableResult
-    mutating func next() -> Token {
-        let t = tokens[i]
-        if i < tokens.count - 1 { i += 1 }
+    mutating func next() throws(JinjaError) -> Token {
+        let t = current
+        if t.kind != .eof {
+            if let la = lookahead {
+                current = la
+                lookahead = nil
+            } else {
+                current = try lexer.next()
+            }
+        }
         return t
     }
 
@@ -51,16 +66,20 @@ struct Parser {
         return false
     }
 
-    mutating func skipIf(_ kind: TokenKind) -> Bool {
-        if current.kind == kind { next(); return true }
+    mutating func skipIf(_ kind: TokenKind) throws(JinjaError) -> Bool {
+        if current.kind == kind { try next(); return true }
         return false
     }
 
-    mutating func skipIfName(_ name: String) -> Bool {
-        if testName(name) { next(); return true }
+    mutating func skipIfName(_ name: String) throws(JinjaError) -> Bool {
+        if testName(name) { try next(); return true }
         return false
     }
 
+    // Error paths are out of line: string interpolation inlined into the recursive parse
+    // functions would enlarge every frame of the recursion.
+
+    @inline(never)
     func fail(_ message: String, at pos: Int? = nil) -> JinjaError {
         .syntax(message, at: pos ?? current.pos)
     }
@@ -68,24 +87,30 @@ struct Parser {
     /// jinja2's `TokenStream.expect`.
     @discardableResult
     mutating func expect(_ kind: TokenKind) throws(JinjaError) -> Token {
-        guard current.kind == kind else {
-            if current.kind == .eof {
-                throw fail("unexpected end of template, expected '\(kind.describe)'.")
-            }
-            throw fail("expected token '\(kind.describe)', got '\(current.describe)'")
-        }
-        return next()
+        guard current.kind == kind else { throw expectedError(kind.describe) }
+        return try next()
     }
 
     @discardableResult
     mutating func expectName(_ name: String) throws(JinjaError) -> Token {
-        guard testName(name) else {
-            if current.kind == .eof {
-                throw fail("unexpected end of template, expected '\(name)'.")
-            }
-            throw fail("expected token '\(name)', got '\(current.describe)'")
-        }
-        return next()
+        guard testName(name) else { throw expectedError(name) }
+        return try next()
+    }
+
+    @inline(never)
+    func expectedError(_ what: String) -> JinjaError {
+        if current.kind == .eof { return fail("unexpected end of template, expected '\(what)'.") }
+        return fail("expected token '\(what)', got '\(current.describe)'")
+    }
+
+    @inline(never)
+    func unexpected(_ token: Token) -> JinjaError {
+        fail("unexpected '\(token.describe)'", at: token.pos)
+    }
+
+    @inline(never)
+    func tooDeep(_ pos: Int, blocks: Bool) -> JinjaError {
+        JinjaError.limit("the template nests expressions\(blocks ? " or blocks" : "") more than \(maxDepth) deep (JinjaLimits.maxNestingDepth)").at(pos)
     }
 
     // MARK: Depth
@@ -94,7 +119,7 @@ struct Parser {
         var d = 0
         for c in children where c.depth > d { d = c.depth }
         if d + 1 > maxDepth {
-            throw JinjaError.limit("the template nests expressions more than \(maxDepth) deep (JinjaLimits.maxNestingDepth)").at(pos)
+            throw tooDeep(pos, blocks: false)
         }
         return Expr(kind, pos, depth: d + 1)
     }
@@ -104,7 +129,7 @@ struct Parser {
     mutating func enter() throws(JinjaError) {
         recursion += 1
         if recursion > maxDepth {
-            throw JinjaError.limit("the template nests expressions or blocks more than \(maxDepth) deep (JinjaLimits.maxNestingDepth)").at(current.pos)
+            throw tooDeep(current.pos, blocks: true)
         }
     }
 
@@ -130,15 +155,15 @@ struct Parser {
             case .data:
                 if data.isEmpty { dataPos = t.pos }
                 if !t.text.isEmpty { data.append(leaf(.data(t.text), t.pos)) }
-                next()
+                try next()
             case .variableBegin:
                 if data.isEmpty { dataPos = t.pos }
-                next()
+                try next()
                 data.append(try parseTuple(withCondexpr: true))
                 try expect(.variableEnd)
             case .blockBegin:
                 flush()
-                next()
+                try next()
                 if let ends = endTokens, ends.contains(where: { Parser.tokenMatches(current, $0) }) {
                     return body
                 }
@@ -170,17 +195,17 @@ struct Parser {
         case "with": return [try parseWith()]
         case "print": return [try parsePrint()]
         case "break":
-            next()
+            try next()
             return [Stmt(.breakLoop, token.pos)]
         case "continue":
-            next()
+            try next()
             return [Stmt(.continueLoop, token.pos)]
         case "generation":
-            next()
+            try next()
             let body = try parseStatements(["name:endgeneration"], dropNeedle: true)
             return [Stmt(.generation(body: body), token.pos)]
         case "block", "extends", "include", "import", "from", "autoescape":
-            throw JinjaError.unsupported("{% \(token.text) %}", at: token.pos)
+            throw unsupportedTag(token)
         default:
             tagStack.removeLast()
             defer { tagStack.append(token.text) }
@@ -188,7 +213,13 @@ struct Parser {
         }
     }
 
+    @inline(never)
+    func unsupportedTag(_ token: Token) -> JinjaError {
+        JinjaError.unsupported("{% \(token.text) %}", at: token.pos)
+    }
+
     /// jinja2's `_fail_ut_eof`.
+    @inline(never)
     func failUnknownOrEOF(_ name: String?, _ stack: [[String]], at pos: Int) -> JinjaError {
         var expected = Set<String>()
         for exprs in stack { for e in exprs { expected.insert(Parser.describeExpr(e)) } }
@@ -212,6 +243,7 @@ struct Parser {
         return .syntax(message.joined(separator: " "), at: pos)
     }
 
+    @inline(never)
     func failUnknownTag(_ name: String, at pos: Int) -> JinjaError {
         failUnknownOrEOF(name, endTokenStack, at: pos)
     }
@@ -221,20 +253,20 @@ struct Parser {
     }
 
     mutating func parseStatements(_ endTokens: [String], dropNeedle: Bool = false) throws(JinjaError) -> [Stmt] {
-        _ = skipIf(.colon)
+        _ = try skipIf(.colon)
         try expect(.blockEnd)
         let result = try subparse(endTokens: endTokens)
         if current.kind == .eof {
             throw failUnknownOrEOF(nil, endTokenStack + [endTokens], at: current.pos)
         }
-        if dropNeedle { next() }
+        if dropNeedle { try next() }
         return result
     }
 
     mutating func parseSet() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         let target = try parseAssignTarget(withNamespace: true)
-        if skipIf(.assign) {
+        if try skipIf(.assign) {
             let value = try parseTuple()
             return Stmt(.assign(target: target, value: value), pos)
         }
@@ -249,11 +281,11 @@ struct Parser {
         try expectName("in")
         let iterable = try parseTuple(withCondexpr: false, extraEndRules: ["name:recursive"])
         var filter: Expr? = nil
-        if skipIfName("if") { filter = try parseExpression() }
-        let recursive = skipIfName("recursive")
+        if try skipIfName("if") { filter = try parseExpression() }
+        let recursive = try skipIfName("recursive")
         let body = try parseStatements(["name:endfor", "name:else"])
         var orElse: [Stmt] = []
-        if next().text != "endfor" {
+        if try next().text != "endfor" {
             orElse = try parseStatements(["name:endfor"], dropNeedle: true)
         }
         return Stmt(.forLoop(ForNode(target: target, iterable: iterable, body: body, orElse: orElse, filter: filter, recursive: recursive)), pos)
@@ -267,7 +299,7 @@ struct Parser {
             let test = try parseTuple(withCondexpr: false)
             let body = try parseStatements(["name:elif", "name:else", "name:endif"])
             branches.append((test, body))
-            let token = next()
+            let token = try next()
             if token.kind == .name && token.text == "elif" { continue }
             if token.kind == .name && token.text == "else" {
                 orElse = try parseStatements(["name:endif"], dropNeedle: true)
@@ -278,7 +310,7 @@ struct Parser {
     }
 
     mutating func parseWith() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         var targets: [Expr] = []
         var values: [Expr] = []
         while current.kind != .blockEnd {
@@ -298,7 +330,7 @@ struct Parser {
         while current.kind != .rparen {
             if !sig.params.isEmpty { try expect(.comma) }
             let token = try expect(.name)
-            if skipIf(.assign) {
+            if try skipIf(.assign) {
                 sig.defaults.append(try parseExpression())
             } else if !sig.defaults.isEmpty {
                 throw fail("non-default argument follows default argument")
@@ -311,7 +343,7 @@ struct Parser {
     }
 
     mutating func parseCallBlock() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         var sig = Signature()
         if current.kind == .lparen { sig = try parseSignature() }
         let call = try parseExpression()
@@ -321,14 +353,14 @@ struct Parser {
     }
 
     mutating func parseFilterBlock() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         guard let filter = try parseFilter(nil, startInline: true) else { throw fail("expected filter", at: pos) }
         let body = try parseStatements(["name:endfilter"], dropNeedle: true)
         return Stmt(.filterBlock(filter: filter, body: body), pos)
     }
 
     mutating func parseMacro() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         let name = try expect(.name).text
         let sig = try parseSignature()
         let body = try parseStatements(["name:endmacro"], dropNeedle: true)
@@ -336,7 +368,7 @@ struct Parser {
     }
 
     mutating func parsePrint() throws(JinjaError) -> Stmt {
-        let pos = next().pos
+        let pos = try next().pos
         var items: [Expr] = []
         while current.kind != .blockEnd {
             if !items.isEmpty { try expect(.comma) }
@@ -355,9 +387,14 @@ struct Parser {
         }
         let stored = try withContext(target, context)
         if !stored.canAssign {
-            throw fail("can't assign to \(Parser.nodeTypeName(stored))", at: stored.pos)
+            throw cannotAssign(stored)
         }
         return stored
+    }
+
+    @inline(never)
+    func cannotAssign(_ e: Expr) -> JinjaError {
+        fail("can't assign to \(Parser.nodeTypeName(e))", at: e.pos)
     }
 
     /// jinja2's `set_ctx`: names and tuples of names become store (or param) targets.
@@ -393,10 +430,10 @@ struct Parser {
     mutating func parseCondexpr() throws(JinjaError) -> Expr {
         var pos = current.pos
         var expr1 = try parseOr()
-        while skipIfName("if") {
+        while try skipIfName("if") {
             let expr2 = try parseOr()
             var expr3: Expr? = nil
-            if skipIfName("else") { expr3 = try parseCondexpr() }
+            if try skipIfName("else") { expr3 = try parseCondexpr() }
             expr1 = try node(.conditional(test: expr2, then: expr1, orElse: expr3), pos, [expr2, expr1] + (expr3.map { [$0] } ?? []))
             pos = current.pos
         }
@@ -406,7 +443,7 @@ struct Parser {
     mutating func parseOr() throws(JinjaError) -> Expr {
         var pos = current.pos
         var left = try parseAnd()
-        while skipIfName("or") {
+        while try skipIfName("or") {
             let right = try parseAnd()
             left = try node(.or(left, right), pos, [left, right])
             pos = current.pos
@@ -417,7 +454,7 @@ struct Parser {
     mutating func parseAnd() throws(JinjaError) -> Expr {
         var pos = current.pos
         var left = try parseNot()
-        while skipIfName("and") {
+        while try skipIfName("and") {
             let right = try parseNot()
             left = try node(.and(left, right), pos, [left, right])
             pos = current.pos
@@ -427,7 +464,7 @@ struct Parser {
 
     mutating func parseNot() throws(JinjaError) -> Expr {
         if testName("not") {
-            let pos = next().pos
+            let pos = try next().pos
             try enter()
             defer { leave() }
             let operand = try parseNot()
@@ -452,15 +489,15 @@ struct Parser {
             default:
                 if testName("in") {
                     op = .in
-                } else if testName("not") && look().kind == .name && look().text == "in" {
-                    next()
+                } else if testName("not"), case let la = try look(), la.kind == .name && la.text == "in" {
+                    try next()
                     op = .notin
                 } else {
                     if ops.isEmpty { return expr }
                     return try node(.compare(expr, ops), pos, [expr] + ops.map(\.1))
                 }
             }
-            next()
+            try next()
             ops.append((op, try parseMath1()))
             pos = current.pos
         }
@@ -471,7 +508,7 @@ struct Parser {
         var left = try parseConcat()
         while current.kind == .add || current.kind == .sub {
             let op: BinaryOperator = current.kind == .add ? .add : .sub
-            next()
+            try next()
             let right = try parseConcat()
             left = try node(.binary(op, left, right), pos, [left, right])
             pos = current.pos
@@ -483,7 +520,7 @@ struct Parser {
         let pos = current.pos
         var args = [try parseMath2()]
         while current.kind == .tilde {
-            next()
+            try next()
             args.append(try parseMath2())
         }
         if args.count == 1 { return args[0] }
@@ -502,7 +539,7 @@ struct Parser {
             case .mod: op = .mod
             default: return left
             }
-            next()
+            try next()
             let right = try parsePow()
             left = try node(.binary(op, left, right), pos, [left, right])
             pos = current.pos
@@ -513,7 +550,7 @@ struct Parser {
         var pos = current.pos
         var left = try parseUnary()
         while current.kind == .pow {
-            next()
+            try next()
             let right = try parseUnary()
             left = try node(.binary(.pow, left, right), pos, [left, right])
             pos = current.pos
@@ -527,11 +564,11 @@ struct Parser {
         defer { leave() }
         var n: Expr
         if current.kind == .sub {
-            next()
+            try next()
             let operand = try parseUnary(withFilter: false)
             n = try node(.negative(operand), pos, [operand])
         } else if current.kind == .add {
-            next()
+            try next()
             let operand = try parseUnary(withFilter: false)
             n = try node(.positive(operand), pos, [operand])
         } else {
@@ -546,35 +583,35 @@ struct Parser {
         let token = current
         switch token.kind {
         case .name:
-            next()
+            try next()
             switch token.text {
             case "true", "True": return leaf(.constant(.bool(true)), token.pos)
             case "false", "False": return leaf(.constant(.bool(false)), token.pos)
             case "none", "None": return leaf(.constant(.none), token.pos)
             default:
                 if withNamespace && current.kind == .dot {
-                    next()
+                    try next()
                     let attr = try expect(.name)
                     return leaf(.namespaceRef(token.text, attr.text), token.pos)
                 }
                 return leaf(.name(token.text, .load), token.pos)
             }
         case .string:
-            next()
+            try next()
             var s = token.text
             while current.kind == .string {
                 s += current.text
-                next()
+                try next()
             }
             return leaf(.constant(.string(s)), token.pos)
         case .integer:
-            next()
+            try next()
             return leaf(.constant(.int(token.int)), token.pos)
         case .float:
-            next()
+            try next()
             return leaf(.constant(.float(token.double)), token.pos)
         case .lparen:
-            next()
+            try next()
             try enter()
             defer { leave() }
             let n = try parseTuple(explicitParentheses: true)
@@ -589,8 +626,13 @@ struct Parser {
             defer { leave() }
             return try parseDict()
         default:
-            throw fail("unexpected '\(token.describe)'", at: token.pos)
+            throw unexpected(token)
         }
+    }
+
+    @inline(never)
+    func expectedExpression() -> JinjaError {
+        fail("Expected an expression, got '\(current.describe)'")
     }
 
     func isTupleEnd(_ extraEndRules: [String]?) -> Bool {
@@ -623,7 +665,7 @@ struct Parser {
         if !isTuple {
             if let first = args.first { return first }
             if !explicitParentheses {
-                throw fail("Expected an expression, got '\(current.describe)'")
+                throw expectedExpression()
             }
         }
         return try node(.tuple(args, .load), pos, args)
@@ -684,10 +726,10 @@ struct Parser {
     }
 
     mutating func parseSubscript(_ obj: Expr) throws(JinjaError) -> Expr {
-        let token = next()
+        let token = try next()
         if token.kind == .dot {
             let attr = current
-            next()
+            try next()
             if attr.kind == .name {
                 return try node(.getattr(obj, attr.text), token.pos, [obj])
             }
@@ -712,12 +754,12 @@ struct Parser {
         let pos = current.pos
         var args: [Expr?] = []
         if current.kind == .colon {
-            next()
+            try next()
             args = [nil]
         } else {
             let n = try parseExpression()
             if current.kind != .colon { return n }
-            next()
+            try next()
             args = [n]
         }
         if current.kind == .colon {
@@ -728,7 +770,7 @@ struct Parser {
             args.append(nil)
         }
         if current.kind == .colon {
-            next()
+            try next()
             if current.kind != .rbracket && current.kind != .comma {
                 args.append(try parseExpression())
             } else {
@@ -754,17 +796,17 @@ struct Parser {
             }
             if current.kind == .mul {
                 try ensure(a.star == nil && a.starStar == nil)
-                next()
+                try next()
                 a.star = try parseExpression()
             } else if current.kind == .pow {
                 try ensure(a.starStar == nil)
-                next()
+                try next()
                 a.starStar = try parseExpression()
-            } else if current.kind == .name && look().kind == .assign {
+            } else if current.kind == .name, try look().kind == .assign {
                 try ensure(a.starStar == nil)
                 let key = current.text
-                next()
-                next()
+                try next()
+                try next()
                 a.keywords.append((key, try parseExpression()))
             } else {
                 try ensure(a.star == nil && a.starStar == nil && a.keywords.isEmpty)
@@ -788,11 +830,11 @@ struct Parser {
         var n = start
         var inline = startInline
         while current.kind == .pipe || inline {
-            if !inline { next() }
+            if !inline { try next() }
             let token = try expect(.name)
             var name = token.text
             while current.kind == .dot {
-                next()
+                try next()
                 name += "." + (try expect(.name)).text
             }
             var args = CallArguments()
@@ -808,15 +850,15 @@ struct Parser {
     }
 
     mutating func parseTest(_ value: Expr) throws(JinjaError) -> Expr {
-        let token = next()
+        let token = try next()
         var negated = false
         if testName("not") {
-            next()
+            try next()
             negated = true
         }
         var name = (try expect(.name)).text
         while current.kind == .dot {
-            next()
+            try next()
             name += "." + (try expect(.name)).text
         }
         var args = CallArguments()

@@ -92,7 +92,14 @@ struct PyString: Sendable {
     }
 
     init(_ s: String, _ provenance: Provenance = .literal) {
-        self.init(Array(s.utf8), provenance)
+        self.init(PyString.bytes(of: s), provenance)
+    }
+
+    /// The UTF-8 bytes of a String (a memcpy for native strings).
+    @inline(__always)
+    static func bytes(of s: String) -> [UInt8] {
+        var s = s
+        return s.withUTF8 { Array($0) }
     }
 
     static let empty = PyString([UInt8]())

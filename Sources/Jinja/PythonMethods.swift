@@ -6,25 +6,6 @@
 // Indexes and counts are in code points, as in Python.
 
 enum PythonMethods {
-    static let stringMethods: Set<String> = [
-        "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
-        "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier",
-        "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower",
-        "lstrip", "maketrans", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
-        "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase",
-        "title", "translate", "upper", "zfill",
-    ]
-    /// dict methods; false = refused by the immutable sandbox.
-    static let dictMethods: [String: Bool] = [
-        "get": true, "items": true, "keys": true, "values": true, "copy": true, "fromkeys": true,
-        "clear": false, "pop": false, "popitem": false, "setdefault": false, "update": false,
-    ]
-    static let listMethods: [String: Bool] = [
-        "count": true, "index": true, "copy": true,
-        "append": false, "clear": false, "pop": false, "reverse": false, "insert": false, "sort": false,
-        "extend": false, "remove": false,
-    ]
-
     /// Checks a built-in method's argument count (positional only).
     static func arity(_ name: String, _ args: Arguments, _ min: Int, _ max: Int) throws(JinjaError) {
         if !args.keywords.isEmpty { throw .typeError("\(name)() takes no keyword arguments") }
@@ -45,14 +26,15 @@ enum PythonMethods {
 
     // MARK: str
 
-    static func callString(_ s: PyString, _ name: String, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
+    static func callString(_ s: PyString, _ member: Member, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
         let a = args.positional
-        switch name {
-        case "strip", "lstrip", "rstrip":
+        let name = member.rawValue
+        switch member {
+        case .strip, .lstrip, .rstrip:
             try arity(name, args, 0, 1)
             let chars = a.first ?? .none
-            return .string(try strip(s, chars, left: name != "rstrip", right: name != "lstrip"))
-        case "split", "rsplit":
+            return .string(try strip(s, chars, left: member != .rstrip, right: member != .lstrip))
+        case .split, .rsplit:
             var sep: Value = .none
             var maxsplit = -1
             if a.count > 2 { throw .typeError("\(name)() takes at most 2 arguments (\(a.count) given)") }
@@ -67,21 +49,21 @@ enum PythonMethods {
             }
             let parts: [PyString]
             switch sep {
-            case .none: parts = name == "split" ? splitWhitespace(s, maxsplit) : rsplitWhitespace(s, maxsplit)
+            case .none: parts = member == .split ? splitWhitespace(s, maxsplit) : rsplitWhitespace(s, maxsplit)
             case .string(let sepStr):
                 if sepStr.isEmpty { throw .valueError("empty separator") }
-                parts = name == "split" ? split(s, sepStr.utf8, maxsplit) : rsplit(s, sepStr.utf8, maxsplit)
+                parts = member == .split ? split(s, sepStr.utf8, maxsplit) : rsplit(s, sepStr.utf8, maxsplit)
             default: throw .typeError("must be str or None, not \(sep.typeName)")
             }
             try interp.budget.container(parts.count)
             return .list(PyList(parts.map { .string($0) }, depth: 1))
-        case "splitlines":
+        case .splitlines:
             var keepends = false
             if let k = a.first ?? args.keyword("keepends") { keepends = k.isTruthy }
             let parts = splitlines(s, keepends: keepends)
             try interp.budget.container(parts.count)
             return .list(PyList(parts.map { .string($0) }, depth: 1))
-        case "startswith", "endswith":
+        case .startswith, .endswith:
             try arity(name, args, 1, 3)
             let (lo, hi) = try codePointRange(s, a.count > 1 ? a[1] : nil, a.count > 2 ? a[2] : nil)
             var candidates: [PyString] = []
@@ -101,16 +83,16 @@ enum PythonMethods {
             let hay = s.utf8[lo..<hi]
             for p in candidates {
                 if p.utf8.count <= hay.count {
-                    let ok = name == "startswith" ? hay.prefix(p.utf8.count).elementsEqual(p.utf8) : hay.suffix(p.utf8.count).elementsEqual(p.utf8)
+                    let ok = member == .startswith ? hay.prefix(p.utf8.count).elementsEqual(p.utf8) : hay.suffix(p.utf8.count).elementsEqual(p.utf8)
                     if ok { return .bool(true) }
                 }
             }
             return .bool(false)
-        case "find", "rfind", "index", "rindex", "count":
+        case .find, .rfind, .index, .rindex, .count:
             try arity(name, args, 1, 3)
             let sub = try stringArg(a[0], "argument")
             let (lo, hi) = try codePointRange(s, a.count > 1 ? a[1] : nil, a.count > 2 ? a[2] : nil)
-            if name == "count" {
+            if member == .count {
                 if lo > hi { return .int(0) }
                 if sub.isEmpty { return .int(PyUnicode.scalarCount(s.utf8, lo, hi) + 1) }
                 var n = 0
@@ -123,27 +105,27 @@ enum PythonMethods {
             }
             var found: Int? = nil
             if lo <= hi {
-                found = name.hasPrefix("r") ? PyString.rfind(sub.utf8, in: s.utf8, from: lo, to: hi)
+                found = member == .rfind || member == .rindex ? PyString.rfind(sub.utf8, in: s.utf8, from: lo, to: hi)
                                              : PyString.find(sub.utf8, in: s.utf8, from: lo, to: hi)
             }
             guard let f = found else {
-                if name.hasSuffix("index") { throw .valueError("substring not found") }
+                if member == .index || member == .rindex { throw .valueError("substring not found") }
                 return .int(-1)
             }
             return .int(PyUnicode.scalarCount(s.utf8, 0, f))
-        case "replace":
+        case .replace:
             try arity(name, args, 2, 3)
             let old = try stringArg(a[0], "replace() argument 1")
             let new = try stringArg(a[1], "replace() argument 2")
             let count = a.count > 2 ? try intArg(a[2]) : -1
             return .string(try replace(s, old, new, count, interp))
-        case "lower": try arity(name, args, 0, 0); return .string(caseMap(s, .lower))
-        case "upper": try arity(name, args, 0, 0); return .string(caseMap(s, .upper))
-        case "casefold": try arity(name, args, 0, 0); return .string(caseMap(s, .fold))
-        case "swapcase": try arity(name, args, 0, 0); return .string(caseMap(s, .swap))
-        case "title": try arity(name, args, 0, 0); return .string(title(s))
-        case "capitalize": try arity(name, args, 0, 0); return .string(capitalize(s))
-        case "join":
+        case .lower: try arity(name, args, 0, 0); return .string(caseMap(s, .lower))
+        case .upper: try arity(name, args, 0, 0); return .string(caseMap(s, .upper))
+        case .casefold: try arity(name, args, 0, 0); return .string(caseMap(s, .fold))
+        case .swapcase: try arity(name, args, 0, 0); return .string(caseMap(s, .swap))
+        case .title: try arity(name, args, 0, 0); return .string(title(s))
+        case .capitalize: try arity(name, args, 0, 0); return .string(capitalize(s))
+        case .join:
             try arity(name, args, 1, 1)
             let items = try interp.list(a[0])
             var b = PyStringBuilder()
@@ -157,15 +139,15 @@ enum PythonMethods {
             }
             b.markup = s.isMarkup
             return .string(b.finish())
-        case "format":
+        case .format:
             return .string(try PyStrFormat.format(s, args, interp))
-        case "format_map":
+        case .formatMap:
             try arity(name, args, 1, 1)
             guard case .dict(let d) = a[0] else { throw .typeError("format_map() argument must be a mapping, not \(a[0].typeName)") }
             var kw: [(String, Value)] = []
             for (k, v) in zip(d.keys, d.values) { if case .string(let ks) = k { kw.append((ks.string, v)) } }
             return .string(try PyStrFormat.format(s, Arguments([], kw), interp))
-        case "center", "ljust", "rjust":
+        case .center, .ljust, .rjust:
             try arity(name, args, 1, 2)
             let width = try intArg(a[0])
             var fill: PyString = PyString(" ")
@@ -180,9 +162,9 @@ enum PythonMethods {
             let total = width - n
             try interp.budget.string(s.utf8.count + total * fill.utf8.count)
             let left: Int
-            switch name {
-            case "center": left = total / 2 + (total & width & 1)
-            case "rjust": left = total
+            switch member {
+            case .center: left = total / 2 + (total & width & 1)
+            case .rjust: left = total
             default: left = 0
             }
             var b = PyStringBuilder()
@@ -190,7 +172,7 @@ enum PythonMethods {
             b.append(s)
             for _ in 0..<(total - left) { b.append(fill) }
             return .string(b.finish())
-        case "zfill":
+        case .zfill:
             try arity(name, args, 1, 1)
             let width = try intArg(a[0])
             let n = s.count
@@ -205,26 +187,26 @@ enum PythonMethods {
             b.appendLiteral(String(repeating: "0", count: width - n))
             b.append(s, bytes: rest)
             return .string(b.finish())
-        case "partition", "rpartition":
+        case .partition, .rpartition:
             try arity(name, args, 1, 1)
             let sep = try stringArg(a[0], "argument")
             if sep.isEmpty { throw .valueError("empty separator") }
-            let f = name == "partition" ? s.find(sep.utf8) : PyString.rfind(sep.utf8, in: s.utf8, from: 0, to: s.utf8.count)
+            let f = member == .partition ? s.find(sep.utf8) : PyString.rfind(sep.utf8, in: s.utf8, from: 0, to: s.utf8.count)
             guard let at = f else {
-                let parts: [Value] = name == "partition" ? [.string(s), .emptyString, .emptyString] : [.emptyString, .emptyString, .string(s)]
+                let parts: [Value] = member == .partition ? [.string(s), .emptyString, .emptyString] : [.emptyString, .emptyString, .string(s)]
                 return .tuple(PyList(parts, depth: 1))
             }
             return .tuple(PyList([.string(s.slice(0..<at)), .string(s.slice(at..<at + sep.utf8.count)),
                                   .string(s.slice(at + sep.utf8.count..<s.utf8.count))], depth: 1))
-        case "removeprefix":
+        case .removeprefix:
             try arity(name, args, 1, 1)
             let p = try stringArg(a[0], "removeprefix() argument")
             return .string(s.hasPrefix(p.utf8) ? s.slice(p.utf8.count..<s.utf8.count) : s)
-        case "removesuffix":
+        case .removesuffix:
             try arity(name, args, 1, 1)
             let p = try stringArg(a[0], "removesuffix() argument")
             return .string(!p.isEmpty && s.hasSuffix(p.utf8) ? s.slice(0..<s.utf8.count - p.utf8.count) : s)
-        case "expandtabs":
+        case .expandtabs:
             let size = try intArg(a.first ?? args.keyword("tabsize") ?? .int(8))
             var b = PyStringBuilder()
             var column = 0
@@ -245,11 +227,10 @@ enum PythonMethods {
                 try interp.budget.string(b.count)
             }
             return .string(b.finish())
-        case "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
-             "isprintable", "isspace", "istitle", "isupper":
+        case .isalnum, .isalpha, .isascii, .isdecimal, .isdigit, .isidentifier, .islower, .isnumeric, .isprintable, .isspace, .istitle, .isupper:
             try arity(name, args, 0, 0)
             return .bool(predicate(s.string, name))
-        case "encode", "maketrans", "translate":
+        case .encode, .maketrans, .translate:
             throw .notImplemented("str.\(name)")
         default:
             throw .attributeError("'str' object has no attribute \(PyRepr.string(name))")
@@ -559,15 +540,16 @@ enum PythonMethods {
 
     // MARK: list, tuple, dict, numbers
 
-    static func callList(_ receiver: Value, _ l: PyList, _ name: String, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
+    static func callList(_ receiver: Value, _ l: PyList, _ member: Member, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
         let isTuple = { if case .tuple = receiver { return true }; return false }()
-        switch name {
-        case "count":
+        let name = member.rawValue
+        switch member {
+        case .count:
             try arity(name, args, 1, 1)
             var n = 0
             for x in l.items where try interp.equals(x, args.positional[0]) { n += 1 }
             return .int(n)
-        case "index":
+        case .index:
             try arity(name, args, 1, 3)
             let count = l.items.count
             func bound(_ v: Value?, _ d: Int) throws(JinjaError) -> Int {
@@ -583,7 +565,7 @@ enum PythonMethods {
             }
             if isTuple { throw .valueError("tuple.index(x): x not in tuple") }
             throw .valueError("\(PyRepr.repr(args.positional[0])) is not in list")
-        case "copy" where !isTuple:
+        case .copy where !isTuple:
             try arity(name, args, 0, 0)
             return receiver
         default:
@@ -591,54 +573,56 @@ enum PythonMethods {
         }
     }
 
-    static func callDict(_ d: PyDict, _ name: String, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
-        switch name {
-        case "get":
+    static func callDict(_ d: PyDict, _ member: Member, _ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
+        let name = member.rawValue
+        switch member {
+        case .get:
             if !args.keywords.isEmpty { throw .typeError("get() takes no keyword arguments") }
             let n = args.positional.count
             if n < 1 || n > 2 { throw .typeError("get expected \(n < 1 ? "at least 1 argument" : "at most 2 arguments"), got \(n)") }
             return try d.get(args.positional[0]) ?? (n > 1 ? args.positional[1] : .none)
-        case "items":
+        case .items:
             try arity(name, args, 0, 0)
             return .object(DictView(.items, d))
-        case "keys":
+        case .keys:
             try arity(name, args, 0, 0)
             return .object(DictView(.keys, d))
-        case "values":
+        case .values:
             try arity(name, args, 0, 0)
             return .object(DictView(.values, d))
-        case "copy":
+        case .copy:
             try arity(name, args, 0, 0)
             return .dict(d)
-        case "fromkeys":
+        case .fromkeys:
             return try Builtins.dictFromKeys(args, interp)
         default:
             throw .attributeError("'dict' object has no attribute \(PyRepr.string(name))")
         }
     }
 
-    static func numberAttribute(_ v: Value, _ name: String) throws(JinjaError) -> Value? {
-        switch (v, name) {
-        case (.float(let d), "real"): return .float(d)
-        case (.float, "imag"): return .float(0)
-        case (.int, "real"), (.int, "numerator"): return v
-        case (.bool(let b), "real"), (.bool(let b), "numerator"): return .int(b ? 1 : 0)
-        case (.int, "imag"), (.bool, "imag"): return .int(0)
-        case (.int, "denominator"), (.bool, "denominator"): return .int(1)
-        case (_, "conjugate"), (.int, "bit_length"), (.bool, "bit_length"), (.float, "is_integer"):
+    static func numberAttribute(_ v: Value, _ name: Name) throws(JinjaError) -> Value? {
+        switch (v, name.member) {
+        case (.float(let d), .real): return .float(d)
+        case (.float, .imag): return .float(0)
+        case (.int, .real), (.int, .numerator): return v
+        case (.bool(let b), .real), (.bool(let b), .numerator): return .int(b ? 1 : 0)
+        case (.int, .imag), (.bool, .imag): return .int(0)
+        case (.int, .denominator), (.bool, .denominator): return .int(1)
+        case (_, .conjugate), (.int, .bitLength), (.bool, .bitLength), (.float, .isInteger):
             return .object(BoundMethod(v, name))
         default: return nil
         }
     }
 
-    static func callNumber(_ v: Value, _ name: String, _ args: Arguments) throws(JinjaError) -> Value {
+    static func callNumber(_ v: Value, _ member: Member, _ args: Arguments) throws(JinjaError) -> Value {
+        let name = member.rawValue
         try arity(name, args, 0, 0)
-        switch (v, name) {
-        case (.float(let d), "is_integer"): return .bool(d.isFinite && d.rounded(.towardZero) == d)
-        case (.int(let i), "bit_length"): return .int(Int.bitWidth - i.magnitude.leadingZeroBitCount)
-        case (.bool(let b), "bit_length"): return .int(b ? 1 : 0)
-        case (.bool(let b), "conjugate"): return .int(b ? 1 : 0)
-        case (_, "conjugate"): return v
+        switch (v, member) {
+        case (.float(let d), .isInteger): return .bool(d.isFinite && d.rounded(.towardZero) == d)
+        case (.int(let i), .bitLength): return .int(Int.bitWidth - i.magnitude.leadingZeroBitCount)
+        case (.bool(let b), .bitLength): return .int(b ? 1 : 0)
+        case (.bool(let b), .conjugate): return .int(b ? 1 : 0)
+        case (_, .conjugate): return v
         default: throw .attributeError("'\(v.typeName)' object has no attribute \(PyRepr.string(name))")
         }
     }

@@ -127,7 +127,7 @@ enum PyStrFormat {
                 var q = p + 1
                 while q < name.count && name[q] != UInt8(ascii: ".") && name[q] != UInt8(ascii: "[") { q += 1 }
                 if q == p + 1 { throw .valueError("Empty attribute in format string") }
-                obj = try interp.getattr(obj, PyString(Array(name[(p + 1)..<q])))
+                obj = try interp.getattr(obj, Name(PyString(Array(name[(p + 1)..<q]))))
                 p = q
             } else {
                 var q = p + 1

@@ -112,9 +112,9 @@ final class Undefined: Sendable {
         /// A variable that does not exist.
         case name(String)
         /// `obj.attr` or `obj["key"]` with a string key.
-        case attribute(objectTypeRepr: String, name: String)
-        /// `obj[key]` with a non-string key (the key's repr).
-        case element(objectTypeRepr: String, keyRepr: String)
+        case attribute(of: Value, name: String)
+        /// `obj[key]` with a non-string key.
+        case element(of: Value, key: Value)
         /// A message of its own.
         case hint(String)
     }
@@ -132,8 +132,8 @@ final class Undefined: Sendable {
     var message: String {
         switch reason {
         case .name(let n): return "\(PyRepr.string(n)) is undefined"
-        case .attribute(let obj, let name): return "\(PyRepr.string(obj)) has no attribute \(PyRepr.string(name))"
-        case .element(let obj, let key): return "\(obj) has no element \(key)"
+        case .attribute(let obj, let name): return "\(PyRepr.string(obj.objectTypeRepr)) has no attribute \(PyRepr.string(name))"
+        case .element(let obj, let key): return "\(obj.objectTypeRepr) has no element \(PyRepr.repr(key))"
         case .hint(let h): return h
         }
     }
@@ -144,14 +144,14 @@ final class Undefined: Sendable {
     }
 
     static func missingAttribute(of obj: Value, _ name: String) -> Value {
-        .undefined(Undefined(.attribute(objectTypeRepr: obj.objectTypeRepr, name: name)))
+        .undefined(Undefined(.attribute(of: obj, name: name)))
     }
 
     static func missingItem(of obj: Value, _ key: Value) -> Value {
         if case .string(let s) = key {
-            return .undefined(Undefined(.attribute(objectTypeRepr: obj.objectTypeRepr, name: s.string)))
+            return .undefined(Undefined(.attribute(of: obj, name: s.string)))
         }
-        return .undefined(Undefined(.element(objectTypeRepr: obj.objectTypeRepr, keyRepr: PyRepr.repr(key))))
+        return .undefined(Undefined(.element(of: obj, key: key)))
     }
 
     static func hint(_ h: String) -> Value { .undefined(Undefined(.hint(h))) }
@@ -335,7 +335,7 @@ class PyObject: @unchecked Sendable {
     func repr() -> String { "<\(typeName) object>" }
 
     /// `getattr(x, name)`; nil when the attribute does not exist.
-    func attribute(_ name: String, _ interp: Interpreter) throws(JinjaError) -> Value? { nil }
+    func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? { nil }
 
     /// `x(*args, **kwargs)`.
     func call(_ args: Arguments, _ interp: Interpreter) throws(JinjaError) -> Value {
