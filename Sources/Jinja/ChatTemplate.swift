@@ -54,10 +54,10 @@ public struct ChatTemplate: Sendable {
                        addGenerationPrompt: Bool, variables: [String: JSONValue] = [:],
                        options: Options = Options(), limits: JinjaLimits = .default,
                        clock: JinjaClock = .fromEnvironment()) throws(JinjaError) -> ChatRendering {
-        let context = try makeContext(messages: messages, tools: tools, documents: documents,
-                                      addGenerationPrompt: addGenerationPrompt, variables: variables,
-                                      options: options, limits: limits)
-        return try template.render(context: context, limits: limits, clock: clock)
+        let input = try Input(messages: messages, tools: tools, documents: documents, variables: variables,
+                              options: options, limits: limits)
+        return try render(input, messageCount: input.messages.count, addGenerationPrompt: addGenerationPrompt,
+                          limits: limits, clock: clock)
     }
 
     /// The assistant turns' byte spans by the prefix rule: for each assistant message i, start =
@@ -66,28 +66,25 @@ public struct ChatTemplate: Sendable {
     /// prefix of the full render (as `make_chat_fixtures.py` computes `spans`).
     /// - Parameter full: the full render (without generation prompt) if already done.
     /// - Throws: when the full render itself fails.
+    /// - Complexity: 2 renders per assistant message (the conversation is converted once).
     public func assistantSpansByPrefixRule(messages: JSONValue, tools: JSONValue? = nil, documents: JSONValue? = nil,
                                            variables: [String: JSONValue] = [:], options: Options = Options(),
                                            limits: JinjaLimits = .default, clock: JinjaClock = .fromEnvironment(),
                                            full: ChatRendering? = nil) throws(JinjaError) -> [Range<Int>]? {
-        guard case .array(let list) = messages else {
-            throw JinjaError.typeError("messages must be a JSON array of message objects, not \(messages.typeDescription)")
-        }
+        let input = try Input(messages: messages, tools: tools, documents: documents, variables: variables,
+                              options: options, limits: limits)
         let text: ChatRendering
         if let full {
             text = full
         } else {
-            text = try render(messages: messages, tools: tools, documents: documents, addGenerationPrompt: false,
-                              variables: variables, options: options, limits: limits, clock: clock)
+            text = try render(input, messageCount: input.messages.count, addGenerationPrompt: false, limits: limits, clock: clock)
         }
         var spans: [Range<Int>] = []
-        for (i, m) in list.enumerated() where m["role"] == .string("assistant") {
+        for (i, isAssistant) in input.isAssistant.enumerated() where isAssistant {
             let head: ChatRendering, upto: ChatRendering
             do {
-                head = try render(messages: .array(Array(list[..<i])), tools: tools, documents: documents,
-                                  addGenerationPrompt: true, variables: variables, options: options, limits: limits, clock: clock)
-                upto = try render(messages: .array(Array(list[...i])), tools: tools, documents: documents,
-                                  addGenerationPrompt: false, variables: variables, options: options, limits: limits, clock: clock)
+                head = try render(input, messageCount: i, addGenerationPrompt: true, limits: limits, clock: clock)
+                upto = try render(input, messageCount: i + 1, addGenerationPrompt: false, limits: limits, clock: clock)
             } catch {
                 return nil
             }
@@ -99,61 +96,75 @@ public struct ChatTemplate: Sendable {
         return spans
     }
 
-    func makeContext(messages: JSONValue, tools: JSONValue?, documents: JSONValue?, addGenerationPrompt: Bool,
-                     variables: [String: JSONValue], options: Options, limits: JinjaLimits) throws(JinjaError) -> [String: Value] {
-        guard case .array(let list) = messages else {
-            throw JinjaError.typeError("messages must be a JSON array of message objects, not \(messages.typeDescription)")
-        }
-        var chat: [Value] = []
-        chat.reserveCapacity(list.count)
-        for m in list {
-            guard case .object(var members) = m else {
-                throw JinjaError.typeError("Chat messages should be dicts, dataclasses or pydantic models, but got \(m.typeDescription).")
+    /// A conversation converted to template values once (transformers' preprocessing done).
+    struct Input {
+        var messages: [Value]
+        var isAssistant: [Bool]
+        var tools: Value
+        var documents: Value
+        var variables: [String: Value]
+
+        init(messages: JSONValue, tools: JSONValue?, documents: JSONValue?, variables: [String: JSONValue],
+             options: Options, limits: JinjaLimits) throws(JinjaError) {
+            guard case .array(let list) = messages else {
+                throw JinjaError.typeError("messages must be a JSON array of message objects, not \(messages.typeDescription)")
             }
-            if options.dropNullValues { members = members.filter { !$0.1.isNull } }
-            guard case .dict(let d) = try ValueConversion.value(.object(members), isData: true, limits: limits) else { continue }
-            chat.append(.dict(try ChatTemplate.aliasReasoning(d)))
-        }
-        var toolsValue: Value = .none
-        if let tools, !tools.isNull {
-            guard case .array(let ts) = tools else {
-                throw JinjaError.valueError("Tools should either be a JSON schema, or a callable function with type hints and a docstring suitable for auto-conversion to a schema.")
+            self.messages = []
+            self.messages.reserveCapacity(list.count)
+            isAssistant = []
+            isAssistant.reserveCapacity(list.count)
+            for m in list {
+                guard case .object(var members) = m else {
+                    throw JinjaError.typeError("Chat messages should be dicts, dataclasses or pydantic models, but got \(m.typeDescription).")
+                }
+                if options.dropNullValues { members = members.filter { !$0.1.isNull } }
+                guard case .dict(let d) = try ValueConversion.value(.object(members), isData: true, limits: limits) else { continue }
+                self.messages.append(.dict(try ChatTemplate.aliasReasoning(d)))
+                isAssistant.append(m["role"] == .string("assistant"))
             }
-            for t in ts where t.objectValue == nil {
-                throw JinjaError.valueError("Tools should either be a JSON schema, or a callable function with type hints and a docstring suitable for auto-conversion to a schema.")
+            self.tools = .none
+            if let tools, !tools.isNull {
+                guard case .array(let ts) = tools, ts.allSatisfy({ $0.objectValue != nil }) else {
+                    throw JinjaError.valueError("Tools should either be a JSON schema, or a callable function with type hints and a docstring suitable for auto-conversion to a schema.")
+                }
+                self.tools = try ValueConversion.value(tools, isData: true, limits: limits)
             }
-            toolsValue = try ValueConversion.value(tools, isData: true, limits: limits)
-        }
-        var documentsValue: Value = .none
-        if let documents, !documents.isNull {
-            guard case .array(let ds) = documents, ds.allSatisfy({ $0.objectValue != nil }) else {
-                throw JinjaError.typeError("Documents should be a list of dicts with 'title' and 'text' keys!")
+            self.documents = .none
+            if let documents, !documents.isNull {
+                guard case .array(let ds) = documents, ds.allSatisfy({ $0.objectValue != nil }) else {
+                    throw JinjaError.typeError("Documents should be a list of dicts with 'title' and 'text' keys!")
+                }
+                self.documents = try ValueConversion.value(documents, isData: true, limits: limits)
             }
-            documentsValue = try ValueConversion.value(documents, isData: true, limits: limits)
-        }
-        var context: [String: Value] = [
-            "messages": .list(PyList(chat)),
-            "tools": toolsValue,
-            "documents": documentsValue,
-            "add_generation_prompt": .bool(addGenerationPrompt),
-        ]
-        for (k, v) in variables {
-            if context[k] != nil && ["messages", "tools", "documents", "add_generation_prompt"].contains(k) {
-                throw JinjaError.typeError("render() got multiple values for keyword argument '\(k)'")
+            self.variables = [:]
+            for (k, v) in variables {
+                if ["messages", "tools", "documents", "add_generation_prompt"].contains(k) {
+                    throw JinjaError.typeError("render() got multiple values for keyword argument '\(k)'")
+                }
+                self.variables[k] = try ValueConversion.value(v, isData: false, limits: limits)
             }
-            context[k] = try ValueConversion.value(v, isData: false, limits: limits)
         }
-        return context
     }
 
-    static let reasoningFields = ["reasoning_content", "thinking", "reasoning"]
+    func render(_ input: Input, messageCount: Int, addGenerationPrompt: Bool, limits: JinjaLimits,
+                clock: JinjaClock) throws(JinjaError) -> ChatRendering {
+        var context = input.variables
+        let chat = messageCount == input.messages.count ? input.messages : Array(input.messages[..<messageCount])
+        context["messages"] = .list(PyList(chat))
+        context["tools"] = input.tools
+        context["documents"] = input.documents
+        context["add_generation_prompt"] = .bool(addGenerationPrompt)
+        return try template.render(context: context, limits: limits, clock: clock)
+    }
+
+    static let reasoningFields: [[UInt8]] = ["reasoning_content", "thinking", "reasoning"].map { Array($0.utf8) }
 
     /// transformers' `_alias_reasoning_fields` for one message:
     /// `{"thinking": r, **message, "reasoning_content": r}` when it has reasoning `r`.
     static func aliasReasoning(_ d: PyDict) throws(JinjaError) -> PyDict {
         var reasoning: Value? = nil
         for f in reasoningFields {
-            if let v = d.get(string: Array(f.utf8)), !v.isNone {
+            if let v = d.get(string: f), !v.isNone {
                 reasoning = v
                 break
             }

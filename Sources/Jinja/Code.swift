@@ -25,35 +25,220 @@ enum FrameInit: Sendable {
     case clear(slot: Int)
 }
 
-indirect enum Expression: Sendable {
-    case constant(Value)
-    /// A variable; an unset slot reads as `Undefined(name)`.
-    case variable(SlotRef, name: String)
-    /// A name jinja2's compiler could not place (only in `{% set x | filter(args) %}`): looked
-    /// up in the render's variables when evaluated.
-    case global(name: Int, String)
-    case list([Expression], pos: Int)
-    case tuple([Expression], pos: Int)
-    case dict([(Expression, Expression)], pos: Int)
-    case conditional(test: Expression, then: Expression, orElse: Expression?, undefinedHint: String)
-    case binary(BinaryOperator, Expression, Expression, pos: Int)
-    case and(Expression, Expression)
-    case or(Expression, Expression)
-    case not(Expression)
-    case negative(Expression, pos: Int)
-    case positive(Expression, pos: Int)
-    case concat([Expression], pos: Int)
-    case compare(Expression, [(CompareOperator, Expression)], pos: Int)
-    case getattr(Expression, Name, pos: Int)
-    case getitem(Expression, Expression, pos: Int)
-    case slice(Expression, Expression?, Expression?, Expression?, pos: Int)
-    case call(Expression, CallCode, pos: Int)
-    /// `obj.name(args)` without building a bound method first (same semantics as getattr + call).
-    case callMethod(Expression, Name, CallCode, pos: Int)
-    case filter(Filter, Expression, CallCode, pos: Int)
-    case test(Test, Expression, CallCode, pos: Int)
-    /// A filter or test name jinja2 could not find, inside an `if`: an error only when evaluated.
-    case unknown(message: String, pos: Int)
+/// A compiled expression. The tree is made of final classes: the interpreter switches on `tag`
+/// and reads the node's fields in place (an indirect enum would copy, and retain, every payload
+/// on each visit).
+class Expression: @unchecked Sendable {
+    enum Tag: UInt8 {
+        case constant, variable, global, list, tuple, dict, conditional, binary, addChain, and, or, not, negative, positive
+        case concat, compare, getattr, getitem, slice, call, callMethod, filter, test, unknown
+    }
+
+    let tag: Tag
+    /// The byte offset in the source, or -1 when the node has no place of its own.
+    let pos: Int
+
+    init(_ tag: Tag, _ pos: Int) {
+        self.tag = tag
+        self.pos = pos
+    }
+
+    /// The byte offset of the expression in the source, or -1.
+    var position: Int { pos }
+}
+
+final class ConstantExpr: Expression, @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) {
+        self.value = value
+        super.init(.constant, -1)
+    }
+}
+
+/// A variable; an unset slot reads as `Undefined(name)`.
+final class VariableExpr: Expression, @unchecked Sendable {
+    let ref: SlotRef
+    let name: String
+    init(_ ref: SlotRef, name: String) {
+        self.ref = ref
+        self.name = name
+        super.init(.variable, -1)
+    }
+}
+
+/// A name jinja2's compiler could not place (only in `{% set x | filter(args) %}`): looked up in
+/// the render's variables when evaluated.
+final class GlobalExpr: Expression, @unchecked Sendable {
+    let index: Int
+    let name: String
+    init(index: Int, name: String) {
+        self.index = index
+        self.name = name
+        super.init(.global, -1)
+    }
+}
+
+/// `[a, b]`, `(a, b)`, `a ~ b ~ c` (tag `.list`, `.tuple`, `.concat`).
+final class ItemsExpr: Expression, @unchecked Sendable {
+    let items: [Expression]
+    init(_ tag: Tag, _ items: [Expression], pos: Int) {
+        self.items = items
+        super.init(tag, pos)
+    }
+}
+
+/// `a + b + c + ...` (a left-nested chain of `+`): strings are appended to one buffer instead of
+/// building every intermediate string; anything else falls back to `+` step by step, in the same
+/// order. `positions[i]` is the place of the `+` after operand i.
+final class AddChainExpr: Expression, @unchecked Sendable {
+    let items: [Expression]
+    let positions: [Int]
+    init(_ items: [Expression], positions: [Int]) {
+        self.items = items
+        self.positions = positions
+        super.init(.addChain, positions.first ?? -1)
+    }
+}
+
+final class DictExpr: Expression, @unchecked Sendable {
+    let keys: [Expression]
+    let values: [Expression]
+    init(keys: [Expression], values: [Expression], pos: Int) {
+        self.keys = keys
+        self.values = values
+        super.init(.dict, pos)
+    }
+}
+
+/// `then if test else orElse` (no else: an Undefined with jinja2's hint).
+final class ConditionalExpr: Expression, @unchecked Sendable {
+    let test: Expression
+    let then: Expression
+    let orElse: Expression?
+    let undefinedHint: String
+    init(test: Expression, then: Expression, orElse: Expression?, undefinedHint: String) {
+        self.test = test
+        self.then = then
+        self.orElse = orElse
+        self.undefinedHint = undefinedHint
+        super.init(.conditional, test.position)
+    }
+}
+
+/// `a op b` (tag `.binary`), `a and b`, `a or b` (tags `.and`, `.or`; `op` unused).
+final class BinaryExpr: Expression, @unchecked Sendable {
+    let op: BinaryOperator
+    let lhs: Expression
+    let rhs: Expression
+    init(_ tag: Tag, _ op: BinaryOperator, _ lhs: Expression, _ rhs: Expression, pos: Int) {
+        self.op = op
+        self.lhs = lhs
+        self.rhs = rhs
+        super.init(tag, pos)
+    }
+}
+
+/// `not a`, `-a`, `+a`.
+final class UnaryExpr: Expression, @unchecked Sendable {
+    let operand: Expression
+    init(_ tag: Tag, _ operand: Expression, pos: Int) {
+        self.operand = operand
+        super.init(tag, pos)
+    }
+}
+
+/// `a < b <= c`
+final class CompareExpr: Expression, @unchecked Sendable {
+    let first: Expression
+    let operators: [CompareOperator]
+    let operands: [Expression]
+    init(_ first: Expression, _ ops: [(CompareOperator, Expression)], pos: Int) {
+        self.first = first
+        operators = ops.map(\.0)
+        operands = ops.map(\.1)
+        super.init(.compare, pos)
+    }
+}
+
+final class GetattrExpr: Expression, @unchecked Sendable {
+    let object: Expression
+    let name: Name
+    init(_ object: Expression, _ name: Name, pos: Int) {
+        self.object = object
+        self.name = name
+        super.init(.getattr, pos)
+    }
+}
+
+final class GetitemExpr: Expression, @unchecked Sendable {
+    let object: Expression
+    let key: Expression
+    init(_ object: Expression, _ key: Expression, pos: Int) {
+        self.object = object
+        self.key = key
+        super.init(.getitem, pos)
+    }
+}
+
+final class SliceExpr: Expression, @unchecked Sendable {
+    let object: Expression
+    let start: Expression?
+    let stop: Expression?
+    let step: Expression?
+    init(_ object: Expression, _ start: Expression?, _ stop: Expression?, _ step: Expression?, pos: Int) {
+        self.object = object
+        self.start = start
+        self.stop = stop
+        self.step = step
+        super.init(.slice, pos)
+    }
+}
+
+/// `f(args)` (tag `.call`) and `obj.name(args)` (tag `.callMethod`, `name` set): the latter
+/// has the same semantics as getattr then call, without building a bound method first.
+final class CallExpr: Expression, @unchecked Sendable {
+    let callee: Expression
+    let name: Name?
+    let args: CallCode
+    init(_ callee: Expression, method name: Name?, _ args: CallCode, pos: Int) {
+        self.callee = callee
+        self.name = name
+        self.args = args
+        super.init(name == nil ? .call : .callMethod, pos)
+    }
+}
+
+final class FilterExpr: Expression, @unchecked Sendable {
+    let filter: Filter
+    let operand: Expression
+    let args: CallCode
+    init(_ filter: Filter, _ operand: Expression, _ args: CallCode, pos: Int) {
+        self.filter = filter
+        self.operand = operand
+        self.args = args
+        super.init(.filter, pos)
+    }
+}
+
+final class TestExpr: Expression, @unchecked Sendable {
+    let test: Test
+    let operand: Expression
+    let args: CallCode
+    init(_ test: Test, _ operand: Expression, _ args: CallCode, pos: Int) {
+        self.test = test
+        self.operand = operand
+        self.args = args
+        super.init(.test, pos)
+    }
+}
+
+/// A filter or test name jinja2 could not find, inside an `if`: an error only when evaluated.
+final class UnknownExpr: Expression, @unchecked Sendable {
+    let message: String
+    init(message: String, pos: Int) {
+        self.message = message
+        super.init(.unknown, pos)
+    }
 }
 
 struct CallCode: Sendable {
@@ -73,28 +258,128 @@ indirect enum Target: Sendable {
     case tuple([Target], pos: Int)
 }
 
-enum Instruction: Sendable {
-    /// Template text.
-    case text(PyString)
-    /// `{{ expression }}`.
-    case print(Expression, pos: Int)
-    case ifChain([(Expression, [Instruction])], orElse: [Instruction])
-    case forLoop(ForCode)
-    case assign(Target, Expression, pos: Int)
-    /// `{% set x %}...{% endset %}`: render the body into a string, filter it, assign it.
-    case assignBlock(Target, CaptureCode, pos: Int)
-    /// `{% filter f %}...{% endfilter %}`: render the body, filter it, print it.
-    case filterBlock(CaptureCode, pos: Int)
-    case with(enter: [FrameInit], assignments: [(Target, Expression)], body: [Instruction], leave: [Int])
-    /// Define a macro: a `MacroObject` over the current activation, stored in `slot`.
-    case macro(slot: Int, MacroCode)
-    /// `{% call(args) f(...) %}body{% endcall %}`: call `f` with `caller` = the body as a macro.
-    case callBlock(call: Expression, caller: MacroCode, pos: Int)
-    /// transformers' `{% generation %}`: render the body (a macro called at once), record its span.
-    case generation(MacroCode, pos: Int)
-    case breakLoop
-    case continueLoop
-    case frame([FrameInit])
+/// A compiled statement (final subclasses, as for `Expression`).
+class Instruction: @unchecked Sendable {
+    enum Tag: UInt8 {
+        case text, print, ifChain, forLoop, assign, assignBlock, filterBlock, with, macro, callBlock, generation
+        case breakLoop, continueLoop, frame
+    }
+
+    let tag: Tag
+    /// The byte offset in the source, or -1.
+    let pos: Int
+
+    init(_ tag: Tag, _ pos: Int) {
+        self.tag = tag
+        self.pos = pos
+    }
+
+    /// The byte offset of the statement in the source, or -1.
+    var position: Int { pos }
+
+    static let breakLoop = Instruction(.breakLoop, -1)
+    static let continueLoop = Instruction(.continueLoop, -1)
+}
+
+/// Template text.
+final class TextInstr: Instruction, @unchecked Sendable {
+    let text: PyString
+    init(_ text: PyString) {
+        self.text = text
+        super.init(.text, -1)
+    }
+}
+
+/// `{{ expression }}`.
+final class PrintInstr: Instruction, @unchecked Sendable {
+    let expr: Expression
+    init(_ expr: Expression, pos: Int) {
+        self.expr = expr
+        super.init(.print, pos)
+    }
+}
+
+final class IfInstr: Instruction, @unchecked Sendable {
+    let tests: [Expression]
+    let bodies: [[Instruction]]
+    let orElse: [Instruction]
+    init(tests: [Expression], bodies: [[Instruction]], orElse: [Instruction]) {
+        self.tests = tests
+        self.bodies = bodies
+        self.orElse = orElse
+        super.init(.ifChain, tests.first?.position ?? -1)
+    }
+}
+
+final class AssignInstr: Instruction, @unchecked Sendable {
+    let target: Target
+    let value: Expression
+    init(_ target: Target, _ value: Expression, pos: Int) {
+        self.target = target
+        self.value = value
+        super.init(.assign, pos)
+    }
+}
+
+/// `{% set x %}...{% endset %}` (tag `.assignBlock`, `target` set) renders the body into a
+/// string, filters it and assigns it; `{% filter f %}...{% endfilter %}` (tag `.filterBlock`)
+/// prints it.
+final class CaptureInstr: Instruction, @unchecked Sendable {
+    let target: Target?
+    let capture: CaptureCode
+    init(_ target: Target?, _ capture: CaptureCode, pos: Int) {
+        self.target = target
+        self.capture = capture
+        super.init(target == nil ? .filterBlock : .assignBlock, pos)
+    }
+}
+
+final class WithInstr: Instruction, @unchecked Sendable {
+    let enter: [FrameInit]
+    let targets: [Target]
+    let values: [Expression]
+    let body: [Instruction]
+    let leave: [Int]
+    init(enter: [FrameInit], targets: [Target], values: [Expression], body: [Instruction], leave: [Int]) {
+        self.enter = enter
+        self.targets = targets
+        self.values = values
+        self.body = body
+        self.leave = leave
+        super.init(.with, -1)
+    }
+}
+
+/// Define a macro: a `MacroObject` over the current activation, stored in `slot`.
+final class MacroInstr: Instruction, @unchecked Sendable {
+    let slot: Int
+    let code: MacroCode
+    init(slot: Int, _ code: MacroCode) {
+        self.slot = slot
+        self.code = code
+        super.init(.macro, -1)
+    }
+}
+
+/// `{% call(args) f(...) %}body{% endcall %}` (tag `.callBlock`): call `f` with `caller` = the
+/// body as a macro; transformers' `{% generation %}` (tag `.generation`, `call` nil): render the
+/// body (a macro called at once) and record its span.
+final class CallBlockInstr: Instruction, @unchecked Sendable {
+    let call: CallExpr?
+    let caller: MacroCode
+    init(call: CallExpr?, caller: MacroCode, pos: Int) {
+        self.call = call
+        self.caller = caller
+        super.init(call == nil ? .generation : .callBlock, pos)
+    }
+}
+
+final class FrameInstr: Instruction, @unchecked Sendable {
+    let inits: [FrameInit]
+    init(_ inits: [FrameInit]) {
+        self.inits = inits
+        super.init(.frame, -1)
+    }
 }
 
 /// A captured body (`set` block, `filter` block).
@@ -115,7 +400,7 @@ final class CaptureCode: Sendable {
     }
 }
 
-final class ForCode: Sendable {
+final class ForCode: Instruction, @unchecked Sendable {
     let target: Target
     let iterable: Expression
     /// `for x in xs if cond`: the test, with its own target (jinja2 runs it in a generator).
@@ -129,7 +414,6 @@ final class ForCode: Sendable {
     let recursive: Bool
     /// Slots of the activation a recursive loop runs in (0 when not recursive).
     let slotCount: Int
-    let pos: Int
 
     init(target: Target, iterable: Expression, filter: (enter: [FrameInit], target: Target, test: Expression)?,
          loopSlot: Int?, enterBody: [FrameInit], body: [Instruction], leaveBody: [Int],
@@ -144,7 +428,7 @@ final class ForCode: Sendable {
         self.orElse = orElse
         self.recursive = recursive
         self.slotCount = slotCount
-        self.pos = pos
+        super.init(.forLoop, pos)
     }
 }
 
@@ -200,35 +484,5 @@ final class Program: Sendable {
         self.slotCount = slotCount
         self.names = names
         self.usesGeneration = usesGeneration
-    }
-}
-
-extension Expression {
-    /// The byte offset of the expression in the source, or -1 when it has none of its own.
-    var position: Int {
-        switch self {
-        case .list(_, let p), .tuple(_, let p), .dict(_, let p), .binary(_, _, _, let p), .negative(_, let p),
-             .positive(_, let p), .concat(_, let p), .compare(_, _, let p), .getattr(_, _, let p), .getitem(_, _, let p),
-             .slice(_, _, _, _, let p), .call(_, _, let p), .callMethod(_, _, _, let p), .filter(_, _, _, let p),
-             .test(_, _, _, let p), .unknown(_, let p):
-            return p
-        case .conditional(let t, _, _, _): return t.position
-        case .and(let a, _), .or(let a, _), .not(let a): return a.position
-        case .constant, .variable, .global: return -1
-        }
-    }
-}
-
-extension Instruction {
-    /// The byte offset of the statement in the source, or -1.
-    var position: Int {
-        switch self {
-        case .print(_, let p), .assign(_, _, let p), .assignBlock(_, _, let p), .filterBlock(_, let p),
-             .callBlock(_, _, let p), .generation(_, let p):
-            return p
-        case .forLoop(let f): return f.pos
-        case .ifChain(let branches, _): return branches.first?.0.position ?? -1
-        case .text, .with, .macro, .breakLoop, .continueLoop, .frame: return -1
-        }
     }
 }

@@ -50,7 +50,7 @@ struct Compiler {
         let frame = Frame(symbols: Symbols(parent: nil, function: root))
         frame.symbols.analyze(body: body)
         frame.toplevel = true
-        var code: [Instruction] = [.frame(c.enterFrame(frame))]
+        var code: [Instruction] = [FrameInstr(c.enterFrame(frame))]
         code.append(contentsOf: try c.compile(body, frame))
         return Program(name: name, source: source, body: code, slotCount: activation.count, names: c.names,
                        usesGeneration: c.usesGeneration)
@@ -135,65 +135,70 @@ struct Compiler {
         case .output(let items):
             for item in items {
                 if case .data(let text) = item.kind {
-                    if case .text(let prev) = out.last {
-                        out[out.count - 1] = .text(PyString(prev.utf8 + Array(text.utf8)))
+                    if let prev = out.last as? TextInstr {
+                        out[out.count - 1] = TextInstr(PyString(prev.text.utf8 + Array(text.utf8)))
                     } else {
-                        out.append(.text(PyString(text)))
+                        out.append(TextInstr(PyString(text)))
                     }
                 } else {
-                    out.append(.print(try expr(item, frame), pos: item.pos))
+                    out.append(PrintInstr(try expr(item, frame), pos: item.pos))
                 }
             }
         case .ifStmt(let node):
             let f = frame.soft()
-            var branches: [(Expression, [Instruction])] = []
+            var tests: [Expression] = []
+            var bodies: [[Instruction]] = []
             for (test, body) in node.branches {
-                branches.append((try expr(test, f), try compile(body, f)))
+                tests.append(try expr(test, f))
+                bodies.append(try compile(body, f))
             }
-            out.append(.ifChain(branches, orElse: try compile(node.orElse, f)))
+            out.append(IfInstr(tests: tests, bodies: bodies, orElse: try compile(node.orElse, f)))
         case .forLoop(let node):
-            out.append(.forLoop(try compileFor(node, frame, pos: s.pos)))
+            out.append(try compileFor(node, frame, pos: s.pos))
         case .assign(let target, let value):
             let v = try expr(value, frame)
-            out.append(.assign(try compileTarget(target, frame), v, pos: s.pos))
+            out.append(AssignInstr(try compileTarget(target, frame), v, pos: s.pos))
         case .assignBlock(let target, let filter, let body):
             let blockFrame = frame.inner()
             blockFrame.symbols.analyze(body: body)
             let capture = try compileCapture(body: body, filter: filter, frame: blockFrame)
-            out.append(.assignBlock(try compileTarget(target, frame), capture, pos: s.pos))
+            out.append(CaptureInstr(try compileTarget(target, frame), capture, pos: s.pos))
         case .filterBlock(let filter, let body):
             let filterFrame = frame.inner()
             filterFrame.symbols.analyze(body: body)
             filterFrame.symbols.visit(filter)
-            out.append(.filterBlock(try compileCapture(body: body, filter: filter, frame: filterFrame), pos: s.pos))
+            out.append(CaptureInstr(nil, try compileCapture(body: body, filter: filter, frame: filterFrame), pos: s.pos))
         case .with(let targets, let values, let body):
             let withFrame = frame.inner()
             for t in targets { withFrame.symbols.visit(t) }
             withFrame.symbols.analyze(body: body)
             let enter = enterFrame(withFrame)
-            var assignments: [(Target, Expression)] = []
+            var targetCode: [Target] = []
+            var valueCode: [Expression] = []
             for (t, v) in zip(targets, values) {
-                assignments.append((try compileTarget(t, withFrame), try expr(v, frame)))
+                targetCode.append(try compileTarget(t, withFrame))
+                valueCode.append(try expr(v, frame))
             }
             withFrame.inLoop = frame.inLoop
             let code = try compile(body, withFrame)
-            out.append(.with(enter: enter, assignments: assignments, body: code, leave: leaveFrame(withFrame)))
+            out.append(WithInstr(enter: enter, targets: targetCode, values: valueCode, body: code, leave: leaveFrame(withFrame)))
         case .macro(let name, let sig, let body):
             let code = try compileMacro(name: name, sig: sig, body: body, frame: frame, pos: s.pos)
-            out.append(.macro(slot: localSlot(name, frame), code))
+            out.append(MacroInstr(slot: localSlot(name, frame), code))
         case .callBlock(let call, let sig, let body):
             let caller = try compileMacro(name: nil, sig: sig, body: body, frame: frame, pos: s.pos)
-            out.append(.callBlock(call: try expr(call, frame), caller: caller, pos: s.pos))
+            guard let callCode = try expr(call, frame) as? CallExpr else { throw .syntax("expected call", at: s.pos) }
+            out.append(CallBlockInstr(call: callCode, caller: caller, pos: s.pos))
         case .generation(let body):
             usesGeneration = true
             let code = try compileMacro(name: nil, sig: Signature(), body: body, frame: frame, pos: s.pos)
-            out.append(.generation(code, pos: s.pos))
+            out.append(CallBlockInstr(call: nil, caller: code, pos: s.pos))
         case .breakLoop, .continueLoop:
             guard frame.inLoop else {
                 let word = { if case .breakLoop = s.kind { return "break" }; return "continue" }()
                 throw .syntax("'\(word)' outside loop", at: s.pos)
             }
-            if case .breakLoop = s.kind { out.append(.breakLoop) } else { out.append(.continueLoop) }
+            if case .breakLoop = s.kind { out.append(Instruction.breakLoop) } else { out.append(Instruction.continueLoop) }
         }
     }
 
@@ -205,7 +210,7 @@ struct Compiler {
         let captureSlot = frame.function.activation.freshSlot()
         var filterCode: Expression? = nil
         if let filter {
-            filterCode = try expr(filter, frame, captured: .variable(SlotRef(depth: 0, slot: captureSlot), name: "<captured>"))
+            filterCode = try expr(filter, frame, captured: VariableExpr(SlotRef(depth: 0, slot: captureSlot), name: "<captured>"))
         }
         return CaptureCode(enter: enter, body: code, filter: filterCode, captureSlot: captureSlot, leave: leaveFrame(frame))
     }
@@ -366,76 +371,97 @@ struct Compiler {
     mutating func expr(_ e: Expr, _ frame: Frame, captured: Expression? = nil) throws(JinjaError) -> Expression {
         switch e.kind {
         case .data(let text):
-            return .constant(.str(text))
+            return ConstantExpr(.str(text))
         case .name(let n, _):
             if let (ref, owner) = frame.symbols.findRef(n) {
-                return .variable(slotRef(ref, owner: owner, from: frame.function), name: n)
+                return VariableExpr(slotRef(ref, owner: owner, from: frame.function), name: n)
             }
-            return .global(name: nameID(n), n)
+            return GlobalExpr(index: nameID(n), name: n)
         case .namespaceRef(let n, let attr):
-            return .getattr(try expr(Expr(.name(n, .load), e.pos, depth: 1), frame), Name(attr), pos: e.pos)
+            return GetattrExpr(try expr(Expr(.name(n, .load), e.pos, depth: 1), frame), Name(attr), pos: e.pos)
         case .constant(let c):
             switch c {
-            case .none: return .constant(.none)
-            case .bool(let b): return .constant(.bool(b))
-            case .int(let i): return .constant(.int(i))
-            case .float(let d): return .constant(.float(d))
-            case .string(let s): return .constant(.str(s))
+            case .none: return ConstantExpr(.none)
+            case .bool(let b): return ConstantExpr(.bool(b))
+            case .int(let i): return ConstantExpr(.int(i))
+            case .float(let d): return ConstantExpr(.float(d))
+            case .string(let s): return ConstantExpr(.str(s))
             }
         case .tuple(let items, _):
             var out: [Expression] = []
             for i in items { out.append(try expr(i, frame)) }
-            return .tuple(out, pos: e.pos)
+            return ItemsExpr(.tuple, out, pos: e.pos)
         case .list(let items):
             var out: [Expression] = []
             for i in items { out.append(try expr(i, frame)) }
-            return .list(out, pos: e.pos)
+            return ItemsExpr(.list, out, pos: e.pos)
         case .dict(let pairs):
-            var out: [(Expression, Expression)] = []
-            for (k, v) in pairs { out.append((try expr(k, frame), try expr(v, frame))) }
-            return .dict(out, pos: e.pos)
+            var keys: [Expression] = [], values: [Expression] = []
+            for (k, v) in pairs {
+                keys.append(try expr(k, frame))
+                values.append(try expr(v, frame))
+            }
+            return DictExpr(keys: keys, values: values, pos: e.pos)
         case .conditional(let test, let then, let orElse):
             let f = frame.soft()
             let position = "line \(lineOf(e.pos))" + (templateName.map { " in \(PyRepr.string($0))" } ?? "")
-            return .conditional(test: try expr(test, f), then: try expr(then, f), orElse: try orElse.map { (x) throws(JinjaError) in try expr(x, f) },
-                                undefinedHint: "the inline if-expression on \(position) evaluated to false and no else section was defined.")
+            return ConditionalExpr(test: try expr(test, f), then: try expr(then, f), orElse: try orElse.map { (x) throws(JinjaError) in try expr(x, f) },
+                                   undefinedHint: "the inline if-expression on \(position) evaluated to false and no else section was defined.")
         case .binary(let op, let a, let b):
-            return .binary(op, try expr(a, frame), try expr(b, frame), pos: e.pos)
+            if op == .add, case .binary(.add, _, _) = a.kind {
+                // Flatten a left-nested chain of `+`.
+                var operands: [Expr] = [b]
+                var positions: [Int] = [e.pos]
+                var left = a
+                while case .binary(.add, let x, let y) = left.kind {
+                    operands.append(y)
+                    positions.append(left.pos)
+                    left = x
+                }
+                operands.append(left)
+                var code: [Expression] = []
+                for o in operands.reversed() { code.append(try expr(o, frame)) }
+                return AddChainExpr(code, positions: positions.reversed())
+            }
+            return BinaryExpr(.binary, op, try expr(a, frame), try expr(b, frame), pos: e.pos)
         case .and(let a, let b):
-            return .and(try expr(a, frame), try expr(b, frame))
+            let x = try expr(a, frame)
+            return BinaryExpr(.and, .add, x, try expr(b, frame), pos: x.position)
         case .or(let a, let b):
-            return .or(try expr(a, frame), try expr(b, frame))
+            let x = try expr(a, frame)
+            return BinaryExpr(.or, .add, x, try expr(b, frame), pos: x.position)
         case .not(let a):
-            return .not(try expr(a, frame))
+            let x = try expr(a, frame)
+            return UnaryExpr(.not, x, pos: x.position)
         case .negative(let a):
-            return .negative(try expr(a, frame), pos: e.pos)
+            return UnaryExpr(.negative, try expr(a, frame), pos: e.pos)
         case .positive(let a):
-            return .positive(try expr(a, frame), pos: e.pos)
+            return UnaryExpr(.positive, try expr(a, frame), pos: e.pos)
         case .concat(let items):
             var out: [Expression] = []
             for i in items { out.append(try expr(i, frame)) }
-            return .concat(out, pos: e.pos)
+            return ItemsExpr(.concat, out, pos: e.pos)
         case .compare(let first, let ops):
             var out: [(CompareOperator, Expression)] = []
             for (op, x) in ops { out.append((op, try expr(x, frame))) }
-            return .compare(try expr(first, frame), out, pos: e.pos)
+            return CompareExpr(try expr(first, frame), out, pos: e.pos)
         case .getattr(let obj, let name):
-            return .getattr(try expr(obj, frame), Name(name), pos: e.pos)
+            return GetattrExpr(try expr(obj, frame), Name(name), pos: e.pos)
         case .getitem(let obj, let key):
             if case .slice(let a, let b, let c) = key.kind {
-                return .slice(try expr(obj, frame), try a.map { (x) throws(JinjaError) in try expr(x, frame) },
-                              try b.map { (x) throws(JinjaError) in try expr(x, frame) },
-                              try c.map { (x) throws(JinjaError) in try expr(x, frame) }, pos: e.pos)
+                return SliceExpr(try expr(obj, frame), try a.map { (x) throws(JinjaError) in try expr(x, frame) },
+                                 try b.map { (x) throws(JinjaError) in try expr(x, frame) },
+                                 try c.map { (x) throws(JinjaError) in try expr(x, frame) }, pos: e.pos)
             }
-            return .getitem(try expr(obj, frame), try expr(key, frame), pos: e.pos)
+            return GetitemExpr(try expr(obj, frame), try expr(key, frame), pos: e.pos)
         case .slice:
             throw .syntax("a slice is only allowed inside [ ]", at: e.pos)
         case .call(let callee, let a):
             let callArgs = try args(a, frame)
             if case .getattr(let obj, let name) = callee.kind {
-                return .callMethod(try expr(obj, frame), Name(name), callArgs, pos: e.pos)
+                return CallExpr(try expr(obj, frame), method: Name(name), callArgs, pos: e.pos)
             }
-            return .call(try expr(callee, frame), callArgs, pos: e.pos)
+            return CallExpr(try expr(callee, frame), method: nil, callArgs, pos: e.pos)
         case .filter(let value, let name, let a):
             let operand: Expression
             if let value {
@@ -446,16 +472,16 @@ struct Compiler {
                 throw .syntax("a filter without a value", at: e.pos)
             }
             guard let f = Filter(rawValue: name) else {
-                if frame.softFrame { return .unknown(message: "No filter named \(PyRepr.string(name)) found.", pos: e.pos) }
+                if frame.softFrame { return UnknownExpr(message: "No filter named \(PyRepr.string(name)) found.", pos: e.pos) }
                 throw .assertion("No filter named \(PyRepr.string(name)).", at: e.pos)
             }
-            return .filter(f, operand, try args(a, frame), pos: e.pos)
+            return FilterExpr(f, operand, try args(a, frame), pos: e.pos)
         case .test(let value, let name, let a):
             guard let t = Test(name: name) else {
-                if frame.softFrame { return .unknown(message: "No test named \(PyRepr.string(name)) found.", pos: e.pos) }
+                if frame.softFrame { return UnknownExpr(message: "No test named \(PyRepr.string(name)) found.", pos: e.pos) }
                 throw .assertion("No test named \(PyRepr.string(name)).", at: e.pos)
             }
-            return .test(t, try expr(value, frame), try args(a, frame), pos: e.pos)
+            return TestExpr(t, try expr(value, frame), try args(a, frame), pos: e.pos)
         }
     }
 }

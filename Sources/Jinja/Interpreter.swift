@@ -1,11 +1,11 @@
 // Interpreter: runs a compiled `Program` against a render's variables.
 //
-// The node set it evaluates (`Code.swift`):
+// The node set it evaluates (`Code.swift`; one final class per shape, a tag per construct):
 //   Instruction: text, print, ifChain, forLoop, assign, assignBlock, filterBlock, with, macro,
 //                callBlock, generation, breakLoop, continueLoop, frame
-//   Expression:  constant, variable, global, list, tuple, dict, conditional, binary, and, or,
-//                not, negative, positive, concat, compare, getattr, getitem, slice, call,
-//                callMethod, filter, test, unknown
+//   Expression:  constant, variable, global, list, tuple, dict, conditional, binary, addChain,
+//                and, or, not, negative, positive, concat, compare, getattr, getitem, slice,
+//                call, callMethod, filter, test, unknown
 //
 // A tree-walking evaluator: `exec` runs instructions and returns how control leaves them
 // (normally, `break`, `continue`); `eval` computes a `Value`. Variables are slots of the current
@@ -280,35 +280,33 @@ final class Interpreter {
         budget.steps &+= 1
         budget.evalDepth &+= 1
         defer { budget.evalDepth &-= 1 }
-        switch ins {
-        case .text(let s):
-            try write(s)
-        case .print(let e, let pos):
-            try execPrint(e, pos)
-        case .ifChain(let branches, let orElse):
-            return try execIf(branches, orElse)
-        case .forLoop(let f):
-            try execFor(f)
-        case .assign(let t, let e, let pos):
-            try execAssign(t, e, pos)
-        case .assignBlock(let t, let capture, let pos):
-            try execAssignBlock(t, capture, pos)
-        case .filterBlock(let capture, let pos):
-            try execFilterBlock(capture, pos)
-        case .with(let enter, let assignments, let body, let leave):
-            return try execWith(enter, assignments, body, leave)
-        case .macro(let slot, let code):
-            execMacro(slot, code)
-        case .callBlock(let call, let callerCode, let pos):
-            try execCallBlock(call, callerCode, pos)
-        case .generation(let code, let pos):
-            try execGeneration(code, pos)
+        switch ins.tag {
+        case .text:
+            try write(unsafeDowncast(ins, to: TextInstr.self).text)
+        case .print:
+            try execPrint(unsafeDowncast(ins, to: PrintInstr.self))
+        case .ifChain:
+            return try execIf(unsafeDowncast(ins, to: IfInstr.self))
+        case .forLoop:
+            try execFor(unsafeDowncast(ins, to: ForCode.self))
+        case .assign:
+            try execAssign(unsafeDowncast(ins, to: AssignInstr.self))
+        case .assignBlock, .filterBlock:
+            try execCapture(unsafeDowncast(ins, to: CaptureInstr.self))
+        case .with:
+            return try execWith(unsafeDowncast(ins, to: WithInstr.self))
+        case .macro:
+            execMacro(unsafeDowncast(ins, to: MacroInstr.self))
+        case .callBlock:
+            try execCallBlock(unsafeDowncast(ins, to: CallBlockInstr.self))
+        case .generation:
+            try execGeneration(unsafeDowncast(ins, to: CallBlockInstr.self))
         case .breakLoop:
             return .breakLoop
         case .continueLoop:
             return .continueLoop
-        case .frame(let inits):
-            runInits(inits)
+        case .frame:
+            runInits(unsafeDowncast(ins, to: FrameInstr.self).inits)
         }
         return .normal
     }
@@ -320,21 +318,21 @@ final class Interpreter {
     }
 
     @inline(never)
-    func execPrint(_ e: Expression, _ pos: Int) throws(JinjaError) {
-        let v = try eval(e)
+    func execPrint(_ p: PrintInstr) throws(JinjaError) {
+        let v = try eval(p.expr)
         if case .string(let s) = v {
-            do { try write(s) } catch { throw error.at(pos) }
+            do { try write(s) } catch { throw error.at(p.pos) }
             return
         }
-        do { try writeValue(v) } catch { throw error.at(pos) }
+        do { try writeValue(v) } catch { throw error.at(p.pos) }
     }
 
     @inline(never)
-    func execIf(_ branches: [(Expression, [Instruction])], _ orElse: [Instruction]) throws(JinjaError) -> Flow {
-        for (test, body) in branches {
-            if try eval(test).isTruthy { return try exec(body) }
+    func execIf(_ node: IfInstr) throws(JinjaError) -> Flow {
+        for i in node.tests.indices {
+            if try eval(node.tests[i]).isTruthy { return try exec(node.bodies[i]) }
         }
-        return try exec(orElse)
+        return try exec(node.orElse)
     }
 
     @inline(never)
@@ -349,65 +347,61 @@ final class Interpreter {
     }
 
     @inline(never)
-    func execAssign(_ t: Target, _ e: Expression, _ pos: Int) throws(JinjaError) {
-        let v = try eval(e)
-        do { try assign(t, v) } catch { throw error.at(pos) }
+    func execAssign(_ node: AssignInstr) throws(JinjaError) {
+        let v = try eval(node.value)
+        do { try assign(node.target, v) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func execAssignBlock(_ t: Target, _ capture: CaptureCode, _ pos: Int) throws(JinjaError) {
-        let v = try runCapture(capture)
-        do { try assign(t, v) } catch { throw error.at(pos) }
+    func execCapture(_ node: CaptureInstr) throws(JinjaError) {
+        let v = try runCapture(node.capture)
+        if let target = node.target {
+            do { try assign(target, v) } catch { throw error.at(node.pos) }
+        } else {
+            do { try writeValue(v) } catch { throw error.at(node.pos) }
+        }
     }
 
     @inline(never)
-    func execFilterBlock(_ capture: CaptureCode, _ pos: Int) throws(JinjaError) {
-        let v = try runCapture(capture)
-        do { try writeValue(v) } catch { throw error.at(pos) }
-    }
-
-    @inline(never)
-    func execWith(_ enter: [FrameInit], _ assignments: [(Target, Expression)], _ body: [Instruction], _ leave: [Int]) throws(JinjaError) -> Flow {
-        runInits(enter)
-        for (t, e) in assignments { try assign(t, try eval(e)) }
-        let f = try exec(body)
-        clear(leave)
+    func execWith(_ node: WithInstr) throws(JinjaError) -> Flow {
+        runInits(node.enter)
+        for i in node.targets.indices { try assign(node.targets[i], try eval(node.values[i])) }
+        let f = try exec(node.body)
+        clear(node.leave)
         return f
     }
 
     @inline(never)
-    func execMacro(_ slot: Int, _ code: MacroCode) {
+    func execMacro(_ node: MacroInstr) {
         keepForRelease(act)
-        act.slots[slot] = .object(MacroObject(code, closure: act))
+        act.slots[node.slot] = .object(MacroObject(node.code, closure: act))
     }
 
     @inline(never)
-    func execCallBlock(_ call: Expression, _ callerCode: MacroCode, _ pos: Int) throws(JinjaError) {
+    func execCallBlock(_ node: CallBlockInstr) throws(JinjaError) {
+        guard let call = node.call else { return }
         keepForRelease(act)
-        let caller = Value.object(MacroObject(callerCode, closure: act))
+        let caller = Value.object(MacroObject(node.caller, closure: act))
         let v: Value
-        switch call {
-        case .call(let callee, let args, let cpos):
-            let f = try eval(callee)
-            var a = try evalArguments(args)
+        if let name = call.name {
+            let o = try eval(call.callee)
+            var a = try evalArguments(call.args)
             a.keywords.append(("caller", caller))
-            do { v = try callValue(f, a) } catch { throw error.at(cpos) }
-        case .callMethod(let obj, let name, let args, let cpos):
-            let o = try eval(obj)
-            var a = try evalArguments(args)
+            do { v = try callAttribute(o, name, a) } catch { throw error.at(call.pos) }
+        } else {
+            let f = try eval(call.callee)
+            var a = try evalArguments(call.args)
             a.keywords.append(("caller", caller))
-            do { v = try callAttribute(o, name, a) } catch { throw error.at(cpos) }
-        default:
-            throw JinjaError.syntax("expected call", at: pos)
+            do { v = try callValue(f, a) } catch { throw error.at(call.pos) }
         }
-        do { try writeValue(v) } catch { throw error.at(pos) }
+        do { try writeValue(v) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func execGeneration(_ code: MacroCode, _ pos: Int) throws(JinjaError) {
+    func execGeneration(_ node: CallBlockInstr) throws(JinjaError) {
         keepForRelease(act)
         let rv: Value
-        do { rv = try callMacro(MacroObject(code, closure: act), Arguments()) } catch { throw error.at(pos) }
+        do { rv = try callMacro(MacroObject(node.caller, closure: act), Arguments()) } catch { throw error.at(node.pos) }
         if case .string(let s) = rv {
             let start = rootCharacterCount()
             generationSpans.append((start, start + s.count))
@@ -599,127 +593,150 @@ final class Interpreter {
         budget.steps &+= 1
         budget.evalDepth &+= 1
         defer { budget.evalDepth &-= 1 }
-        switch e {
-        case .constant(let v):
-            return v
-        case .variable(let ref, let name):
-            return load(ref, name)
-        case .global(let i, let name):
-            return names[i] ?? .undefined(Undefined(.name(name)))
-        case .list(let items, let pos):
-            return try evalList(items, pos, tuple: false)
-        case .tuple(let items, let pos):
-            return try evalList(items, pos, tuple: true)
-        case .dict(let pairs, let pos):
-            return try evalDict(pairs, pos)
-        case .conditional(let test, let then, let orElse, let hint):
-            return try evalConditional(test, then, orElse, hint)
-        case .binary(let op, let a, let b, let pos):
-            return try evalBinary(op, a, b, pos)
-        case .and(let a, let b):
-            return try evalAnd(a, b)
-        case .or(let a, let b):
-            return try evalOr(a, b)
-        case .not(let a):
-            return .bool(!(try eval(a)).isTruthy)
-        case .negative(let a, let pos):
-            return try evalUnary(a, pos, negative: true)
-        case .positive(let a, let pos):
-            return try evalUnary(a, pos, negative: false)
-        case .concat(let items, let pos):
-            return try evalConcat(items, pos)
-        case .compare(let first, let ops, let pos):
-            return try evalCompare(first, ops, pos)
-        case .getattr(let obj, let name, let pos):
-            return try evalGetattr(obj, name, pos)
-        case .getitem(let obj, let key, let pos):
-            return try evalGetitem(obj, key, pos)
-        case .slice(let obj, let start, let stop, let step, let pos):
-            return try evalSlice(obj, start, stop, step, pos)
-        case .call(let callee, let args, let pos):
-            return try evalCall(callee, args, pos)
-        case .callMethod(let obj, let name, let args, let pos):
-            return try evalCallMethod(obj, name, args, pos)
-        case .filter(let f, let operand, let args, let pos):
-            return try evalFilter(f, operand, args, pos)
-        case .test(let t, let operand, let args, let pos):
-            return try evalTest(t, operand, args, pos)
-        case .unknown(let message, let pos):
-            throw JinjaError.runtime(message).at(pos)
+        switch e.tag {
+        case .constant:
+            return unsafeDowncast(e, to: ConstantExpr.self).value
+        case .variable:
+            let v = unsafeDowncast(e, to: VariableExpr.self)
+            return load(v.ref, v.name)
+        case .global:
+            let g = unsafeDowncast(e, to: GlobalExpr.self)
+            return names[g.index] ?? .undefined(Undefined(.name(g.name)))
+        case .list, .tuple:
+            return try evalList(unsafeDowncast(e, to: ItemsExpr.self))
+        case .dict:
+            return try evalDict(unsafeDowncast(e, to: DictExpr.self))
+        case .conditional:
+            return try evalConditional(unsafeDowncast(e, to: ConditionalExpr.self))
+        case .binary:
+            return try evalBinary(unsafeDowncast(e, to: BinaryExpr.self))
+        case .addChain:
+            return try evalAddChain(unsafeDowncast(e, to: AddChainExpr.self))
+        case .and:
+            let b = unsafeDowncast(e, to: BinaryExpr.self)
+            let x = try eval(b.lhs)
+            return x.isTruthy ? try eval(b.rhs) : x
+        case .or:
+            let b = unsafeDowncast(e, to: BinaryExpr.self)
+            let x = try eval(b.lhs)
+            return x.isTruthy ? x : try eval(b.rhs)
+        case .not:
+            return .bool(!(try eval(unsafeDowncast(e, to: UnaryExpr.self).operand)).isTruthy)
+        case .negative, .positive:
+            return try evalUnary(unsafeDowncast(e, to: UnaryExpr.self))
+        case .concat:
+            return try evalConcat(unsafeDowncast(e, to: ItemsExpr.self))
+        case .compare:
+            return try evalCompare(unsafeDowncast(e, to: CompareExpr.self))
+        case .getattr:
+            return try evalGetattr(unsafeDowncast(e, to: GetattrExpr.self))
+        case .getitem:
+            return try evalGetitem(unsafeDowncast(e, to: GetitemExpr.self))
+        case .slice:
+            return try evalSlice(unsafeDowncast(e, to: SliceExpr.self))
+        case .call, .callMethod:
+            return try evalCall(unsafeDowncast(e, to: CallExpr.self))
+        case .filter:
+            return try evalFilter(unsafeDowncast(e, to: FilterExpr.self))
+        case .test:
+            return try evalTest(unsafeDowncast(e, to: TestExpr.self))
+        case .unknown:
+            throw JinjaError.runtime(unsafeDowncast(e, to: UnknownExpr.self).message).at(e.pos)
         }
     }
 
     @inline(never)
-    func evalList(_ items: [Expression], _ pos: Int, tuple: Bool) throws(JinjaError) -> Value {
+    func evalList(_ node: ItemsExpr) throws(JinjaError) -> Value {
         var vs: [Value] = []
-        vs.reserveCapacity(items.count)
-        for i in items { vs.append(try eval(i)) }
-        let l = try makeList(vs, pos)
-        return tuple ? .tuple(l) : .list(l)
+        vs.reserveCapacity(node.items.count)
+        for i in node.items { vs.append(try eval(i)) }
+        let l = try makeList(vs, node.pos)
+        return node.tag == .tuple ? .tuple(l) : .list(l)
     }
 
     @inline(never)
-    func evalDict(_ pairs: [(Expression, Expression)], _ pos: Int) throws(JinjaError) -> Value {
+    func evalDict(_ node: DictExpr) throws(JinjaError) -> Value {
         var ps: [(Value, Value)] = []
-        ps.reserveCapacity(pairs.count)
-        for (k, v) in pairs { ps.append((try eval(k), try eval(v))) }
+        ps.reserveCapacity(node.keys.count)
+        for i in node.keys.indices { ps.append((try eval(node.keys[i]), try eval(node.values[i]))) }
         do throws(JinjaError) {
             let d = try PyDict(pairs: ps)
             if d.depth > budget.limits.maxNestingDepth { throw Budget.nestingError(budget.limits.maxNestingDepth) }
             return .dict(d)
-        } catch { throw error.at(pos) }
+        } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalConditional(_ test: Expression, _ then: Expression, _ orElse: Expression?, _ hint: String) throws(JinjaError) -> Value {
-        if try eval(test).isTruthy { return try eval(then) }
-        if let orElse { return try eval(orElse) }
-        return .undefined(Undefined(.hint(hint)))
+    func evalConditional(_ node: ConditionalExpr) throws(JinjaError) -> Value {
+        if try eval(node.test).isTruthy { return try eval(node.then) }
+        if let orElse = node.orElse { return try eval(orElse) }
+        return .undefined(Undefined(.hint(node.undefinedHint)))
     }
 
     @inline(never)
-    func evalBinary(_ op: BinaryOperator, _ a: Expression, _ b: Expression, _ pos: Int) throws(JinjaError) -> Value {
-        let x = try eval(a)
-        let y = try eval(b)
-        do { return try binary(op, x, y) } catch { throw error.at(pos) }
+    func evalBinary(_ node: BinaryExpr) throws(JinjaError) -> Value {
+        let x = try eval(node.lhs)
+        let y = try eval(node.rhs)
+        do { return try binary(node.op, x, y) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalAnd(_ a: Expression, _ b: Expression) throws(JinjaError) -> Value {
-        let x = try eval(a)
-        return x.isTruthy ? try eval(b) : x
-    }
-
-    @inline(never)
-    func evalOr(_ a: Expression, _ b: Expression) throws(JinjaError) -> Value {
-        let x = try eval(a)
-        return x.isTruthy ? x : try eval(b)
-    }
-
-    @inline(never)
-    func evalUnary(_ a: Expression, _ pos: Int, negative: Bool) throws(JinjaError) -> Value {
-        let x = try eval(a)
-        do { return negative ? try negate(x) : try positive(x) } catch { throw error.at(pos) }
-    }
-
-    @inline(never)
-    func evalConcat(_ items: [Expression], _ pos: Int) throws(JinjaError) -> Value {
-        var b = PyStringBuilder()
-        for i in items {
-            let v = try eval(i)
-            do { b.append(try PyFormat.str(v, self)) } catch { throw error.at(pos) }
+    func evalAddChain(_ node: AddChainExpr) throws(JinjaError) -> Value {
+        let items = node.items
+        var acc = try eval(items[0])
+        var builder = PyStringBuilder()
+        var building = false
+        for i in 1..<items.count {
+            let rhs = try eval(items[i])
+            if case .string(let r) = rhs, !r.isMarkup {
+                if building {
+                    builder.append(r)
+                    do { try budget.appended(r.utf8.count, total: builder.count) } catch { throw error.at(node.positions[i - 1]) }
+                    continue
+                }
+                if case .string(let l) = acc, !l.isMarkup {
+                    builder = PyStringBuilder(capacity: l.utf8.count + r.utf8.count + 64)
+                    builder.append(l)
+                    builder.append(r)
+                    building = true
+                    do { try budget.appended(builder.count, total: builder.count) } catch { throw error.at(node.positions[i - 1]) }
+                    continue
+                }
+            }
+            if building {
+                acc = .string(builder.finish())
+                building = false
+            }
+            do { acc = try binary(.add, acc, rhs) } catch { throw error.at(node.positions[i - 1]) }
         }
-        do { try budget.string(b.count) } catch { throw error.at(pos) }
+        if building { acc = .string(builder.finish()) }
+        return acc
+    }
+
+    @inline(never)
+    func evalUnary(_ node: UnaryExpr) throws(JinjaError) -> Value {
+        let x = try eval(node.operand)
+        do { return node.tag == .negative ? try negate(x) : try positive(x) } catch { throw error.at(node.pos) }
+    }
+
+    @inline(never)
+    func evalConcat(_ node: ItemsExpr) throws(JinjaError) -> Value {
+        var b = PyStringBuilder()
+        for i in node.items {
+            let v = try eval(i)
+            do { b.append(try PyFormat.str(v, self)) } catch { throw error.at(node.pos) }
+        }
+        do { try budget.string(b.count) } catch { throw error.at(node.pos) }
         return .string(b.finish())
     }
 
     @inline(never)
-    func evalCompare(_ first: Expression, _ ops: [(CompareOperator, Expression)], _ pos: Int) throws(JinjaError) -> Value {
-        var left = try eval(first)
-        for (op, rightExpr) in ops {
-            let right = try eval(rightExpr)
+    func evalCompare(_ node: CompareExpr) throws(JinjaError) -> Value {
+        var left = try eval(node.first)
+        for i in node.operators.indices {
+            let right = try eval(node.operands[i])
             let ok: Bool
-            do { ok = try compare(op, left, right) } catch { throw error.at(pos) }
+            do { ok = try compare(node.operators[i], left, right) } catch { throw error.at(node.pos) }
             if !ok { return .bool(false) }
             left = right
         }
@@ -727,59 +744,56 @@ final class Interpreter {
     }
 
     @inline(never)
-    func evalGetattr(_ obj: Expression, _ name: Name, _ pos: Int) throws(JinjaError) -> Value {
-        let o = try eval(obj)
+    func evalGetattr(_ node: GetattrExpr) throws(JinjaError) -> Value {
+        let o = try eval(node.object)
+        let name = node.name
         if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil, let v = d.get(string: name.bytes) {
             return v
         }
-        do { return try getattr(o, name) } catch { throw error.at(pos) }
+        do { return try getattr(o, name) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalGetitem(_ obj: Expression, _ key: Expression, _ pos: Int) throws(JinjaError) -> Value {
-        let o = try eval(obj)
-        let k = try eval(key)
+    func evalGetitem(_ node: GetitemExpr) throws(JinjaError) -> Value {
+        let o = try eval(node.object)
+        let k = try eval(node.key)
         if case .dict(let d) = o, case .string(let ks) = k, let v = d.get(string: ks.utf8) {
             return v
         }
-        do { return try getitem(o, k) } catch { throw error.at(pos) }
+        do { return try getitem(o, k) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalSlice(_ obj: Expression, _ start: Expression?, _ stop: Expression?, _ step: Expression?, _ pos: Int) throws(JinjaError) -> Value {
-        let o = try eval(obj)
-        let a = try start.map { (x) throws(JinjaError) in try eval(x) }
-        let b = try stop.map { (x) throws(JinjaError) in try eval(x) }
-        let c = try step.map { (x) throws(JinjaError) in try eval(x) }
-        do { return try slice(o, a, b, c) } catch { throw error.at(pos) }
+    func evalSlice(_ node: SliceExpr) throws(JinjaError) -> Value {
+        let o = try eval(node.object)
+        let a = try node.start.map { (x) throws(JinjaError) in try eval(x) }
+        let b = try node.stop.map { (x) throws(JinjaError) in try eval(x) }
+        let c = try node.step.map { (x) throws(JinjaError) in try eval(x) }
+        do { return try slice(o, a, b, c) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalCall(_ callee: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
-        let f = try eval(callee)
-        let a = try evalArguments(args)
-        do { return try callValue(f, a) } catch { throw error.at(pos) }
+    func evalCall(_ node: CallExpr) throws(JinjaError) -> Value {
+        let f = try eval(node.callee)
+        let a = try evalArguments(node.args)
+        if let name = node.name {
+            do { return try callAttribute(f, name, a) } catch { throw error.at(node.pos) }
+        }
+        do { return try callValue(f, a) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalCallMethod(_ obj: Expression, _ name: Name, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
-        let o = try eval(obj)
-        let a = try evalArguments(args)
-        do { return try callAttribute(o, name, a) } catch { throw error.at(pos) }
+    func evalFilter(_ node: FilterExpr) throws(JinjaError) -> Value {
+        let v = try eval(node.operand)
+        let a = try evalArguments(node.args)
+        do { return try applyFilter(node.filter, v, a) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
-    func evalFilter(_ f: Filter, _ operand: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
-        let v = try eval(operand)
-        let a = try evalArguments(args)
-        do { return try applyFilter(f, v, a) } catch { throw error.at(pos) }
-    }
-
-    @inline(never)
-    func evalTest(_ t: Test, _ operand: Expression, _ args: CallCode, _ pos: Int) throws(JinjaError) -> Value {
-        let v = try eval(operand)
-        let a = try evalArguments(args)
-        do { return .bool(try applyTest(t, v, a)) } catch { throw error.at(pos) }
+    func evalTest(_ node: TestExpr) throws(JinjaError) -> Value {
+        let v = try eval(node.operand)
+        let a = try evalArguments(node.args)
+        do { return .bool(try applyTest(node.test, v, a)) } catch { throw error.at(node.pos) }
     }
 
     func makeList(_ items: [Value], _ pos: Int) throws(JinjaError) -> PyList {

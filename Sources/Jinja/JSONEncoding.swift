@@ -11,8 +11,6 @@
 //   `TypeError: Object of type X is not JSON serializable`.
 // A data string's quoted form is data in the output's provenance.
 
-import Tokenizer
-
 enum JSONEncoder {
     struct Options {
         var ensureASCII: Bool
@@ -126,7 +124,31 @@ enum JSONEncoder {
         var q: [UInt8] = []
         q.reserveCapacity(s.utf8.count + 2)
         if !ensureASCII {
-            JSON.appendQuoted(s.string, to: &q)
+            // Python's `encode_basestring`: only `"`, `\` and control characters are escaped;
+            // runs without them are copied as they are.
+            let b = s.utf8
+            q.append(UInt8(ascii: "\""))
+            var run = 0
+            for i in 0..<b.count {
+                let c = b[i]
+                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+                q.append(contentsOf: b[run..<i])
+                run = i + 1
+                switch c {
+                case 0x22: q.append(contentsOf: [92, 0x22])
+                case 0x5C: q.append(contentsOf: [92, 92])
+                case 0x0A: q.append(contentsOf: [92, UInt8(ascii: "n")])
+                case 0x0D: q.append(contentsOf: [92, UInt8(ascii: "r")])
+                case 0x09: q.append(contentsOf: [92, UInt8(ascii: "t")])
+                case 0x08: q.append(contentsOf: [92, UInt8(ascii: "b")])
+                case 0x0C: q.append(contentsOf: [92, UInt8(ascii: "f")])
+                default:
+                    q.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48])
+                    PyRepr.appendHex(UInt32(c), digits: 2, to: &q)
+                }
+            }
+            q.append(contentsOf: b[run..<b.count])
+            q.append(UInt8(ascii: "\""))
         } else {
             q.append(UInt8(ascii: "\""))
             var i = 0

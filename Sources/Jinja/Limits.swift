@@ -101,6 +101,13 @@ struct Budget {
         try step(1 &+ bytes >> 4)
     }
 
+    /// Charges for appending `n` bytes to a string that is now `total` bytes long.
+    @inline(__always)
+    mutating func appended(_ n: Int, total: Int) throws(JinjaError) {
+        if total > limits.maxStringBytes { throw Budget.stringError(total, limits.maxStringBytes) }
+        try step(1 &+ n >> 4)
+    }
+
     /// Checks the size of a new container of `count` elements and charges for it.
     @inline(__always)
     mutating func container(_ count: Int) throws(JinjaError) {

@@ -21,7 +21,10 @@ enum Provenance: Equatable, Sendable {
     case literal
     /// Every byte came from data.
     case data
-    /// Sorted, disjoint, non-adjacent, non-empty byte ranges; neither empty nor the whole string.
+    /// One data range, neither empty nor the whole string (the common case of a concatenation:
+    /// kept inline, no allocation).
+    case span(Int32, Int32)
+    /// Two or more sorted, disjoint, non-adjacent, non-empty byte ranges.
     case mixed([Range<Int>])
 
     /// The data ranges of a string of `length` bytes.
@@ -29,6 +32,7 @@ enum Provenance: Equatable, Sendable {
         switch self {
         case .literal: return []
         case .data: return length > 0 ? [0..<length] : []
+        case .span(let a, let b): return [Int(a)..<Int(b)]
         case .mixed(let r): return r
         }
     }
@@ -37,6 +41,11 @@ enum Provenance: Equatable, Sendable {
     func slice(_ sub: Range<Int>, length: Int) -> Provenance {
         switch self {
         case .literal, .data: return sub.isEmpty ? .literal : self
+        case .span(let a, let b):
+            let lo = max(Int(a), sub.lowerBound), hi = min(Int(b), sub.upperBound)
+            if lo >= hi { return .literal }
+            if lo == sub.lowerBound && hi == sub.upperBound { return .data }
+            return .span(Int32(lo - sub.lowerBound), Int32(hi - sub.lowerBound))
         case .mixed(let rs):
             var b = ProvenanceBuilder()
             for r in rs {
@@ -50,32 +59,57 @@ enum Provenance: Equatable, Sendable {
     var hasData: Bool { if case .literal = self { return false }; return true }
 }
 
-/// Collects data ranges while a string is built piece by piece.
+/// Collects data ranges while a string is built piece by piece. The first range is kept inline;
+/// an array is allocated only for a second one.
 struct ProvenanceBuilder {
-    var ranges: [Range<Int>] = []
+    var first: Range<Int>? = nil
+    var more: [Range<Int>] = []
+
+    var ranges: [Range<Int>] {
+        guard let first else { return [] }
+        return [first] + more
+    }
 
     mutating func addData(_ r: Range<Int>) {
         guard !r.isEmpty else { return }
-        if let last = ranges.last, last.upperBound >= r.lowerBound {
-            ranges[ranges.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+        guard let f = first else {
+            first = r
+            return
+        }
+        if more.isEmpty {
+            if f.upperBound >= r.lowerBound {
+                first = f.lowerBound..<max(f.upperBound, r.upperBound)
+            } else {
+                more.append(r)
+            }
+            return
+        }
+        let last = more[more.count - 1]
+        if last.upperBound >= r.lowerBound {
+            more[more.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
         } else {
-            ranges.append(r)
+            more.append(r)
         }
     }
 
     /// Records that the `length` bytes at `offset` have provenance `p`.
+    @inline(__always)
     mutating func add(_ p: Provenance, at offset: Int, length: Int) {
         switch p {
         case .literal: return
         case .data: addData(offset..<offset + length)
+        case .span(let a, let b): addData(Int(a) + offset..<Int(b) + offset)
         case .mixed(let rs): for r in rs { addData(r.lowerBound + offset..<r.upperBound + offset) }
         }
     }
 
     func finish(length: Int) -> Provenance {
-        if ranges.isEmpty { return .literal }
-        if ranges.count == 1 && ranges[0].lowerBound == 0 && ranges[0].upperBound >= length { return .data }
-        return .mixed(ranges)
+        guard let f = first else { return .literal }
+        if more.isEmpty {
+            if f.lowerBound == 0 && f.upperBound >= length { return .data }
+            return .span(Int32(f.lowerBound), Int32(f.upperBound))
+        }
+        return .mixed([f] + more)
     }
 }
 

@@ -103,6 +103,19 @@ public struct Template: Sendable {
 
 /// JSON values → template values (Python's `json.loads` types).
 enum ValueConversion {
+    /// Whether a small object's keys are all different (JSON allows repeats; Python keeps the
+    /// first position and the last value).
+    static func distinctKeys(_ members: [(String, JSONValue)]) -> Bool {
+        for i in members.indices {
+            var j = i + 1
+            while j < members.count {
+                if members[i].0 == members[j].0 { return false }
+                j += 1
+            }
+        }
+        return true
+    }
+
     static func value(_ j: JSONValue, isData: Bool, limits: JinjaLimits, depth: Int = 0) throws(JinjaError) -> Value {
         if depth > limits.maxNestingDepth { throw Budget.nestingError(limits.maxNestingDepth) }
         switch j {
@@ -120,12 +133,18 @@ enum ValueConversion {
             return .list(PyList(vs))
         case .object(let members):
             if members.count > limits.maxContainerLength { throw Budget.containerError(members.count, limits.maxContainerLength) }
-            var pairs: [(Value, Value)] = []
-            pairs.reserveCapacity(members.count)
+            var keys: [Value] = []
+            var values: [Value] = []
+            keys.reserveCapacity(members.count)
+            values.reserveCapacity(members.count)
             for (k, v) in members {
-                pairs.append((.string(PyString(k, isData ? .data : .literal)), try value(v, isData: isData, limits: limits, depth: depth + 1)))
+                keys.append(.string(PyString(k, isData ? .data : .literal)))
+                values.append(try value(v, isData: isData, limits: limits, depth: depth + 1))
             }
-            return .dict(try PyDict(pairs: pairs))
+            if members.count <= PyDict.scanLimit && distinctKeys(members) {
+                return .dict(PyDict(uniqueKeys: keys, values: values))
+            }
+            return .dict(try PyDict(pairs: Array(zip(keys, values))))
         }
     }
 }
