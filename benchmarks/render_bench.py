@@ -6,14 +6,26 @@ usage: render_bench.py [--chat-dir Tests/JinjaTests/Fixtures] [--templates A.jin
 For each template, renders every conversation of CHAT_DIR/chat/conversations.jsonl with
 transformers' `render_jinja_template` (single thread, compiled template cached as transformers
 caches it; kwargs bos_token <s>, eos_token </s>, date_string "26 Jul 2024", add_generation_prompt
-False), repeatedly for at least --min-time seconds, and prints renders per second. A refused
+False, strftime_now at SOURCE_DATE_EPOCH 1768435200 as in the fixtures), repeatedly for at least
+--min-time seconds, and prints renders per second. A refused
 conversation (the template raises) counts as a render. `digest` is FNV-1a 64 over the UTF-8 texts
 (each followed by a zero byte), the same digest `finetok-bench --sections render` prints, so the
 two outputs can be compared line by line.
 """
-import argparse, glob, json, os, sys, time
+import argparse, datetime, glob, json, os, sys, time
 
 import transformers.utils.chat_template_utils as ctu
+
+SOURCE_DATE_EPOCH = 1768435200  # the fixtures' date (2026-01-15), as finetok-bench uses
+
+
+class FixedDatetime(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.fromtimestamp(SOURCE_DATE_EPOCH, tz or datetime.timezone.utc).replace(tzinfo=tz)
+
+
+ctu.datetime = FixedDatetime  # strftime_now() reads datetime.now()
 
 KWARGS = {"bos_token": "<s>", "eos_token": "</s>", "date_string": "26 Jul 2024"}
 

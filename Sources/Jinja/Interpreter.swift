@@ -319,6 +319,9 @@ final class Interpreter {
 
     @inline(never)
     func execPrint(_ p: PrintInstr) throws(JinjaError) {
+        if p.expr.tag == .addChain {
+            return try printAddChain(unsafeDowncast(p.expr, to: AddChainExpr.self), p.pos)
+        }
         let v = try eval(p.expr)
         if case .string(let s) = v {
             do { try write(s) } catch { throw error.at(p.pos) }
@@ -327,10 +330,50 @@ final class Interpreter {
         do { try writeValue(v) } catch { throw error.at(p.pos) }
     }
 
+    /// `{{ a + b + c }}`: while every operand is a plain string, the parts go straight to the
+    /// output (an error later aborts the render, so nothing half-written survives); otherwise
+    /// the chain is evaluated as `evalAddChain` does.
+    func printAddChain(_ node: AddChainExpr, _ pos: Int) throws(JinjaError) {
+        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
+            throw budgetError(at: node.position)
+        }
+        budget.steps &+= 1
+        var parts: [PyString] = []
+        parts.reserveCapacity(node.items.count)
+        var total = 0
+        for (i, item) in node.items.enumerated() {
+            let v = try eval(item)
+            guard case .string(let s) = v, !s.isMarkup else {
+                // Not all strings: finish as `+` would, left to right.
+                var acc: Value
+                if parts.isEmpty {
+                    acc = v
+                } else {
+                    var b = PyStringBuilder(capacity: total)
+                    for part in parts { b.append(part) }
+                    acc = .string(b.finish())
+                    do { acc = try binary(.add, acc, v) } catch { throw error.at(node.positions[i - 1]) }
+                }
+                for j in (i + 1)..<node.items.count {
+                    let rhs = try eval(node.items[j])
+                    do { acc = try binary(.add, acc, rhs) } catch { throw error.at(node.positions[j - 1]) }
+                }
+                do { try writeValue(acc) } catch { throw error.at(pos) }
+                return
+            }
+            total += s.utf8.count
+            do { try budget.appended(s.utf8.count, total: total) } catch { throw error.at(node.positions[max(i - 1, 0)]) }
+            parts.append(s)
+        }
+        for part in parts {
+            do { try write(part) } catch { throw error.at(pos) }
+        }
+    }
+
     @inline(never)
     func execIf(_ node: IfInstr) throws(JinjaError) -> Flow {
         for i in node.tests.indices {
-            if try eval(node.tests[i]).isTruthy { return try exec(node.bodies[i]) }
+            if try truth(node.tests[i]) { return try exec(node.bodies[i]) }
         }
         return try exec(node.orElse)
     }
@@ -489,7 +532,7 @@ final class Interpreter {
             while let item = try src.next(interp) {
                 try interp.budget.step()
                 try interp.assign(filter.target, item)
-                if try interp.eval(filter.test).isTruthy { return item }
+                if try interp.truth(filter.test) { return item }
             }
             return nil
         }
@@ -621,7 +664,7 @@ final class Interpreter {
             let x = try eval(b.lhs)
             return x.isTruthy ? x : try eval(b.rhs)
         case .not:
-            return .bool(!(try eval(unsafeDowncast(e, to: UnaryExpr.self).operand)).isTruthy)
+            return .bool(!(try truth(unsafeDowncast(e, to: UnaryExpr.self).operand)))
         case .negative, .positive:
             return try evalUnary(unsafeDowncast(e, to: UnaryExpr.self))
         case .concat:
@@ -643,6 +686,51 @@ final class Interpreter {
         case .unknown:
             throw JinjaError.runtime(unsafeDowncast(e, to: UnknownExpr.self).message).at(e.pos)
         }
+    }
+
+    /// The truth of an expression where only its truth matters (`if`, `not`, `and`/`or` inside
+    /// them, tests): the same as `eval(e).isTruthy`, without building what it is not needed — a
+    /// missing dict key is false without materializing an Undefined, `is defined` does not
+    /// build one either.
+    func truth(_ e: Expression) throws(JinjaError) -> Bool {
+        switch e.tag {
+        case .and:
+            let b = unsafeDowncast(e, to: BinaryExpr.self)
+            if !(try truth(b.lhs)) { return false }
+            return try truth(b.rhs)
+        case .or:
+            let b = unsafeDowncast(e, to: BinaryExpr.self)
+            if try truth(b.lhs) { return true }
+            return try truth(b.rhs)
+        case .not:
+            return !(try truth(unsafeDowncast(e, to: UnaryExpr.self).operand))
+        case .getattr:
+            return try present(unsafeDowncast(e, to: GetattrExpr.self))?.isTruthy ?? false
+        case .test:
+            let t = unsafeDowncast(e, to: TestExpr.self)
+            if (t.test == .defined || t.test == .undefined) && t.args.isEmpty && t.operand.tag == .getattr {
+                let there = try present(unsafeDowncast(t.operand, to: GetattrExpr.self)).map { !$0.isUndefined } ?? false
+                return t.test == .defined ? there : !there
+            }
+            return try eval(e).isTruthy
+        default:
+            return try eval(e).isTruthy
+        }
+    }
+
+    /// `obj.name` when the attribute is there; nil where `eval` would return an Undefined for a
+    /// missing dict key (any other outcome, including errors, is exactly `eval`'s).
+    func present(_ node: GetattrExpr) throws(JinjaError) -> Value? {
+        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
+            throw budgetError(at: node.position)
+        }
+        budget.steps &+= 1
+        let o = try eval(node.object)
+        let name = node.name
+        if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil {
+            return d.get(string: name.bytes)
+        }
+        do { return try getattr(o, name) } catch { throw error.at(node.pos) }
     }
 
     @inline(never)
@@ -668,7 +756,7 @@ final class Interpreter {
 
     @inline(never)
     func evalConditional(_ node: ConditionalExpr) throws(JinjaError) -> Value {
-        if try eval(node.test).isTruthy { return try eval(node.then) }
+        if try truth(node.test) { return try eval(node.then) }
         if let orElse = node.orElse { return try eval(orElse) }
         return .undefined(Undefined(.hint(node.undefinedHint)))
     }

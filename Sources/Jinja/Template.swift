@@ -103,6 +103,26 @@ public struct Template: Sendable {
 
 /// JSON values → template values (Python's `json.loads` types).
 enum ValueConversion {
+    /// Keys and short values that chat data repeats in every message, made once (a conversion
+    /// allocates a string per key and value otherwise).
+    static let common: [String: PyString] = {
+        let words = ["role", "content", "name", "type", "function", "arguments", "tool_calls", "tool_call_id", "id",
+                     "description", "parameters", "properties", "required", "enum", "items", "reasoning_content",
+                     "thinking", "reasoning", "text", "title", "tools", "default", "format", "object", "string",
+                     "integer", "number", "boolean", "array", "null", "user", "assistant", "system", "tool", "developer",
+                     "ipython", "image", "image_url", "url", "additionalProperties", "anyOf", "oneOf", "allOf",
+                     "nullable", "minimum", "maximum", "examples", "value", "key", "call_id", "output", "input"]
+        var d: [String: PyString] = [:]
+        for w in words { d[w] = PyString(w, .data) }
+        return d
+    }()
+
+    @inline(__always)
+    static func dataString(_ s: String) -> PyString {
+        if s.utf8.count <= 20, let p = common[s] { return p }
+        return PyString(s, .data)
+    }
+
     /// Whether a small object's keys are all different (JSON allows repeats; Python keeps the
     /// first position and the last value).
     static func distinctKeys(_ members: [(String, JSONValue)]) -> Bool {
@@ -124,7 +144,7 @@ enum ValueConversion {
         case .number(let d, let isInteger):
             if isInteger && d.magnitude < 9.2e18 { return .int(Int(d)) }
             return .float(d)
-        case .string(let s): return .string(PyString(s, isData ? .data : .literal))
+        case .string(let s): return .string(isData ? dataString(s) : PyString(s, .literal))
         case .array(let items):
             if items.count > limits.maxContainerLength { throw Budget.containerError(items.count, limits.maxContainerLength) }
             var vs: [Value] = []
@@ -138,7 +158,7 @@ enum ValueConversion {
             keys.reserveCapacity(members.count)
             values.reserveCapacity(members.count)
             for (k, v) in members {
-                keys.append(.string(PyString(k, isData ? .data : .literal)))
+                keys.append(.string(isData ? dataString(k) : PyString(k, .literal)))
                 values.append(try value(v, isData: isData, limits: limits, depth: depth + 1))
             }
             if members.count <= PyDict.scanLimit && distinctKeys(members) {
