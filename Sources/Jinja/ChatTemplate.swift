@@ -55,7 +55,7 @@ public struct ChatTemplate: Sendable {
                        options: Options = Options(), limits: JinjaLimits = .default,
                        clock: JinjaClock = .fromEnvironment()) throws(JinjaError) -> ChatRendering {
         let input = try Input(messages: messages, tools: tools, documents: documents, variables: variables,
-                              options: options, limits: limits)
+                              options: options, limits: limits, referenced: template.program.referencedNames)
         return try render(input, messageCount: input.messages.count, addGenerationPrompt: addGenerationPrompt,
                           limits: limits, clock: clock)
     }
@@ -72,7 +72,7 @@ public struct ChatTemplate: Sendable {
                                            limits: JinjaLimits = .default, clock: JinjaClock = .fromEnvironment(),
                                            full: ChatRendering? = nil) throws(JinjaError) -> [Range<Int>]? {
         let input = try Input(messages: messages, tools: tools, documents: documents, variables: variables,
-                              options: options, limits: limits)
+                              options: options, limits: limits, referenced: template.program.referencedNames)
         let text: ChatRendering
         if let full {
             text = full
@@ -96,7 +96,8 @@ public struct ChatTemplate: Sendable {
         return spans
     }
 
-    /// A conversation converted to template values once (transformers' preprocessing done).
+    /// A conversation converted to template values once (transformers' preprocessing done). Inputs
+    /// the template never names are checked but not converted (nothing could observe them).
     struct Input {
         var messages: [Value]
         var isAssistant: [Bool]
@@ -105,7 +106,7 @@ public struct ChatTemplate: Sendable {
         var variables: [String: Value]
 
         init(messages: JSONValue, tools: JSONValue?, documents: JSONValue?, variables: [String: JSONValue],
-             options: Options, limits: JinjaLimits) throws(JinjaError) {
+             options: Options, limits: JinjaLimits, referenced: Set<String>) throws(JinjaError) {
             guard case .array(let list) = messages else {
                 throw JinjaError.typeError("messages must be a JSON array of message objects, not \(messages.typeDescription)")
             }
@@ -127,21 +128,21 @@ public struct ChatTemplate: Sendable {
                 guard case .array(let ts) = tools, ts.allSatisfy({ $0.objectValue != nil }) else {
                     throw JinjaError.valueError("Tools should either be a JSON schema, or a callable function with type hints and a docstring suitable for auto-conversion to a schema.")
                 }
-                self.tools = try ValueConversion.value(tools, isData: true, limits: limits)
+                if referenced.contains("tools") { self.tools = try ValueConversion.value(tools, isData: true, limits: limits) }
             }
             self.documents = .none
             if let documents, !documents.isNull {
                 guard case .array(let ds) = documents, ds.allSatisfy({ $0.objectValue != nil }) else {
                     throw JinjaError.typeError("Documents should be a list of dicts with 'title' and 'text' keys!")
                 }
-                self.documents = try ValueConversion.value(documents, isData: true, limits: limits)
+                if referenced.contains("documents") { self.documents = try ValueConversion.value(documents, isData: true, limits: limits) }
             }
             self.variables = [:]
             for (k, v) in variables {
                 if ["messages", "tools", "documents", "add_generation_prompt"].contains(k) {
                     throw JinjaError.typeError("render() got multiple values for keyword argument '\(k)'")
                 }
-                self.variables[k] = try ValueConversion.value(v, isData: false, limits: limits)
+                if referenced.contains(k) { self.variables[k] = try ValueConversion.value(v, isData: false, limits: limits) }
             }
         }
     }

@@ -475,6 +475,8 @@ final class Program: Sendable {
     let slotCount: Int
     /// Names looked up in the render's variables and globals (`FrameInit.resolve` indexes this).
     let names: [String]
+    /// The same, as a set: a render variable the template never names need not be converted.
+    let referencedNames: Set<String>
     let usesGeneration: Bool
 
     init(name: String, source: [UInt8], body: [Instruction], slotCount: Int, names: [String], usesGeneration: Bool) {
@@ -483,6 +485,7 @@ final class Program: Sendable {
         self.body = body
         self.slotCount = slotCount
         self.names = names
+        self.referencedNames = Set(names)
         self.usesGeneration = usesGeneration
     }
 }
