@@ -15,6 +15,10 @@ SOURCE_DATE_EPOCH 1768435200 as make_chat_fixtures.py does. One JSON line per ca
   "generation": [[start, end], ...]                       {% generation %} spans (UTF-8 bytes), for
                                                           templates that have such blocks
 
+Chat cases (CHAT_CASES) go through transformers' `render_jinja_template` itself, with "chat":
+{"messages", "tools", "documents", "add_generation_prompt", "kwargs", "normalize"} instead of a
+context ("normalize": apply `_normalize_chat_messages` first, as `apply_chat_template` does).
+
 The templates are inputs written for the tests; every expected output comes from jinja2.
 """
 import datetime, json, re, sys, traceback
@@ -353,6 +357,36 @@ def random_cases(seed=20260115):
 
 CASES += random_cases()
 
+REASONING = [
+    {"role": "user", "content": "q"},
+    {"role": "assistant", "content": "a1", "reasoning_content": "r1"},
+    {"role": "assistant", "content": "a2", "thinking": "t2"},
+    {"role": "assistant", "content": "a3", "reasoning": "x3", "extra": 1},
+    {"role": "assistant", "content": "a4", "thinking": "t4", "reasoning_content": "r4"},
+    {"role": "assistant", "content": "a5", "reasoning_content": None, "thinking": "t5"},
+    {"role": "assistant", "content": None, "tool_calls": None, "name": "n"},
+]
+CHAT_CASES = [
+    ("chat_alias_reasoning", "{% for m in messages %}{{ m }}\n{% endfor %}", {"messages": REASONING}),
+    ("chat_normalize_nulls", "{% for m in messages %}{{ m }}\n{% endfor %}", {"messages": REASONING, "normalize": True}),
+    ("chat_variables", "{{ messages|length }} {{ tools }} {{ documents }} {{ add_generation_prompt }} {{ bos_token }} {{ enable_thinking }} {{ custom }}",
+     {"messages": MSGS, "add_generation_prompt": True, "kwargs": {"bos_token": "<s>", "enable_thinking": False, "custom": [1, {"a": None}]}}),
+    ("chat_tools_documents", "{{ tools|tojson }}|{% for d in documents %}{{ d.title }}:{{ d.text }};{% endfor %}",
+     {"messages": MSGS, "tools": TOOLS, "documents": [{"title": "T", "text": "body é"}]}),
+    ("chat_empty_tools", "[{{ tools }}][{{ tools is none }}]", {"messages": MSGS, "tools": []}),
+    ("chat_not_a_dict", "x", {"messages": [{"role": "user", "content": "a"}, "oops"]}),
+]
+
+
+def render_chat(source, chat):
+    messages = chat["messages"]
+    if chat.get("normalize"):
+        messages = ctu._normalize_chat_messages(messages)
+    out, _ = ctu.render_jinja_template(conversations=[messages], tools=chat.get("tools"), documents=chat.get("documents"),
+                                       chat_template=source, add_generation_prompt=chat.get("add_generation_prompt", False),
+                                       **chat.get("kwargs", {}))
+    return out[0]
+
 
 def render(source, context):
     compiled = ctu._compile_jinja_template(source)
@@ -390,7 +424,15 @@ def main():
                 rec["error"] = f"{type(e).__name__}: {e}"
                 rec["line"] = error_line(e)
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    print(f"{len(CASES)} cases -> {sys.argv[1]}")
+        for name, source, chat in CHAT_CASES:
+            rec = {"name": name, "template": source, "chat": chat}
+            try:
+                rec["text"] = render_chat(source, chat)
+            except Exception as e:  # noqa: BLE001
+                rec["error"] = f"{type(e).__name__}: {e}"
+                rec["line"] = None
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"{len(CASES) + len(CHAT_CASES)} cases -> {sys.argv[1]}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import Tokenizer
 
 /// A compiled chat template.
 public struct ChatTemplate: Sendable {
-    public let template: Template
+    public let template: JinjaTemplate
 
     public struct Options: Sendable, Equatable {
         /// Drop message keys whose value is null, as `apply_chat_template` does before rendering
@@ -30,7 +30,7 @@ public struct ChatTemplate: Sendable {
     /// Parses and compiles the template once.
     /// - Throws: `JinjaError` of kind `.syntax` naming `name`, the line, the column and what was expected.
     public init(source: String, name: String, limits: JinjaLimits = .default) throws(JinjaError) {
-        template = try Template(source: source, name: name, limits: limits)
+        template = try JinjaTemplate(source: source, name: name, limits: limits)
     }
 
     public var name: String { template.name }
@@ -116,7 +116,8 @@ public struct ChatTemplate: Sendable {
             isAssistant.reserveCapacity(list.count)
             for m in list {
                 guard case .object(var members) = m else {
-                    throw JinjaError.typeError("Chat messages should be dicts, dataclasses or pydantic models, but got \(m.typeDescription).")
+                    let shown = (try? ValueConversion.value(m, isData: false, limits: limits)).map { PyRepr.repr($0) } ?? m.typeDescription
+                    throw JinjaError.typeError("Chat messages should be dicts, dataclasses or pydantic models, but got \(shown).")
                 }
                 if options.dropNullValues { members = members.filter { !$0.1.isNull } }
                 guard case .dict(let d) = try ValueConversion.value(.object(members), isData: true, limits: limits) else { continue }

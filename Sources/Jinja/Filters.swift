@@ -499,7 +499,7 @@ extension Interpreter {
             return .str(try xmlattr(v, autospace: p[0]?.isTruthy ?? true))
         case .tojson:
             let p = try bind(a, name, ["ensure_ascii", "indent", "separators", "sort_keys"])
-            return .string(try JSONEncoder.dumps(v, ensureASCII: p[0]?.isTruthy ?? false, indent: p[1] ?? .none,
+            return .string(try PythonJSON.dumps(v, ensureASCII: p[0]?.isTruthy ?? false, indent: p[1] ?? .none,
                                                  separators: p[2] ?? .none, sortKeys: p[3]?.isTruthy ?? false, self))
         }
     }
@@ -592,7 +592,7 @@ extension Interpreter {
             for (i, c) in chars.enumerated() where c == "_" {
                 guard i > 0, i < chars.count - 1, chars[i - 1].isNumber, chars[i + 1].isNumber else { return nil }
             }
-            t = t.replacingOccurrences(of: "_", with: "")
+            t = t.replacingAll( "_", with: "")
         }
         var body = Substring(t)
         var sign = 1.0
@@ -620,7 +620,7 @@ extension Interpreter {
             guard d.isFinite, Swift.abs(d) < 9.2e18 else { return nil }
             return Int(d)
         case .string(let s):
-            var t = s.string.trimmingWhitespace().lowercased().replacingOccurrences(of: "_", with: "")
+            var t = s.string.trimmingWhitespace().lowercased().replacingAll( "_", with: "")
             var negative = false
             if t.hasPrefix("-") || t.hasPrefix("+") {
                 negative = t.hasPrefix("-")
@@ -768,7 +768,7 @@ extension Interpreter {
 
     func stripTags(_ s: PyString) throws(JinjaError) -> PyString {
         var text = s.string
-        while let open = text.range(of: "<!--"), let close = text.range(of: "-->", range: open.upperBound..<text.endIndex) {
+        while let open = text.firstRange(of: "<!--"), let close = text.firstRange(of: "-->", in: open.upperBound..<text.endIndex) {
             text.removeSubrange(open.lowerBound..<close.upperBound)
         }
         var out = ""
@@ -779,9 +779,9 @@ extension Interpreter {
             if !inTag { out.append(ch) }
         }
         let words = PythonMethods.splitWhitespace(PyString(out), -1).map(\.string).joined(separator: " ")
-        let unescaped = words.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+        let unescaped = words.replacingAll( "&lt;", with: "<").replacingAll( "&gt;", with: ">")
+            .replacingAll( "&#34;", with: "\"").replacingAll( "&#39;", with: "'")
+            .replacingAll( "&quot;", with: "\"").replacingAll( "&amp;", with: "&")
         return PyString(Array(unescaped.utf8), s.wholeProvenance)
     }
 
@@ -796,7 +796,7 @@ extension Interpreter {
                 out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
             }
         }
-        return forQuery ? out.replacingOccurrences(of: "%20", with: "+") : out
+        return forQuery ? out.replacingAll( "%20", with: "+") : out
     }
 
     func urlencode(_ v: Value) throws(JinjaError) -> String {
@@ -834,11 +834,11 @@ extension Interpreter {
 extension String {
     func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
         var out = ""
         var rest = Substring(self)
-        while let r = rest.range(of: target) {
+        while let r = rest.firstRange(of: target) {
             out += rest[..<r.lowerBound]
             out += replacement
             rest = rest[r.upperBound...]
@@ -849,7 +849,7 @@ extension String {
 }
 
 extension StringProtocol {
-    func range(of target: String, range searchRange: Range<Index>? = nil) -> Range<Index>? {
+    func firstRange(of target: String, in searchRange: Range<Index>? = nil) -> Range<Index>? {
         let hay = searchRange.map { self[$0] } ?? self[startIndex..<endIndex]
         guard !target.isEmpty else { return nil }
         var i = hay.startIndex

@@ -11,7 +11,7 @@
 //   `TypeError: Object of type X is not JSON serializable`.
 // A data string's quoted form is data in the output's provenance.
 
-enum JSONEncoder {
+enum PythonJSON {
     struct Options {
         var ensureASCII: Bool
         var indent: [UInt8]?

@@ -20,8 +20,19 @@ final class LanguageTests: XCTestCase {
             let context = d["context"]?.objectDictionary ?? [:]
             let outcome: Result<ChatRendering, JinjaError>
             do {
-                let t = try Template(source: source, name: name)
-                outcome = .success(try t.render(data: context, clock: fixtureClock))
+                if let chat = d["chat"]?.objectDictionary {
+                    // Through transformers' render_jinja_template preprocessing.
+                    let t = try ChatTemplate(source: source, name: name)
+                    outcome = .success(try t.render(messages: chat["messages"] ?? .array([]), tools: chat["tools"],
+                                                    documents: chat["documents"],
+                                                    addGenerationPrompt: chat["add_generation_prompt"]?.boolValue ?? false,
+                                                    variables: chat["kwargs"]?.objectDictionary ?? [:],
+                                                    options: .init(dropNullValues: chat["normalize"]?.boolValue ?? false),
+                                                    clock: fixtureClock))
+                } else {
+                    let t = try JinjaTemplate(source: source, name: name)
+                    outcome = .success(try t.render(data: context, clock: fixtureClock))
+                }
             } catch {
                 outcome = .failure(error)
             }

@@ -10,7 +10,7 @@ final class LimitTests: XCTestCase {
     func limitError(_ source: String, limits: JinjaLimits = .default, data: [String: JSONValue] = [:],
                     file: StaticString = #filePath, line: UInt = #line) -> JinjaError? {
         do {
-            let t = try Template(source: source, name: "runaway.jinja", limits: limits)
+            let t = try JinjaTemplate(source: source, name: "runaway.jinja", limits: limits)
             let r = try t.render(data: data, limits: limits, clock: fixtureClock)
             XCTFail("rendered \(r.utf8.count) bytes, expected a limit error", file: file, line: line)
             return nil
@@ -72,7 +72,7 @@ final class LimitTests: XCTestCase {
     func testDeepDataIsRefused() throws {
         var deep = JSONValue.string("x")
         for _ in 0..<300 { deep = .array([deep]) }
-        let t = try Template(source: "{{ x }}", name: "deep.jinja")
+        let t = try JinjaTemplate(source: "{{ x }}", name: "deep.jinja")
         XCTAssertThrowsError(try t.render(data: ["x": deep])) { error in
             XCTAssertEqual((error as? JinjaError)?.kind, .limit)
         }
@@ -116,7 +116,7 @@ final class LimitTests: XCTestCase {
         ]
         for source in cases {
             do {
-                _ = try Template(source: source, name: "deep.jinja")
+                _ = try JinjaTemplate(source: source, name: "deep.jinja")
                 XCTFail("compiled a template nested 100,000 deep")
             } catch {
                 XCTAssert(error.kind == .limit || error.kind == .syntax, "\(error)")
@@ -133,7 +133,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testRangeIsJinjasOwnLimit() throws {
-        let t = try Template(source: "{{ range(100001)|length }}", name: "range.jinja")
+        let t = try JinjaTemplate(source: "{{ range(100001)|length }}", name: "range.jinja")
         XCTAssertThrowsError(try t.render()) { error in
             XCTAssertEqual((error as? JinjaError)?.pythonDescription,
                            "OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")

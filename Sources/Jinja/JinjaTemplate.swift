@@ -1,4 +1,4 @@
-// Template: one compiled Jinja template (lexer → parser → compiler, once), rendered any number of
+// JinjaTemplate: one compiled Jinja template (lexer → parser → compiler, once), rendered any number of
 // times with a context. The environment is transformers' chat-template environment:
 // ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols,
 // generation]) with its `tojson`, `raise_exception`, `strftime_now`, `dict` and `namespace`.
@@ -20,7 +20,7 @@ public struct ChatRendering: Sendable, Equatable {
 }
 
 /// A compiled template, for rendering with an arbitrary context.
-public struct Template: Sendable {
+public struct JinjaTemplate: Sendable {
     let program: Program
 
     /// Parses and compiles `source`.
@@ -32,12 +32,12 @@ public struct Template: Sendable {
         do {
             parsed = try Parser.parse(source, maxDepth: limits.maxNestingDepth)
         } catch {
-            throw Template.locate(error, name: name, source: Lexer.normalize(source))
+            throw JinjaTemplate.locate(error, name: name, source: Lexer.normalize(source))
         }
         do {
             program = try Compiler.compile(parsed.body, source: parsed.source, name: name)
         } catch {
-            throw Template.locate(error, name: name, source: parsed.source)
+            throw JinjaTemplate.locate(error, name: name, source: parsed.source)
         }
     }
 
@@ -63,11 +63,11 @@ public struct Template: Sendable {
         do {
             result = try interp.run()
         } catch {
-            throw Template.locate(error, name: program.name, source: program.source)
+            throw JinjaTemplate.locate(error, name: program.name, source: program.source)
         }
         var generation: [Range<Int>] = []
         if !interp.generationSpans.isEmpty {
-            generation = Template.byteSpans(interp.generationSpans, in: result.bytes)
+            generation = JinjaTemplate.byteSpans(interp.generationSpans, in: result.bytes)
         }
         return ChatRendering(utf8: result.bytes, generationSpans: generation, dataSpans: result.data)
     }
