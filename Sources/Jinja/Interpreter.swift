@@ -331,43 +331,42 @@ final class Interpreter {
     }
 
     /// `{{ a + b + c }}`: while every operand is a plain string, the parts go straight to the
-    /// output (an error later aborts the render, so nothing half-written survives); otherwise
-    /// the chain is evaluated as `evalAddChain` does.
+    /// output; if one is not (a number, Markup, ...), what was written is taken back and the
+    /// chain continues as `+` would, left to right, with the same errors.
     func printAddChain(_ node: AddChainExpr, _ pos: Int) throws(JinjaError) {
         if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
             throw budgetError(at: node.position)
         }
         budget.steps &+= 1
-        var parts: [PyString] = []
-        parts.reserveCapacity(node.items.count)
-        var total = 0
-        for (i, item) in node.items.enumerated() {
-            let v = try eval(item)
-            guard case .string(let s) = v, !s.isMarkup else {
-                // Not all strings: finish as `+` would, left to right.
-                var acc: Value
-                if parts.isEmpty {
-                    acc = v
-                } else {
-                    var b = PyStringBuilder(capacity: total)
-                    for part in parts { b.append(part) }
-                    acc = .string(b.finish())
-                    do { acc = try binary(.add, acc, v) } catch { throw error.at(node.positions[i - 1]) }
-                }
-                for j in (i + 1)..<node.items.count {
-                    let rhs = try eval(node.items[j])
-                    do { acc = try binary(.add, acc, rhs) } catch { throw error.at(node.positions[j - 1]) }
-                }
-                do { try writeValue(acc) } catch { throw error.at(pos) }
-                return
+        let mark = out.bytes.count
+        let items = node.items
+        for i in 0..<items.count {
+            let v = try eval(items[i])
+            if case .string(let s) = v, !s.isMarkup {
+                do { try write(s) } catch { throw error.at(pos) }
+                continue
             }
-            total += s.utf8.count
-            do { try budget.appended(s.utf8.count, total: total) } catch { throw error.at(node.positions[max(i - 1, 0)]) }
-            parts.append(s)
+            var acc = v
+            if i > 0 {
+                acc = .string(takeOutput(from: mark))
+                do { acc = try binary(.add, acc, v) } catch { throw error.at(node.positions[i - 1]) }
+            }
+            for j in (i + 1)..<items.count {
+                let rhs = try eval(items[j])
+                do { acc = try binary(.add, acc, rhs) } catch { throw error.at(node.positions[j - 1]) }
+            }
+            do { try writeValue(acc) } catch { throw error.at(pos) }
+            return
         }
-        for part in parts {
-            do { try write(part) } catch { throw error.at(pos) }
-        }
+    }
+
+    /// Removes the output written since byte `mark` and returns it as a string.
+    func takeOutput(from mark: Int) -> PyString {
+        let bytes = Array(out.bytes[mark...])
+        let provenance = out.provenance.provenance(from: mark, length: bytes.count)
+        out.bytes.removeSubrange(mark...)
+        out.provenance.truncate(to: mark)
+        return PyString(bytes, provenance)
     }
 
     @inline(never)

@@ -51,66 +51,99 @@ enum PythonJSON {
 
     static func newline(_ o: Options, _ level: Int, into out: inout PyStringBuilder) {
         guard let ind = o.indent else { return }
-        out.appendLiteral(UInt8(ascii: "\n"))
-        for _ in 0..<level { out.appendLiteral(ind) }
+        out.bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<level { out.bytes.append(contentsOf: ind) }
+    }
+
+    /// Writes the decimal digits of `i` (no String made).
+    static func appendInt(_ i: Int, into out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var m = i.magnitude
+        if m < 10 {
+            out.append(UInt8(48 + m))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            while m > 0 {
+                buf[n] = UInt8(48 + m % 10)
+                m /= 10
+                n += 1
+            }
+            for k in stride(from: n - 1, through: 0, by: -1) { out.append(buf[k]) }
+        }
     }
 
     static func encode(_ v: Value, _ o: Options, level: Int, into out: inout PyStringBuilder, _ interp: Interpreter) throws(JinjaError) {
         try interp.budget.string(out.count)
         switch v {
-        case .none: out.appendLiteral("null")
+        case .none: out.bytes.append(contentsOf: [110, 117, 108, 108])
         case .bool(let b): out.appendLiteral(b ? "true" : "false")
-        case .int(let i): out.appendLiteral(String(i))
+        case .int(let i): appendInt(i, into: &out.bytes)
         case .float(let d): out.appendLiteral(floatText(d))
         case .string(let s): appendString(s, o.ensureASCII, into: &out)
         case .list(let l), .tuple(let l):
-            if l.items.isEmpty { out.appendLiteral("[]"); return }
-            out.appendLiteral(UInt8(ascii: "["))
+            if l.items.isEmpty {
+                out.bytes.append(contentsOf: [91, 93])
+                return
+            }
+            out.bytes.append(UInt8(ascii: "["))
             newline(o, level + 1, into: &out)
             for (i, x) in l.items.enumerated() {
                 if i > 0 {
-                    out.appendLiteral(o.itemSeparator)
+                    out.bytes.append(contentsOf: o.itemSeparator)
                     newline(o, level + 1, into: &out)
                 }
                 try encode(x, o, level: level + 1, into: &out, interp)
             }
             newline(o, level, into: &out)
-            out.appendLiteral(UInt8(ascii: "]"))
+            out.bytes.append(UInt8(ascii: "]"))
         case .dict(let d):
-            if d.count == 0 { out.appendLiteral("{}"); return }
-            var order = Array(0..<d.count)
+            if d.count == 0 {
+                out.bytes.append(contentsOf: [123, 125])
+                return
+            }
+            out.bytes.append(UInt8(ascii: "{"))
+            newline(o, level + 1, into: &out)
             if o.sortKeys {
+                var order = Array(0..<d.count)
                 var failure: JinjaError? = nil
                 order.sort { a, b in
                     if failure != nil { return false }
                     do throws(JinjaError) { return try interp.order(d.keys[a], d.keys[b], "<") < 0 } catch { failure = error; return false }
                 }
                 if let failure { throw failure }
-            }
-            out.appendLiteral(UInt8(ascii: "{"))
-            newline(o, level + 1, into: &out)
-            for (n, i) in order.enumerated() {
-                if n > 0 {
-                    out.appendLiteral(o.itemSeparator)
-                    newline(o, level + 1, into: &out)
-                }
-                switch d.keys[i] {
-                case .string(let s): appendString(s, o.ensureASCII, into: &out)
-                case .float(let f): appendString(PyString(floatText(f)), o.ensureASCII, into: &out)
-                case .bool(let b): appendString(PyString(b ? "true" : "false"), o.ensureASCII, into: &out)
-                case .none: appendString(PyString("null"), o.ensureASCII, into: &out)
-                case .int(let x): appendString(PyString(String(x)), o.ensureASCII, into: &out)
-                default:
-                    throw .typeError("keys must be str, int, float, bool or None, not \(d.keys[i].typeName)")
-                }
-                out.appendLiteral(o.keySeparator)
-                try encode(d.values[i], o, level: level + 1, into: &out, interp)
+                for (n, i) in order.enumerated() { try member(d, i, first: n == 0, o, level, into: &out, interp) }
+            } else {
+                for i in 0..<d.count { try member(d, i, first: i == 0, o, level, into: &out, interp) }
             }
             newline(o, level, into: &out)
-            out.appendLiteral(UInt8(ascii: "}"))
+            out.bytes.append(UInt8(ascii: "}"))
         case .undefined, .object:
             throw .typeError("Object of type \(v.typeName) is not JSON serializable")
         }
+    }
+
+    static func member(_ d: PyDict, _ i: Int, first: Bool, _ o: Options, _ level: Int, into out: inout PyStringBuilder,
+                       _ interp: Interpreter) throws(JinjaError) {
+        if !first {
+            out.bytes.append(contentsOf: o.itemSeparator)
+            newline(o, level + 1, into: &out)
+        }
+        switch d.keys[i] {
+        case .string(let s): appendString(s, o.ensureASCII, into: &out)
+        case .float(let f): appendString(PyString(floatText(f)), o.ensureASCII, into: &out)
+        case .bool(let b): appendString(PyString(b ? "true" : "false"), o.ensureASCII, into: &out)
+        case .none: appendString(PyString("null"), o.ensureASCII, into: &out)
+        case .int(let x): appendString(PyString(String(x)), o.ensureASCII, into: &out)
+        default:
+            throw .typeError("keys must be str, int, float, bool or None, not \(d.keys[i].typeName)")
+        }
+        out.bytes.append(contentsOf: o.keySeparator)
+        try encode(d.values[i], o, level: level + 1, into: &out, interp)
     }
 
     /// Python's `float.__repr__`, with JSON's names for the non-finite values.
@@ -120,66 +153,57 @@ enum PythonJSON {
         return PyRepr.float(d)
     }
 
+    /// A quoted JSON string, written straight into `out`; a data string's quoted form is data.
     static func appendString(_ s: PyString, _ ensureASCII: Bool, into out: inout PyStringBuilder) {
-        var q: [UInt8] = []
-        q.reserveCapacity(s.utf8.count + 2)
+        let start = out.bytes.count
+        let b = s.utf8
+        out.bytes.reserveCapacity(start + b.count + 2)
+        out.bytes.append(UInt8(ascii: "\""))
         if !ensureASCII {
-            // Python's `encode_basestring`: only `"`, `\` and control characters are escaped;
-            // runs without them are copied as they are.
-            let b = s.utf8
-            q.append(UInt8(ascii: "\""))
+            // Python's `encode_basestring`: only `"`, `\` and control characters are escaped; runs
+            // without them are copied as they are.
             var run = 0
             for i in 0..<b.count {
                 let c = b[i]
                 guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                q.append(contentsOf: b[run..<i])
+                out.bytes.append(contentsOf: b[run..<i])
                 run = i + 1
-                switch c {
-                case 0x22: q.append(contentsOf: [92, 0x22])
-                case 0x5C: q.append(contentsOf: [92, 92])
-                case 0x0A: q.append(contentsOf: [92, UInt8(ascii: "n")])
-                case 0x0D: q.append(contentsOf: [92, UInt8(ascii: "r")])
-                case 0x09: q.append(contentsOf: [92, UInt8(ascii: "t")])
-                case 0x08: q.append(contentsOf: [92, UInt8(ascii: "b")])
-                case 0x0C: q.append(contentsOf: [92, UInt8(ascii: "f")])
-                default:
-                    q.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48])
-                    PyRepr.appendHex(UInt32(c), digits: 2, to: &q)
-                }
+                escape(UInt32(c), into: &out.bytes)
             }
-            q.append(contentsOf: b[run..<b.count])
-            q.append(UInt8(ascii: "\""))
+            out.bytes.append(contentsOf: b[run..<b.count])
         } else {
-            q.append(UInt8(ascii: "\""))
             var i = 0
-            while i < s.utf8.count {
-                let (c, n) = PyUnicode.decode(s.utf8, i)
+            while i < b.count {
+                let (c, n) = PyUnicode.decode(b, i)
                 i += n
-                switch c {
-                case 0x22: q.append(contentsOf: [92, 0x22])
-                case 0x5C: q.append(contentsOf: [92, 92])
-                case 0x0A: q.append(contentsOf: [92, UInt8(ascii: "n")])
-                case 0x0D: q.append(contentsOf: [92, UInt8(ascii: "r")])
-                case 0x09: q.append(contentsOf: [92, UInt8(ascii: "t")])
-                case 0x08: q.append(contentsOf: [92, UInt8(ascii: "b")])
-                case 0x0C: q.append(contentsOf: [92, UInt8(ascii: "f")])
-                case 0x20...0x7E: q.append(UInt8(c))
-                default:
-                    func u(_ x: UInt32) {
-                        q.append(contentsOf: [92, UInt8(ascii: "u")])
-                        PyRepr.appendHex(x, digits: 4, to: &q)
-                    }
-                    if c >= 0x10000 {
-                        let v = c - 0x10000
-                        u(0xD800 | (v >> 10))
-                        u(0xDC00 | (v & 0x3FF))
-                    } else {
-                        u(c)
-                    }
+                if c >= 0x20 && c <= 0x7E && c != 0x22 && c != 0x5C {
+                    out.bytes.append(UInt8(c))
+                } else if c >= 0x10000 {
+                    let v = c - 0x10000
+                    escape(0xD800 | (v >> 10), into: &out.bytes)
+                    escape(0xDC00 | (v & 0x3FF), into: &out.bytes)
+                } else {
+                    escape(c, into: &out.bytes)
                 }
             }
-            q.append(UInt8(ascii: "\""))
         }
-        out.append(q, provenance: s.wholeProvenance)
+        out.bytes.append(UInt8(ascii: "\""))
+        if s.provenance.hasData { out.prov.addData(start..<out.bytes.count) }
+    }
+
+    /// The JSON escape of one character (`\n`, `\"`, `\u001b`, ...).
+    static func escape(_ c: UInt32, into q: inout [UInt8]) {
+        switch c {
+        case 0x22: q.append(contentsOf: [92, 0x22])
+        case 0x5C: q.append(contentsOf: [92, 92])
+        case 0x0A: q.append(contentsOf: [92, UInt8(ascii: "n")])
+        case 0x0D: q.append(contentsOf: [92, UInt8(ascii: "r")])
+        case 0x09: q.append(contentsOf: [92, UInt8(ascii: "t")])
+        case 0x08: q.append(contentsOf: [92, UInt8(ascii: "b")])
+        case 0x0C: q.append(contentsOf: [92, UInt8(ascii: "f")])
+        default:
+            q.append(contentsOf: [92, UInt8(ascii: "u")])
+            PyRepr.appendHex(c, digits: 4, to: &q)
+        }
     }
 }

@@ -105,21 +105,25 @@ public struct JinjaTemplate: Sendable {
 enum ValueConversion {
     /// Keys and short values that chat data repeats in every message, made once (a conversion
     /// allocates a string per key and value otherwise).
-    static let common: [String: PyString] = {
+    static let common: [[(String, PyString)]] = {
         let words = ["role", "content", "name", "type", "function", "arguments", "tool_calls", "tool_call_id", "id",
                      "description", "parameters", "properties", "required", "enum", "items", "reasoning_content",
                      "thinking", "reasoning", "text", "title", "tools", "default", "format", "object", "string",
                      "integer", "number", "boolean", "array", "null", "user", "assistant", "system", "tool", "developer",
                      "ipython", "image", "image_url", "url", "additionalProperties", "anyOf", "oneOf", "allOf",
                      "nullable", "minimum", "maximum", "examples", "value", "key", "call_id", "output", "input"]
-        var d: [String: PyString] = [:]
-        for w in words { d[w] = PyString(w, .data) }
-        return d
+        // Indexed by UTF-8 length: a lookup compares a few short strings, no hashing.
+        var byLength = [[(String, PyString)]](repeating: [], count: 21)
+        for w in words where w.utf8.count <= 20 { byLength[w.utf8.count].append((w, PyString(w, .data))) }
+        return byLength
     }()
 
     @inline(__always)
     static func dataString(_ s: String) -> PyString {
-        if s.utf8.count <= 20, let p = common[s] { return p }
+        let n = s.utf8.count
+        if n <= 20 {
+            for (w, p) in common[n] where w == s { return p }
+        }
         return PyString(s, .data)
     }
 

@@ -103,6 +103,22 @@ struct ProvenanceBuilder {
         }
     }
 
+    /// Forgets everything at or after byte `n`.
+    mutating func truncate(to n: Int) {
+        while let last = more.last, last.lowerBound >= n { more.removeLast() }
+        if let last = more.last, last.upperBound > n { more[more.count - 1] = last.lowerBound..<n }
+        if more.isEmpty, let f = first {
+            if f.lowerBound >= n { first = nil } else if f.upperBound > n { first = f.lowerBound..<n }
+        }
+    }
+
+    /// The data ranges at or after byte `mark`, rebased to `mark`.
+    func provenance(from mark: Int, length: Int) -> Provenance {
+        var b = ProvenanceBuilder()
+        for r in ranges where r.upperBound > mark { b.addData(max(r.lowerBound, mark) - mark..<r.upperBound - mark) }
+        return b.finish(length: length)
+    }
+
     func finish(length: Int) -> Provenance {
         guard let f = first else { return .literal }
         if more.isEmpty {
