@@ -146,10 +146,11 @@ extension Interpreter {
     static func sliceOffsets(_ a: Int, _ b: Int, _ st: Int) -> [Int] {
         var out: [Int] = []
         var i = a
-        if st > 0 {
-            while i < b { out.append(i); i += st }
-        } else {
-            while i > b { out.append(i); i += st }
+        while st > 0 ? i < b : i > b {
+            out.append(i)
+            let (next, overflow) = i.addingReportingOverflow(st)
+            if overflow { break }
+            i = next
         }
         return out
     }
@@ -262,9 +263,12 @@ extension Interpreter {
                 try PythonMethods.arity(name.text, args, 1, 1)
                 let x = args.positional[0]
                 var found: Int? = nil
-                if case .int(let i) = x, r.count > 0, (i - r.start) % r.step == 0 {
-                    let k = (i - r.start) / r.step
-                    if k >= 0 && k < r.count { found = k }
+                if case .int(let i) = x, r.count > 0 {
+                    let (off, overflow) = i.subtractingReportingOverflow(r.start)
+                    if !overflow && off % r.step == 0 {
+                        let k = off / r.step
+                        if k >= 0 && k < r.count { found = k }
+                    }
                 }
                 if member == .count { return .int(found == nil ? 0 : 1) }
                 guard let found else { throw .valueError("\(PyRepr.repr(x)) is not in range") }

@@ -65,6 +65,9 @@ enum Builtins {
         }
         let (start, stop, step) = n == 1 ? (0, ints[0], 1) : (ints[0], ints[1], n == 3 ? ints[2] : 1)
         if step == 0 { throw .valueError("range() arg 3 must not be zero") }
+        if RangeObject.length(start: start, stop: stop, step: step) > UInt(Int.max) {
+            throw .overflow("Python int too large to convert to C ssize_t")
+        }
         let r = RangeObject(start: start, stop: stop, step: step)
         if r.count > 100_000 {
             throw .overflow("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")

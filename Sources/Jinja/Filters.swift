@@ -157,7 +157,7 @@ extension Interpreter {
             return try getattr(v, attribute)
         case .batch:
             let p = try bind(a, name, ["linecount", "fill_with"], required: 1)
-            let count = try PythonMethods.intArg(p[0]!)
+            let count = try PythonMethods.intArg(p[0] ?? .none)
             let fill = p[1] ?? .none
             var it = try iterate(v)
             var done = false
@@ -359,7 +359,7 @@ extension Interpreter {
             var s = try PyFormat.str(v, self)
             let wasMarkup = s.isMarkup
             s.isMarkup = false
-            var r = try PythonMethods.replace(s, try PyFormat.str(p[0]!, self), try PyFormat.str(p[1]!, self), count, self)
+            var r = try PythonMethods.replace(s, try PyFormat.str(p[0] ?? .none, self), try PyFormat.str(p[1] ?? .none, self), count, self)
             r.isMarkup = false
             _ = wasMarkup
             return .string(r)
@@ -397,7 +397,7 @@ extension Interpreter {
             return .string(s)
         case .slice:
             let p = try bind(a, name, ["slices", "fill_with"], required: 1)
-            let slices = try PythonMethods.intArg(p[0]!)
+            let slices = try PythonMethods.intArg(p[0] ?? .none)
             let fill = p[1] ?? .none
             let seq = try list(v)
             let perSlice = slices == 0 ? 0 : seq.count / slices
@@ -673,7 +673,9 @@ extension Interpreter {
         if case .string(let w) = width {
             indention = w
         } else {
-            indention = PyString(String(repeating: " ", count: Swift.max(0, try PythonMethods.intArg(width))))
+            let n = Swift.max(0, try PythonMethods.intArg(width))
+            if n > budget.limits.maxStringBytes { throw Budget.stringError(n, budget.limits.maxStringBytes) }
+            indention = PyString(String(repeating: " ", count: n))
         }
         var withNewline = PyStringBuilder()
         withNewline.append(s)
@@ -734,7 +736,7 @@ extension Interpreter {
         let leeway = try p[3].flatMap { (x) throws(JinjaError) -> Int? in x.isNone ? nil : try PythonMethods.intArg(x) } ?? 5
         if length < end.count { throw JinjaError(.evaluation, "AssertionError", "expected length >= \(end.count), got \(length)") }
         if leeway < 0 { throw JinjaError(.evaluation, "AssertionError", "expected leeway >= 0, got \(leeway)") }
-        if s.count <= length + leeway { return s }
+        if s.count <= length.addingReportingOverflow(leeway).partialValue || length > Int.max - leeway { return s }
         let offs = s.scalarOffsets()
         let cut = s.slice(0..<offs[Swift.min(length - end.count, offs.count - 1)])
         var b = PyStringBuilder()

@@ -344,11 +344,15 @@ final class RangeObject: PyObject, @unchecked Sendable {
         self.start = start
         self.stop = stop
         self.step = step
-        if step > 0 {
-            count = stop > start ? (stop - start + step - 1) / step : 0
-        } else {
-            count = start > stop ? (start - stop - step - 1) / (-step) : 0
-        }
+        let n = RangeObject.length(start: start, stop: stop, step: step)
+        count = n > UInt(Int.max) ? Int.max : Int(n)
+    }
+
+    /// The number of items, in unsigned arithmetic (stop - start can exceed Int.max).
+    static func length(start: Int, stop: Int, step: Int) -> UInt {
+        let span: UInt = step > 0 ? (stop > start ? UInt(bitPattern: stop &- start) : 0)
+                                  : (start > stop ? UInt(bitPattern: start &- stop) : 0)
+        return span == 0 ? 0 : (span - 1) / step.magnitude + 1
     }
 
     override var typeName: String { "range" }

@@ -365,8 +365,8 @@ extension Interpreter {
                 switch n {
                 case .int(let i):
                     guard r.count > 0 else { return false }
-                    let off = i - r.start
-                    if off % r.step != 0 { return false }
+                    let (off, overflow) = i.subtractingReportingOverflow(r.start)
+                    if overflow || off % r.step != 0 { return false }
                     let k = off / r.step
                     return k >= 0 && k < r.count
                 case .float(let d):

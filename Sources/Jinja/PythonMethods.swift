@@ -159,6 +159,7 @@ enum PythonMethods {
             }
             let n = s.count
             if width <= n { return .string(s) }
+            if width > interp.budget.limits.maxStringBytes { throw Budget.stringError(width, interp.budget.limits.maxStringBytes) }
             let total = width - n
             try interp.budget.string(s.utf8.count + total * fill.utf8.count)
             let left: Int
@@ -178,6 +179,7 @@ enum PythonMethods {
             let n = s.count
             if width <= n { return .string(s) }
             try interp.budget.string(width)
+            // (the check above refuses any width beyond JinjaLimits.maxStringBytes)
             var b = PyStringBuilder()
             var rest = 0..<s.utf8.count
             if let c = s.utf8.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {

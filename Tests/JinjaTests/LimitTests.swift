@@ -155,3 +155,46 @@ final class LimitTests: XCTestCase {
         XCTAssertGreaterThan(r.utf8.count, 10_000)
     }
 }
+
+final class NoCrashTests: XCTestCase {
+    /// Inputs whose arithmetic would overflow 64-bit integers: each renders or fails with a
+    /// `JinjaError`, never traps.
+    func testArithmeticEdgesNeverTrap() {
+        let sources = [
+            "{{ range(-9223372036854775807, 9223372036854775807)|length }}",
+            "{{ range(9223372036854775807, -9223372036854775807, -1)|length }}",
+            "{{ 'x'.center(9223372036854775807) }}",
+            "{{ 'x'.ljust(9223372036854775807, '*') }}",
+            "{{ 'x'.zfill(9223372036854775807) }}",
+            "{{ 'x'|indent(9223372036854775807, true) }}",
+            "{{ 'abc'|truncate(5, leeway=9223372036854775807) }}",
+            "{{ 'abc'[::-9223372036854775807 - 1] }}",
+            "{{ (-9223372036854775807 - 1) // -1 }}",
+            "{{ (-9223372036854775807 - 1) % -1 }}",
+            "{{ -(-9223372036854775807 - 1) }}",
+            "{{ (-9223372036854775807 - 1)|abs }}",
+            "{{ 2 ** 63 }}",
+            "{{ 10 ** 19 }}",
+            "{{ 'a' * 9223372036854775807 }}",
+            "{{ [1, 2] * 9223372036854775807 }}",
+            "{{ '%c' % 9223372036854775807 }}",
+            "{{ '{:c}'.format(-1) }}",
+            "{{ 1e308 * 10 }}{{ (1e308 * 10)|int }}",
+            "{{ (0.0 / 1) ** -1 }}",
+            "{{ '%.400f' % 1.5 }}",
+            "{{ '{:.100000f}'.format(1.5) }}",
+            "{{ xs.index(1, -9223372036854775807 - 1, 9223372036854775807) }}",
+            "{{ 'abc'.find('b', -9223372036854775807 - 1, 9223372036854775807) }}",
+            "{{ range(0, 10)[-9223372036854775807 - 1] }}",
+            "{{ range(5)[::-9223372036854775807 - 1]|list }}",
+        ]
+        for source in sources {
+            do {
+                let t = try JinjaTemplate(source: source, name: "edge")
+                _ = try t.render(data: ["xs": .array([.number(1, isInteger: true)])], clock: fixtureClock)
+            } catch {
+                XCTAssert([.evaluation, .limit, .syntax].contains(error.kind), "\(source): \(error)")
+            }
+        }
+    }
+}
