@@ -173,9 +173,16 @@ final class GetattrExpr: Expression, @unchecked Sendable {
 final class GetitemExpr: Expression, @unchecked Sendable {
     let object: Expression
     let key: Expression
+    /// The key, when it is a string constant (`message['role']`), with its hash.
+    let constantKey: Name?
     init(_ object: Expression, _ key: Expression, pos: Int) {
         self.object = object
         self.key = key
+        if let c = key as? ConstantExpr, case .string(let s) = c.value {
+            constantKey = Name(s)
+        } else {
+            constantKey = nil
+        }
         super.init(.getitem, pos)
     }
 }
