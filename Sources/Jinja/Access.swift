@@ -44,7 +44,7 @@ extension Interpreter {
             if let safe = member?.dictMethodIsSafe {
                 return safe ? .object(BoundMethod(obj, name)) : unsafeAttribute(obj, name.text)
             }
-            if let v = d.get(string: name.bytes, hash: name.hash) { return v }
+            if let v = d.get(string: name.bytes) { return v }
         case .string:
             if member?.isStringMethod == true { return .object(BoundMethod(obj, name)) }
         case .list:

@@ -727,7 +727,7 @@ final class Interpreter {
         let o = try eval(node.object)
         let name = node.name
         if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil {
-            return d.get(string: name.bytes, hash: name.hash)
+            return d.get(string: name.bytes)
         }
         do { return try getattr(o, name) } catch { throw error.at(node.pos) }
     }
@@ -834,7 +834,7 @@ final class Interpreter {
     func evalGetattr(_ node: GetattrExpr) throws(JinjaError) -> Value {
         let o = try eval(node.object)
         let name = node.name
-        if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil, let v = d.get(string: name.bytes, hash: name.hash) {
+        if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil, let v = d.get(string: name.bytes) {
             return v
         }
         do { return try getattr(o, name) } catch { throw error.at(node.pos) }
@@ -843,7 +843,7 @@ final class Interpreter {
     @inline(never)
     func evalGetitem(_ node: GetitemExpr) throws(JinjaError) -> Value {
         let o = try eval(node.object)
-        if let key = node.constantKey, case .dict(let d) = o, let v = d.get(string: key.bytes, hash: key.hash) {
+        if let key = node.constantKey, case .dict(let d) = o, let v = d.get(string: key.bytes) {
             return v
         }
         let k = try eval(node.key)

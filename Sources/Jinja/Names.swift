@@ -70,14 +70,11 @@ struct Name: Sendable {
     let text: String
     let bytes: [UInt8]
     let member: Member?
-    /// `PyDict.stringHash(bytes)`, for dict lookups.
-    let hash: UInt32
 
     init(_ text: String) {
         self.text = text
         bytes = Array(text.utf8)
         member = Member(rawValue: text)
-        hash = PyDict.stringHash(bytes)
     }
 
     init(_ s: PyString) {

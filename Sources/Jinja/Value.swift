@@ -164,9 +164,6 @@ final class PyDict: Sendable {
     let values: [Value]
     let depth: Int
     private let index: [HashKey: Int]?
-    /// `PyDict.stringHash` of each string key (0 for other keys): a string lookup compares these
-    /// integers before any bytes.
-    private let keyHashes: [UInt32]
 
     var count: Int { keys.count }
 
@@ -197,22 +194,6 @@ final class PyDict: Sendable {
         values = vs
         depth = d + 1
         index = large ? idx : nil
-        keyHashes = PyDict.hashes(ks)
-    }
-
-    static func hashes(_ ks: [Value]) -> [UInt32] {
-        ks.map { k in
-            if case .string(let s) = k { return stringHash(s.utf8) }
-            return 0
-        }
-    }
-
-    /// FNV-1a of a key's bytes, never 0 (0 marks a non-string key).
-    @inline(__always)
-    static func stringHash(_ b: [UInt8]) -> UInt32 {
-        var h: UInt32 = 2166136261
-        for x in b { h = (h ^ UInt32(x)) &* 16777619 }
-        return h == 0 ? 1 : h
     }
 
     /// A dict whose keys are known to be distinct.
@@ -231,7 +212,6 @@ final class PyDict: Sendable {
         } else {
             index = nil
         }
-        keyHashes = PyDict.hashes(ks)
     }
 
     static let scanLimit = 8
@@ -255,23 +235,15 @@ final class PyDict: Sendable {
 
     /// The value for a string key (the common `message['role']`).
     func get(string key: [UInt8]) -> Value? {
-        get(string: key, hash: PyDict.stringHash(key))
-    }
-
-    /// The value for a string key whose `stringHash` is known (a compiled attribute name).
-    func get(string key: [UInt8], hash: UInt32) -> Value? {
         if let index {
             if let i = index[.string(key)] { return values[i] }
             return nil
         }
-        return keyHashes.withUnsafeBufferPointer { hs -> Value? in
-            for i in 0..<hs.count where hs[i] == hash {
-                if case .string(let s) = keys[i], s.utf8 == key { return values[i] }
-            }
-            return nil
+        for (i, k) in keys.enumerated() {
+            if case .string(let s) = k, s.utf8 == key { return values[i] }
         }
+        return nil
     }
-
 
     func contains(_ key: Value) throws(JinjaError) -> Bool { try get(key) != nil }
 }
