@@ -30,7 +30,7 @@ public struct JinjaLimits: Sendable, Equatable {
     /// filters) and of values nested in values. The real templates need at most 27.
     public var maxNestingDepth: Int = 100
     /// Depth of the interpreter's recursion: nested expressions, statements and macro calls.
-    /// The default keeps a render within about 1 MB of stack in release builds.
+    /// With the defaults a render stays within 512 KB of stack in release builds.
     public var maxEvalDepth: Int = 1_500
     /// Nested macro calls (jinja2 itself stops at Python's recursion limit, roughly 200).
     public var maxCallDepth: Int = 200
