@@ -60,6 +60,30 @@ public struct ChatTemplate: Sendable {
                           limits: limits, clock: clock)
     }
 
+    /// A conversation converted once, to render it and its prefixes many times (the span rules
+    /// render `messages[:i]` for several i).
+    public struct Prepared: Sendable {
+        let input: Input
+        /// How many messages the conversation has.
+        public var messageCount: Int { input.messages.count }
+    }
+
+    /// Converts a conversation for `render(_:messageCount:addGenerationPrompt:)`, doing
+    /// transformers' preprocessing once (the same checks and errors as `render(messages:...)`).
+    public func prepare(messages: JSONValue, tools: JSONValue? = nil, documents: JSONValue? = nil,
+                        variables: [String: JSONValue] = [:], options: Options = Options(),
+                        limits: JinjaLimits = .default) throws(JinjaError) -> Prepared {
+        Prepared(input: try Input(messages: messages, tools: tools, documents: documents, variables: variables,
+                                  options: options, limits: limits, referenced: template.program.referencedNames))
+    }
+
+    /// Renders the first `messageCount` messages of a prepared conversation.
+    public func render(_ chat: Prepared, messageCount: Int, addGenerationPrompt: Bool, limits: JinjaLimits = .default,
+                       clock: JinjaClock = .fromEnvironment()) throws(JinjaError) -> ChatRendering {
+        try render(chat.input, messageCount: min(max(0, messageCount), chat.input.messages.count),
+                   addGenerationPrompt: addGenerationPrompt, limits: limits, clock: clock)
+    }
+
     /// The assistant turns' byte spans by the prefix rule: for each assistant message i, start =
     /// UTF-8 length of the render of `messages[:i]` with the generation prompt, end = length of
     /// the render of `messages[:i+1]` without it; nil when a prefix render fails or is not a
@@ -98,7 +122,7 @@ public struct ChatTemplate: Sendable {
 
     /// A conversation converted to template values once (transformers' preprocessing done). Inputs
     /// the template never names are checked but not converted (nothing could observe them).
-    struct Input {
+    struct Input: Sendable {
         var messages: [Value]
         var isAssistant: [Bool]
         var tools: Value
