@@ -1,0 +1,156 @@
+// A whole HF pre-tokenizer pipeline: the steps of a `Sequence` in order, each splitting the
+// pieces of the one before (HF's PreTokenizedString::split), streamed through callbacks so no
+// piece is stored.
+//
+// ByteLevel in the middle (falcon: Punctuation, ByteLevel, Digits, Split): HF's ByteLevel first
+// splits with the GPT-2 regex (`use_regex`), then rewrites each piece as byte-level characters
+// (one character per byte: `Ġ` for a space, `Ã©` for "é"), and every later step sees those
+// characters. So after a ByteLevel step each piece is rewritten into a scratch buffer with a
+// table from its offsets back to the original bytes, the later steps run on it, and the pieces
+// they produce are mapped back: a piece is then a range of original bytes, which may cut a
+// UTF-8 sequence (Digits isolates the byte 0xB2, written `²`), as it does in HF. A ByteLevel
+// step that is last only splits (the model maps the bytes itself).
+//
+// Steps whose Split regex is one of finetok's hand-written scanners (SplitPattern) use the
+// scanner, except cl100k's possessive spelling with `\p{N}{1,3}+`: Oniguruma reads `{1,3}+` as
+// `{1,3}` repeated (runs of any length), unlike tiktoken, so HF splits "12345" as one piece.
+
+/// A sequence of pre-tokenizer steps, as a tokenizer.json `pre_tokenizer` describes it.
+struct PreTokenizerSequence: Sendable {
+    enum Step: Sendable {
+        /// A generic step (Split, Digits, Punctuation, Whitespace...).
+        case generic(PreTokenizer)
+        /// A Split whose regex has a hand-written scanner: the scanner's pieces are the matches
+        /// (they tile the text), combined under `behavior` / `invert`.
+        case scanner(SplitPattern, SplitDelimiterBehavior, invert: Bool)
+        /// HF ByteLevel (without `add_prefix_space`): the GPT-2 split when `useRegex`, then the
+        /// byte-level rewrite seen by the steps after it.
+        case byteLevel(useRegex: Bool)
+    }
+
+    let steps: [Step]
+
+    init(steps: [Step]) { self.steps = steps }
+
+    /// Scratch for one thread: a regex matcher per step (a step runs inside the callback of the
+    /// one before) and the byte-level buffers.
+    final class Scratch {
+        fileprivate var matchers: [RegexMatcher] = []
+        fileprivate var mapped: [UInt8] = []
+        /// Original byte offset of each mapped byte offset that starts a character, and of the end.
+        fileprivate var origin: [Int] = []
+
+        init() {}
+    }
+
+    /// Calls `body(start, end)` with each final piece of `text[start..<end]` as original byte
+    /// offsets, in order.
+    /// - Complexity: the sum of the steps' costs; linear in the text for the generic steps and
+    ///   the scanners, the regex bound for Split (RegexMatcher.swift).
+    func split(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ scratch: Scratch,
+               _ body: (Int, Int) -> Void) {
+        while scratch.matchers.count < steps.count { scratch.matchers.append(RegexMatcher()) }
+        run(0, text, start, end, scratch, nil, body)
+    }
+
+    private func run(_ k: Int, _ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ scratch: Scratch,
+                     _ origin: UnsafeBufferPointer<Int>?, _ body: (Int, Int) -> Void) {
+        if k == steps.count {
+            if let origin { body(origin[start], origin[end]) } else { body(start, end) }
+            return
+        }
+        func next(_ s: Int, _ e: Int) { run(k + 1, text, s, e, scratch, origin, body) }
+        switch steps[k] {
+        case .generic(let step):
+            step.split(text, start, end, scratch.matchers[k], next)
+        case let .scanner(pattern, behavior, invert):
+            var combiner = SegmentCombiner(behavior)
+            pattern.split(text, start, end) { s, e in combiner.add(s, e, isMatch: !invert, next) }
+            combiner.finish(next)
+        case .byteLevel(let useRegex):
+            let last = k == steps.count - 1
+            precondition(last || origin == nil, "one ByteLevel step per sequence (checked when building)")
+            func piece(_ s: Int, _ e: Int) {
+                if last { return next(s, e) }
+                mapToByteLevel(text, s, e, scratch)
+                scratch.mapped.withUnsafeBufferPointer { m in
+                    scratch.origin.withUnsafeBufferPointer { o in
+                        run(k + 1, m, 0, m.count, scratch, o, body)
+                    }
+                }
+            }
+            if useRegex { SplitPattern.gpt2.split(text, start, end, piece) } else if end > start { piece(start, end) }
+        }
+    }
+
+    /// Writes `text[s..<e]` as byte-level characters into `scratch.mapped`, with
+    /// `scratch.origin` mapping each character's offset (and the end) back to `text`.
+    private func mapToByteLevel(_ text: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ scratch: Scratch) {
+        scratch.mapped.removeAll(keepingCapacity: true)
+        scratch.origin.removeAll(keepingCapacity: true)
+        let table = ByteLevel.byteToScalar
+        for i in s..<e {
+            let v = table[Int(text[i])]
+            scratch.origin.append(i)
+            if v < 0x80 {
+                scratch.mapped.append(UInt8(v))
+            } else {
+                scratch.origin.append(i)
+                scratch.mapped.append(UInt8(0xC0 | v >> 6))
+                scratch.mapped.append(UInt8(0x80 | v & 0x3F))
+            }
+        }
+        scratch.origin.append(e)
+    }
+
+    /// The scanner for a Split regex, if finetok has one that gives Oniguruma's pieces.
+    static func scanner(for regex: String) -> SplitPattern? {
+        // Oniguruma reads `{n,m}+` as two quantifiers, tiktoken as a possessive one.
+        if regex.contains("}+") { return nil }
+        return SplitPattern.recognize(regex: regex)
+    }
+}
+
+extension PreTokenizerSequence {
+    /// The pipeline a tokenizer.json `pre_tokenizer` value describes (null: no steps).
+    /// Handles Sequence (flattened), ByteLevel (without `add_prefix_space`, at most once), Split
+    /// (a scanner when one fits, else the regex engine) and the generic steps.
+    /// - Throws: `PreTokenizerJSONError` with the JSON path of what is wrong or unsupported.
+    static func fromJSON(_ v: JSONValue, at path: String = "pre_tokenizer") throws(PreTokenizerJSONError) -> PreTokenizerSequence {
+        var steps: [Step] = []
+        try collect(v, path, &steps)
+        if steps.filter({ if case .byteLevel = $0 { return true }; return false }).count > 1 {
+            throw PreTokenizerJSONError(jsonPath: path, message: "more than one ByteLevel step is not supported", unsupported: true)
+        }
+        return PreTokenizerSequence(steps: steps)
+    }
+
+    private static func collect(_ v: JSONValue, _ path: String, _ steps: inout [Step]) throws(PreTokenizerJSONError) {
+        if v.isNull { return }
+        switch v["type"]?.stringValue {
+        case "Sequence":
+            guard let list = v["pretokenizers"]?.arrayValue else {
+                throw PreTokenizerJSONError(jsonPath: "\(path).pretokenizers", message: "Sequence needs \"pretokenizers\", an array")
+            }
+            for (i, p) in list.enumerated() { try collect(p, "\(path).pretokenizers[\(i)]", &steps) }
+        case "ByteLevel":
+            if v["add_prefix_space"]?.boolValue == true {
+                throw PreTokenizerJSONError(jsonPath: "\(path).add_prefix_space", message: "ByteLevel with add_prefix_space inside a sequence is not supported", unsupported: true)
+            }
+            steps.append(.byteLevel(useRegex: v["use_regex"]?.boolValue ?? true))
+        case "Split":
+            if let regex = v["pattern"]?["Regex"]?.stringValue, let scanner = scanner(for: regex),
+               let b = v["behavior"]?.stringValue.flatMap(SplitDelimiterBehavior.init(rawValue:)),
+               let invert = v["invert"]?.boolValue {
+                steps.append(.scanner(scanner, b, invert: invert))
+                return
+            }
+            fallthrough
+        default:
+            guard let step = try PreTokenizer.fromJSON(v, at: path) else {
+                throw PreTokenizerJSONError(jsonPath: "\(path).type", message: "pre-tokenizer \(v["type"]?.stringValue.map(JSON.quoted) ?? "?") is not supported", unsupported: true)
+            }
+            steps.append(.generic(step))
+        }
+    }
+}

@@ -1,0 +1,433 @@
+// The matching loop: a backtracking search in Oniguruma's priority order, memoized so that no
+// state is explored twice (RE2's "bit-state" idea), which keeps the leftmost-first match exact
+// and the work linear in the text.
+//
+// A state is (instruction, position). The search is a depth-first walk with an explicit job
+// stack: `split` pushes its second branch and follows the first, so the first match found is the
+// one a backtracking engine such as Oniguruma returns. Every instruction that can be reached at
+// one position along two paths (a "memo slot": join points, loop heads, run instructions) marks
+// the state visited when first entered; entering a visited state again fails at once, because its
+// outcome cannot differ (nothing outside the state — no captures, no back-references — affects
+// what follows). Each state is therefore expanded at most once per search, and the memo is kept
+// across the successive searches of `forEachMatch`, so a whole pass over the text costs
+// O(slots × (n + 1)): a state visited by an earlier search failed then (or lay on that search's
+// successful path, whose states at the match end are un-marked; positions before it are never
+// visited again since searches move forward).
+//
+// Pieces with their own bound:
+// - Run instructions (`\p{L}+`, `\s*`, `[^\r\n]{1,3}`: one class repeated, greedy or possessive,
+//   main program only) scan the run once and try continuations from the longest. An unbounded
+//   run marks every entry position inside the scanned run as visited (an entry there has a
+//   subset of the same candidates). Bounded runs cost up to `max` per entry; the compiler charges
+//   `max` to the pattern's cost limit. A run whose scans and candidates exceed
+//   4 × (n + 1) + 64 steps in one pass switches to its plain-loop fallback, which is memoized per
+//   position, so contrived patterns (`a*\w*b`) stay linear.
+// - Look-around and atomic bodies are sub-programs with their own memo, kept across all their
+//   evaluations in a pass. Their states have three outcomes: unknown, failed (visited), or
+//   succeeded (with the first end, for atomic groups): when an evaluation succeeds, the states
+//   on its path (the path markers left on the stack) are marked succeeded, so a later evaluation
+//   that reaches one stops there. Each sub-program state is expanded at most once per pass.
+//   A one-scalar look-around (`(?!\S)`) is a direct test, not a sub-program.
+// - Oniguruma's empty-loop check (an iteration of `x*` that matches empty leaves the loop) is
+//   compiled into the program counter (RegexCompiler.emptyCheckedLoop), so it costs nothing here.
+//
+// Total: O((instructions + bounded-run maxima) × (n + 1)) steps per pass, memory O(slots × (n + 1))
+// bits (hash sets instead of bitmaps past 8 MB per memo). `steps` counts the work for tests.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs compiled regexes over UTF-8 text. Holds the scratch memory (memo bitmaps, the job
+/// stack), so reuse one per thread; it is not thread-safe.
+final class RegexMatcher {
+    private struct Job {
+        enum Kind: Int32 { case explore, path, runNext }
+        var kind: Kind
+        var pc: Int32
+        var pos: Int
+        var aux: Int
+    }
+
+    private var program: RegexProgram?
+    private var text = UnsafePointer<UInt8>(bitPattern: 1)!
+    private var n = 0
+    private var stack = UnsafeMutablePointer<Job>.allocate(capacity: 256)
+    private var stackCapacity = 256
+    private var stackCount = 0
+    private var memos: [RegexMemo] = []
+    private var generation = 0
+    private var runWork: [Int] = []
+    private var runBudget = 0
+
+    /// Work done since the matcher was created (instructions executed, scalars scanned by runs).
+    private(set) var steps = 0
+
+    init() {}
+
+    deinit { stack.deallocate() }
+
+    /// Calls `body(start, end)` with the byte range of each match of `program` in `text`, in
+    /// order, as Oniguruma's `find_iter` (the `onig` crate) does: after a match ending at `e`, the
+    /// next search starts at `e`, and an empty match at the end of the previous match is skipped
+    /// by searching again one scalar further.
+    /// `text` must be valid UTF-8; offsets are byte offsets into it.
+    /// - Complexity: O((instructions + bounded-run maxima) × (n + 1)), see the file header.
+    func forEachMatch(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        guard let base = text.baseAddress, text.count > 0 else {
+            // The empty text: at most one (empty) match.
+            let empty: [UInt8] = [0]
+            empty.withUnsafeBufferPointer { buf in
+                begin(program, buf.baseAddress!, 0)
+                if search(from: 0) != nil { body(0, 0) }
+            }
+            return
+        }
+        if let lit = program.literal, !lit.isEmpty {
+            forEachLiteral(lit, base, text.count, body)
+            return
+        }
+        begin(program, base, text.count)
+        var lastEnd = 0
+        var lastMatchEnd = -1
+        while lastEnd <= n {
+            guard let (s, e) = search(from: lastEnd) else { break }
+            if s == e && e == lastMatchEnd {
+                lastEnd += lastEnd < n ? scalarLength(self.text[lastEnd]) : 1
+                continue
+            }
+            lastEnd = e
+            lastMatchEnd = e
+            body(s, e)
+        }
+        self.program = nil
+    }
+
+    /// The first match of `program` starting at `from` or later, or nil.
+    func firstMatch(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> (Int, Int)? {
+        var result: (Int, Int)?
+        let empty: [UInt8] = [0]
+        empty.withUnsafeBufferPointer { buf in
+            begin(program, text.baseAddress ?? buf.baseAddress!, text.count)
+            result = search(from: from)
+        }
+        self.program = nil
+        return result
+    }
+
+    private func forEachLiteral(_ lit: [UInt8], _ base: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int) -> Void) {
+        let first = lit[0], len = lit.count
+        var i = 0
+        lit.withUnsafeBufferPointer { l in
+            while i + len <= count {
+                steps += 1
+                if base[i] == first && (len == 1 || memcmp(base + i + 1, l.baseAddress! + 1, len - 1) == 0) {
+                    body(i, i + len)
+                    i += len
+                } else {
+                    i += 1
+                }
+            }
+        }
+    }
+
+    private func begin(_ program: RegexProgram, _ base: UnsafePointer<UInt8>, _ count: Int) {
+        self.program = program
+        text = base
+        n = count
+        generation += 1
+        while memos.count < program.subs.count { memos.append(RegexMemo()) }
+        memos[0].reset(slots: Int(program.subs[0].slotCount), maxPosition: n, trackSuccess: false)
+        memos[0].generation = generation
+        runWork = [Int](repeating: 0, count: program.runPCs.count)
+        runBudget = 4 * (n + 1) + 64
+    }
+
+    @inline(__always)
+    private func scalarLength(_ b: UInt8) -> Int {
+        b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+    }
+
+    /// Leftmost match starting at `from` or later (a scalar boundary).
+    private func search(from: Int) -> (Int, Int)? {
+        guard let program else { return nil }
+        let first = program.firstBytes
+        let entry = program.subs[0].entry
+        var s = from
+        if program.canMatchEmpty {
+            while s <= n {
+                let e = run(0, entry, s)
+                if e >= 0 { return (s, e) }
+                if s == n { break }
+                s += scalarLength(text[s])
+            }
+        } else {
+            while true {
+                while s < n && !first[Int(text[s])] { s += 1 }
+                if s >= n { return nil }
+                let e = run(0, entry, s)
+                if e >= 0 { return (s, e) }
+                s += scalarLength(text[s])
+            }
+        }
+        return nil
+    }
+
+    // MARK: Job stack
+
+    @inline(__always)
+    private func push(_ kind: Job.Kind, _ pc: Int32, _ pos: Int, _ aux: Int = 0) {
+        if stackCount == stackCapacity {
+            let bigger = UnsafeMutablePointer<Job>.allocate(capacity: stackCapacity * 2)
+            bigger.moveInitialize(from: stack, count: stackCount)
+            stack.deallocate()
+            stack = bigger
+            stackCapacity *= 2
+        }
+        (stack + stackCount).initialize(to: Job(kind: kind, pc: pc, pos: pos, aux: aux))
+        stackCount += 1
+    }
+
+    // MARK: Scalars
+
+    @inline(__always)
+    private func decode(_ i: Int) -> (UInt32, Int) {
+        let c0 = UInt32(text[i])
+        if c0 < 0x80 { return (c0, 1) }
+        if c0 < 0xE0 { return ((c0 & 0x1F) << 6 | UInt32(text[i + 1] & 0x3F), 2) }
+        if c0 < 0xF0 {
+            return ((c0 & 0x0F) << 12 | UInt32(text[i + 1] & 0x3F) << 6 | UInt32(text[i + 2] & 0x3F), 3)
+        }
+        return ((c0 & 0x07) << 18 | UInt32(text[i + 1] & 0x3F) << 12 | UInt32(text[i + 2] & 0x3F) << 6
+            | UInt32(text[i + 3] & 0x3F), 4)
+    }
+
+    /// The scalar ending at `i` (> 0) and its length.
+    @inline(__always)
+    private func decodeBefore(_ i: Int) -> (UInt32, Int) {
+        var k = i - 1
+        while text[k] & 0xC0 == 0x80 { k -= 1 }
+        return (decode(k).0, i - k)
+    }
+
+    @inline(__always)
+    private func isWord(_ program: RegexProgram, at i: Int) -> Bool {
+        i < n && program.classes[Int(program.wordClass)].contains(decode(i).0)
+    }
+
+    @inline(__always)
+    private func isWord(_ program: RegexProgram, before i: Int) -> Bool {
+        i > 0 && program.classes[Int(program.wordClass)].contains(decodeBefore(i).0)
+    }
+
+    private func anchorHolds(_ program: RegexProgram, _ code: Int32, _ pos: Int) -> Bool {
+        switch code {
+        case 0: return pos == 0 || (text[pos - 1] == 0x0A && pos != n)
+        case 1: return pos == n || text[pos] == 0x0A
+        case 2: return pos == 0
+        case 3: return pos == n
+        case 4: return pos == n || (pos + 1 == n && text[pos] == 0x0A)
+        case 5: return isWord(program, before: pos) != isWord(program, at: pos)
+        default: return isWord(program, before: pos) == isWord(program, at: pos)
+        }
+    }
+
+    /// A case-fold chunk of `count` folded scalars at `fold` (see RegexCompiler.foldRun): one
+    /// scalar whose full folding is the chunk, or one scalar per position from that position's
+    /// case orbit. Returns the end, or -1.
+    private func matchFold(_ fold: UnsafeMutablePointer<UInt32>, _ count: Int, _ pos: Int) -> Int {
+        guard pos < n else { return -1 }
+        let (v, l) = decode(pos)
+        if let m = UnicodeTables.multiFolds[v] {
+            guard m.count == count else { return -1 }
+            for j in 0..<count where UnicodeTables.canonical(m[j]) != fold[j] { return -1 }
+            return pos + l
+        }
+        var q = pos
+        for j in 0..<count {
+            guard q < n else { return -1 }
+            let (c, len) = decode(q)
+            guard UnicodeTables.canonical(c) == fold[j] else { return -1 }
+            q += len
+        }
+        return q
+    }
+
+    // MARK: The search
+
+    /// Runs (sub-)program `sub` from `entry` at `start`; returns the end of its first match in
+    /// priority order, or -1.
+    private func run(_ sub: Int, _ entry: Int32, _ start: Int) -> Int {
+        guard let program else { return -1 }
+        let memo = memos[sub]
+        let info = program.subs[sub]
+        let isSub = sub != 0
+        if isSub && memo.generation != generation {
+            memo.reset(slots: Int(info.slotCount), maxPosition: n, trackSuccess: true)
+            memo.generation = generation
+        }
+        let insts = program.insts
+        let classes = program.classes
+        let base = stackCount
+        var result = -1
+        push(.explore, entry, start)
+        outer: while stackCount > base {
+            stackCount -= 1
+            let job = stack[stackCount]
+            var pc: Int32
+            var pos: Int
+            switch job.kind {
+            case .path:
+                continue outer
+            case .runNext:
+                // The next shorter candidate of a greedy run (job.pos: the candidate just tried,
+                // job.aux: the shortest allowed end).
+                var j = job.pos - 1
+                while text[j] & 0xC0 == 0x80 { j -= 1 }
+                if j > job.aux { push(.runNext, job.pc, j, job.aux) }
+                runWork[Int(insts[Int(job.pc)].d)] += 1
+                pc = insts[Int(job.pc)].next
+                pos = j
+            case .explore:
+                pc = job.pc
+                pos = job.pos
+            }
+            while true {
+                steps += 1
+                let inst = insts[Int(pc)]
+                if inst.slot >= 0 {
+                    let slot = Int(inst.slot)
+                    if isSub && memo.isSucceeded(slot, pos) {
+                        result = info.kind == .atomic ? memo.end(slot, pos) : pos
+                        break outer
+                    }
+                    if memo.testAndSetVisited(slot, pos) { continue outer }
+                    push(.path, pc, pos)
+                }
+                switch inst.op {
+                case .bytes:
+                    let len = Int(inst.b)
+                    guard pos + len <= n, memcmp(text + pos, program.bytePool + Int(inst.a), len) == 0 else { continue outer }
+                    pos += len
+                    pc = inst.next
+                case .bytesBack:
+                    let len = Int(inst.b)
+                    guard pos - len >= 0, memcmp(text + pos - len, program.bytePool + Int(inst.a), len) == 0 else { continue outer }
+                    pos -= len
+                    pc = inst.next
+                case .set:
+                    guard pos < n else { continue outer }
+                    let b = text[pos]
+                    if b < 0x80 {
+                        guard classes[Int(inst.a)].containsASCII(b) else { continue outer }
+                        pos += 1
+                    } else {
+                        let (v, l) = decode(pos)
+                        guard classes[Int(inst.a)].contains(v) else { continue outer }
+                        pos += l
+                    }
+                    pc = inst.next
+                case .setBack:
+                    guard pos > 0 else { continue outer }
+                    let (v, l) = decodeBefore(pos)
+                    guard classes[Int(inst.a)].contains(v) else { continue outer }
+                    pos -= l
+                    pc = inst.next
+                case .fold:
+                    let e = matchFold(program.foldPool + Int(inst.a), Int(inst.b), pos)
+                    guard e >= 0 else { continue outer }
+                    pos = e
+                    pc = inst.next
+                case .split:
+                    push(.explore, inst.alt, pos)
+                    pc = inst.next
+                case .jump:
+                    pc = inst.next
+                case .assert:
+                    guard anchorHolds(program, inst.a, pos) else { continue outer }
+                    pc = inst.next
+                case .lookSet:
+                    let behind = inst.b & 2 != 0
+                    var inClass = false
+                    if behind {
+                        if pos > 0 { inClass = classes[Int(inst.a)].contains(decodeBefore(pos).0) }
+                    } else if pos < n {
+                        inClass = classes[Int(inst.a)].contains(decode(pos).0)
+                    }
+                    guard inClass != (inst.b & 1 != 0) else { continue outer }
+                    pc = inst.next
+                case .look:
+                    let s = Int(inst.a)
+                    let found = run(s, program.subs[s].entry, pos) >= 0
+                    guard found != (inst.b != 0) else { continue outer }
+                    pc = inst.next
+                case .atomic:
+                    let s = Int(inst.a)
+                    let e = run(s, program.subs[s].entry, pos)
+                    guard e >= 0 else { continue outer }
+                    pc = e != pos && inst.alt >= 0 ? inst.alt : inst.next
+                    pos = e
+                case .runGreedy, .runPossessive:
+                    let r = Int(inst.d)
+                    if inst.alt >= 0 && runWork[r] > runBudget {
+                        pc = inst.alt
+                        continue
+                    }
+                    let cls = classes[Int(inst.a)]
+                    let limit = inst.c < 0 ? Int.max : Int(inst.c)
+                    let min = Int(inst.b)
+                    var q = pos, count = 0, minEnd = pos
+                    while count < limit && q < n {
+                        let b = text[q]
+                        if b < 0x80 {
+                            guard cls.containsASCII(b) else { break }
+                            q += 1
+                        } else {
+                            let (v, l) = decode(q)
+                            guard cls.contains(v) else { break }
+                            q += l
+                        }
+                        count += 1
+                        if count == min { minEnd = q }
+                    }
+                    steps += count
+                    runWork[r] += count + 1
+                    if inst.c < 0 {
+                        // Every entry inside this run has a subset of these candidates.
+                        memo.setVisited(Int(inst.slot), from: pos, through: q)
+                        stack[stackCount - 1].aux = q
+                    }
+                    guard count >= min else { continue outer }
+                    if inst.op == .runGreedy && q > minEnd { push(.runNext, pc, q, minEnd) }
+                    pos = q
+                    pc = inst.next
+                case .match:
+                    result = pos
+                    break outer
+                }
+            }
+        }
+        if result >= 0 {
+            // The path markers still on the stack are the states of the successful path.
+            for k in base..<stackCount where stack[k].kind == .path {
+                let job = stack[k]
+                let inst = insts[Int(job.pc)]
+                let slot = Int(inst.slot)
+                if isSub {
+                    memo.setSucceeded(slot, job.pos, end: result, recordEnd: info.kind == .atomic)
+                } else {
+                    if job.pos == result { memo.clearVisited(slot, job.pos) }
+                    if (inst.op == .runGreedy || inst.op == .runPossessive) && inst.c < 0 && job.pos < result && result <= job.aux {
+                        memo.clearVisited(slot, result)
+                    }
+                }
+            }
+        }
+        stackCount = base
+        return result
+    }
+}
