@@ -12,8 +12,8 @@
 // step that is last only splits (the model maps the bytes itself).
 //
 // Steps whose Split regex is one of finetok's hand-written scanners (SplitPattern) use the
-// scanner, except cl100k's possessive spelling with `\p{N}{1,3}+`: Oniguruma reads `{1,3}+` as
-// `{1,3}` repeated (runs of any length), unlike tiktoken, so HF splits "12345" as one piece.
+// scanner, except cl100k's possessive spelling, whose meaning under Oniguruma differs from the
+// scanner's (see `scanner(for:)`).
 
 /// A sequence of pre-tokenizer steps, as a tokenizer.json `pre_tokenizer` describes it.
 struct PreTokenizerSequence: Sendable {
@@ -103,11 +103,32 @@ struct PreTokenizerSequence: Sendable {
         scratch.origin.append(e)
     }
 
-    /// The scanner for a Split regex, if finetok has one that gives Oniguruma's pieces.
+    /// The scanner for a Split regex, if finetok has one that gives Oniguruma's pieces. Not for
+    /// cl100k's possessive spelling (tiktoken's `pat_str`): Oniguruma reads its `\p{N}{1,3}+` as
+    /// `{1,3}` repeated, and its `\s++$` takes trailing white space through newlines (" \n " is
+    /// one piece, where the scanner, which follows the classic spelling, gives " \n", " ").
     static func scanner(for regex: String) -> SplitPattern? {
-        // Oniguruma reads `{n,m}+` as two quantifiers, tiktoken as a possessive one.
-        if regex.contains("}+") { return nil }
+        if hasIntervalThenPlus(regex) || regex.contains("$") { return nil }
         return SplitPattern.recognize(regex: regex)
+    }
+
+    /// True if the regex has `{n}`, `{n,}` or `{n,m}` followed by `+`.
+    static func hasIntervalThenPlus(_ regex: String) -> Bool {
+        let b = Array(regex.utf8)
+        var i = 0
+        while i + 1 < b.count {
+            if b[i] == UInt8(ascii: "}") && b[i + 1] == UInt8(ascii: "+") {
+                var j = i - 1
+                var digits = 0
+                while j >= 0, (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == UInt8(ascii: ",") {
+                    if b[j] != UInt8(ascii: ",") { digits += 1 }
+                    j -= 1
+                }
+                if j >= 0 && b[j] == UInt8(ascii: "{") && digits > 0 && !(j > 0 && b[j - 1] == UInt8(ascii: "\\")) { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 

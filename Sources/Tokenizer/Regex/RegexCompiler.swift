@@ -27,7 +27,8 @@ struct RegexCompiler {
     private var instSub: [Int32] = []
     private var currentSub: Int32 = 0
     private(set) var runPCs: [Int32] = []
-    private(set) var wordClass: Int32 = 0
+    /// The class `\w` for `\b` and `\B`, added when the pattern has one (-1 until then).
+    private(set) var wordClass: Int32 = -1
     private var cost = 0
     /// Offset in the pattern of the construct being compiled, for errors.
     private var offset = 0
@@ -39,7 +40,6 @@ struct RegexCompiler {
     }
 
     mutating func compileProgram(_ ast: RegexNode) throws(RegexError) {
-        wordClass = try classFor(UnicodeTables.set("\\w"))
         subs.append(RegexSub(kind: .main, entry: -1, backward: false))
         currentSub = 0
         let m = try emit(RegexInst(op: .match))
@@ -147,6 +147,9 @@ struct RegexCompiler {
             defer { offset = saved }
             return try repetition(x, min: min, max: max, kind: kind, next: next, ctx)
         case .anchor(let a):
+            if (a == .wordBoundary || a == .notWordBoundary) && wordClass < 0 {
+                wordClass = try classFor(UnicodeTables.set("\\w"))
+            }
             return try emit(RegexInst(op: .assert, next: next, a: RegexCompiler.anchorCode(a)))
         case let .look(x, behind, negated, at):
             let saved = offset

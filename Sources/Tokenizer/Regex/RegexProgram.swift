@@ -95,7 +95,17 @@ struct RegexClass: @unchecked Sendable {
             let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 1024)
             words.initialize(repeating: 0, count: 1024)
             for r in bmpPart.ranges {
-                for v in r { words[Int(v >> 6)] |= 1 << UInt64(v & 63) }
+                // Set bits lo...hi a word at a time.
+                var lo = Int(r.lowerBound)
+                let hi = Int(r.upperBound)
+                while lo <= hi {
+                    let w = lo >> 6, first = lo & 63
+                    let last = min(63, hi - (w << 6))
+                    let span = last - first + 1
+                    let bits: UInt64 = span == 64 ? ~0 : ((1 << UInt64(span)) - 1) << UInt64(first)
+                    words[w] |= bits
+                    lo = (w + 1) << 6
+                }
             }
             bmp = words
         }
