@@ -45,6 +45,17 @@ struct PreTokenizer: Sendable {
                 combiner.finish(body)
                 return
             }
+            if !program.canMatchEmpty {
+                // Most pieces hold no byte a match could start with: one unmatched segment.
+                let first = program.firstBytes
+                var i = start
+                while i < end && !first[Int(text[i])] { i += 1 }
+                if i == end {
+                    combiner.add(start, end, isMatch: invert, body)
+                    combiner.finish(body)
+                    return
+                }
+            }
             var prev = start
             matcher.forEachMatch(program, in: UnsafeBufferPointer(rebasing: text[start..<end])) { s, e in
                 if prev != start + s { combiner.add(prev, start + s, isMatch: invert, body) }

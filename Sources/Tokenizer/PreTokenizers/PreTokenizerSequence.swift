@@ -5,11 +5,14 @@
 // ByteLevel in the middle (falcon: Punctuation, ByteLevel, Digits, Split): HF's ByteLevel first
 // splits with the GPT-2 regex (`use_regex`), then rewrites each piece as byte-level characters
 // (one character per byte: `Ġ` for a space, `Ã©` for "é"), and every later step sees those
-// characters. So after a ByteLevel step each piece is rewritten into a scratch buffer with a
-// table from its offsets back to the original bytes, the later steps run on it, and the pieces
-// they produce are mapped back: a piece is then a range of original bytes, which may cut a
-// UTF-8 sequence (Digits isolates the byte 0xB2, written `²`), as it does in HF. A ByteLevel
-// step that is last only splits (the model maps the bytes itself).
+// characters. So after a ByteLevel step the text is rewritten into a scratch buffer with tables
+// between its offsets and the original bytes, the later steps run on it (each piece is still
+// its own subject), and the pieces they produce are mapped back: a piece is then a range of
+// original bytes, which may cut a UTF-8 sequence (Digits isolates the byte 0xB2, written `²`),
+// as it does in HF. A ByteLevel step that is last only splits (the model maps the bytes itself).
+//
+// The steps run level by level over a list of pieces (two lists reused from the scratch), so
+// each step's setup is paid once per call, not once per piece.
 //
 // Steps whose Split regex is one of finetok's hand-written scanners (SplitPattern) use the
 // scanner, except cl100k's possessive spelling, whose meaning under Oniguruma differs from the
@@ -32,13 +35,17 @@ struct PreTokenizerSequence: Sendable {
 
     init(steps: [Step]) { self.steps = steps }
 
-    /// Scratch for one thread: a regex matcher per step (a step runs inside the callback of the
-    /// one before) and the byte-level buffers.
+    /// Scratch for one thread: a regex matcher per step, the piece lists of two levels, and
+    /// the byte-level buffers. Reused across calls, so a call allocates nothing once warm.
     final class Scratch {
         fileprivate var matchers: [RegexMatcher] = []
+        fileprivate var current: [Int] = []
+        fileprivate var next: [Int] = []
         fileprivate var mapped: [UInt8] = []
         /// Original byte offset of each mapped byte offset that starts a character, and of the end.
         fileprivate var origin: [Int] = []
+        /// Mapped offset of each original byte offset (and of the end).
+        fileprivate var forward: [Int] = []
 
         init() {}
     }
@@ -46,61 +53,116 @@ struct PreTokenizerSequence: Sendable {
     /// Calls `body(start, end)` with each final piece of `text[start..<end]` as original byte
     /// offsets, in order.
     /// - Complexity: the sum of the steps' costs; linear in the text for the generic steps and
-    ///   the scanners, the regex bound for Split (RegexMatcher.swift).
+    ///   the scanners, the regex bound for Split (RegexMatcher.swift). Memory: two lists of the
+    ///   pieces of one level.
     func split(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ scratch: Scratch,
                _ body: (Int, Int) -> Void) {
         while scratch.matchers.count < steps.count { scratch.matchers.append(RegexMatcher()) }
-        run(0, text, start, end, scratch, nil, body)
+        // Level by level: each step splits every piece of the level before. The lists are held
+        // in locals while in use (no exclusivity checks) and handed back after.
+        var current = scratch.current
+        var next = scratch.next
+        scratch.current = []
+        scratch.next = []
+        defer {
+            current.removeAll(keepingCapacity: true)
+            next.removeAll(keepingCapacity: true)
+            scratch.current = current
+            scratch.next = next
+        }
+        current.removeAll(keepingCapacity: true)
+        current.append(start)
+        current.append(end)
+        var k = 0
+        while k < steps.count {
+            if case .byteLevel(let useRegex) = steps[k] {
+                if useRegex {
+                    next.removeAll(keepingCapacity: true)
+                    for i in stride(from: 0, to: current.count, by: 2) {
+                        SplitPattern.gpt2.split(text, current[i], current[i + 1]) { s, e in next.append(s); next.append(e) }
+                    }
+                    swap(&current, &next)
+                }
+                k += 1
+                if k == steps.count { break }
+                // Later steps see byte-level characters: map the text once, run them on it, map
+                // the pieces back.
+                mapToByteLevel(text, start, end, scratch)
+                let mapped = scratch.mapped, origin = scratch.origin, forward = scratch.forward
+                for i in current.indices { current[i] = forward[current[i] - start] }
+                mapped.withUnsafeBufferPointer { m in
+                    runSteps(from: k, m, &current, &next, scratch)
+                }
+                for i in stride(from: 0, to: current.count, by: 2) { body(origin[current[i]], origin[current[i + 1]]) }
+                return
+            }
+            runStep(k, text, &current, &next, scratch)
+            k += 1
+        }
+        for i in stride(from: 0, to: current.count, by: 2) { body(current[i], current[i + 1]) }
     }
 
-    private func run(_ k: Int, _ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ scratch: Scratch,
-                     _ origin: UnsafeBufferPointer<Int>?, _ body: (Int, Int) -> Void) {
-        if k == steps.count {
-            if let origin { body(origin[start], origin[end]) } else { body(start, end) }
-            return
-        }
-        func next(_ s: Int, _ e: Int) { run(k + 1, text, s, e, scratch, origin, body) }
+    private func runSteps(from k0: Int, _ text: UnsafeBufferPointer<UInt8>, _ current: inout [Int], _ next: inout [Int], _ scratch: Scratch) {
+        for k in k0..<steps.count { runStep(k, text, &current, &next, scratch) }
+    }
+
+    /// Splits every piece in `current` with step `k`; the pieces end up in `current`.
+    private func runStep(_ k: Int, _ text: UnsafeBufferPointer<UInt8>, _ current: inout [Int], _ next: inout [Int], _ scratch: Scratch) {
+        next.removeAll(keepingCapacity: true)
         switch steps[k] {
         case .generic(let step):
-            step.split(text, start, end, scratch.matchers[k], next)
-        case let .scanner(pattern, behavior, invert):
-            var combiner = SegmentCombiner(behavior)
-            pattern.split(text, start, end) { s, e in combiner.add(s, e, isMatch: !invert, next) }
-            combiner.finish(next)
-        case .byteLevel(let useRegex):
-            let last = k == steps.count - 1
-            precondition(last || origin == nil, "one ByteLevel step per sequence (checked when building)")
-            func piece(_ s: Int, _ e: Int) {
-                if last { return next(s, e) }
-                mapToByteLevel(text, s, e, scratch)
-                scratch.mapped.withUnsafeBufferPointer { m in
-                    scratch.origin.withUnsafeBufferPointer { o in
-                        run(k + 1, m, 0, m.count, scratch, o, body)
-                    }
-                }
+            let matcher = scratch.matchers[k]
+            for i in stride(from: 0, to: current.count, by: 2) {
+                step.split(text, current[i], current[i + 1], matcher) { s, e in next.append(s); next.append(e) }
             }
-            if useRegex { SplitPattern.gpt2.split(text, start, end, piece) } else if end > start { piece(start, end) }
+        case let .scanner(pattern, behavior, invert):
+            for i in stride(from: 0, to: current.count, by: 2) {
+                var combiner = SegmentCombiner(behavior)
+                pattern.split(text, current[i], current[i + 1]) { s, e in
+                    combiner.add(s, e, isMatch: !invert) { s, e in next.append(s); next.append(e) }
+                }
+                combiner.finish { s, e in next.append(s); next.append(e) }
+            }
+        case .byteLevel:
+            preconditionFailure("one ByteLevel step per sequence (checked when building)")
         }
+        swap(&current, &next)
     }
 
     /// Writes `text[s..<e]` as byte-level characters into `scratch.mapped`, with
-    /// `scratch.origin` mapping each character's offset (and the end) back to `text`.
+    /// `scratch.origin` mapping each character's offset (and the end) back to `text` and
+    /// `scratch.forward` mapping each original offset (relative to `s`) to the mapped one.
     private func mapToByteLevel(_ text: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ scratch: Scratch) {
-        scratch.mapped.removeAll(keepingCapacity: true)
-        scratch.origin.removeAll(keepingCapacity: true)
-        let table = ByteLevel.byteToScalar
-        for i in s..<e {
-            let v = table[Int(text[i])]
-            scratch.origin.append(i)
-            if v < 0x80 {
-                scratch.mapped.append(UInt8(v))
-            } else {
-                scratch.origin.append(i)
-                scratch.mapped.append(UInt8(0xC0 | v >> 6))
-                scratch.mapped.append(UInt8(0x80 | v & 0x3F))
+        // Work on locals (a class's stored arrays pay an exclusivity check per access).
+        var mapped = scratch.mapped, origin = scratch.origin, forward = scratch.forward
+        scratch.mapped = []
+        scratch.origin = []
+        scratch.forward = []
+        mapped.removeAll(keepingCapacity: true)
+        origin.removeAll(keepingCapacity: true)
+        forward.removeAll(keepingCapacity: true)
+        mapped.reserveCapacity(2 * (e - s))
+        origin.reserveCapacity(2 * (e - s) + 1)
+        forward.reserveCapacity(e - s + 1)
+        ByteLevel.byteToScalar.withUnsafeBufferPointer { table in
+            for i in s..<e {
+                let v = table[Int(text[i])]
+                forward.append(mapped.count)
+                origin.append(i)
+                if v < 0x80 {
+                    mapped.append(UInt8(v))
+                } else {
+                    origin.append(i)
+                    mapped.append(UInt8(0xC0 | v >> 6))
+                    mapped.append(UInt8(0x80 | v & 0x3F))
+                }
             }
         }
-        scratch.origin.append(e)
+        forward.append(mapped.count)
+        origin.append(e)
+        scratch.mapped = mapped
+        scratch.origin = origin
+        scratch.forward = forward
     }
 
     /// The scanner for a Split regex, if finetok has one that gives Oniguruma's pieces. Not for

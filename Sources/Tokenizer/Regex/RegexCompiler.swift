@@ -405,9 +405,9 @@ struct RegexCompiler {
     // MARK: Memo slots
 
     /// Gives a memo slot to every instruction that can be reached at one position along more
-    /// than one path: join points (in-degree > 1), entries, run instructions and their
+    /// than one path: join points (in-degree > 1), sub-program entries, run instructions and their
     /// continuations. Others are reached only through a single predecessor, so they are visited
-    /// no more often than it is.
+    /// no more often than it is; `match` ends the search, so it needs none.
     private mutating func assignSlots() {
         var inDegree = [Int](repeating: 0, count: insts.count)
         func edge(_ t: Int32) { if t >= 0 { inDegree[Int(t)] += 1 } }
@@ -420,8 +420,11 @@ struct RegexCompiler {
                 edge(inst.alt)
             }
         }
-        for s in subs { inDegree[Int(s.entry)] += 2 }
-        for (k, inst) in insts.enumerated() where inDegree[k] > 1 || inst.op == .runGreedy || inst.op == .runPossessive {
+        // A sub-program's entry holds its result for each position; the main program's entry is
+        // tried once per position by the search loop.
+        for s in subs.dropFirst() { inDegree[Int(s.entry)] += 2 }
+        for (k, inst) in insts.enumerated() where inst.op != .match
+            && (inDegree[k] > 1 || inst.op == .runGreedy || inst.op == .runPossessive) {
             let sub = Int(instSub[k])
             insts[k].slot = subs[sub].slotCount
             subs[sub].slotCount += 1

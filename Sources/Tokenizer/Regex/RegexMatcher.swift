@@ -43,33 +43,37 @@ import Darwin
 #endif
 
 /// Runs compiled regexes over UTF-8 text. Holds the scratch memory (memo bitmaps, the job
-/// stack), so reuse one per thread; it is not thread-safe.
+/// stack), so reuse one per thread; it is not thread-safe, and a callback must not start another
+/// search on the same matcher.
 final class RegexMatcher {
-    private struct Job {
-        enum Kind: Int32 { case explore, path, runNext }
-        var kind: Kind
-        var pc: Int32
-        var pos: Int
-        var aux: Int
-    }
-
-    private var program: RegexProgram?
-    private var text = UnsafePointer<UInt8>(bitPattern: 1)!
-    private var n = 0
-    private var stack = UnsafeMutablePointer<Job>.allocate(capacity: 256)
+    private var stack = UnsafeMutablePointer<RegexJob>.allocate(capacity: 256)
     private var stackCapacity = 256
-    private var stackCount = 0
-    private var memos: [RegexMemo] = []
+    private var runWork = UnsafeMutablePointer<Int>.allocate(capacity: 16)
+    private var runWorkCapacity = 16
+    /// One memo per (sub-)program of the largest program seen.
+    private var memos = UnsafeMutablePointer<RegexMemo>.allocate(capacity: 4)
+    private var memoCount = 0
+    private var memoCapacity = 4
     private var generation = 0
-    private var runWork: [Int] = []
-    private var runBudget = 0
+    /// Stands in for the base address of an empty text.
+    nonisolated(unsafe) private static let emptyText: UnsafeMutablePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
 
     /// Work done since the matcher was created (instructions executed, scalars scanned by runs).
     private(set) var steps = 0
 
     init() {}
 
-    deinit { stack.deallocate() }
+    deinit {
+        stack.deallocate()
+        runWork.deallocate()
+        for k in 0..<memoCount { memos[k].deallocate() }
+        memos.deinitialize(count: memoCount)
+        memos.deallocate()
+    }
 
     /// Calls `body(start, end)` with the byte range of each match of `program` in `text`, in
     /// order, as Oniguruma's `find_iter` (the `onig` crate) does: after a match ending at `e`, the
@@ -78,92 +82,154 @@ final class RegexMatcher {
     /// `text` must be valid UTF-8; offsets are byte offsets into it.
     /// - Complexity: O((instructions + bounded-run maxima) × (n + 1)), see the file header.
     func forEachMatch(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
-        guard let base = text.baseAddress, text.count > 0 else {
-            // The empty text: at most one (empty) match.
-            let empty: [UInt8] = [0]
-            empty.withUnsafeBufferPointer { buf in
-                begin(program, buf.baseAddress!, 0)
-                if search(from: 0) != nil { body(0, 0) }
-            }
+        let n = text.count
+        if n > 0, let lit = program.literal, !lit.isEmpty, let base = text.baseAddress {
+            forEachLiteral(lit, base, n, body)
             return
         }
-        if let lit = program.literal, !lit.isEmpty {
-            forEachLiteral(lit, base, text.count, body)
-            return
+        if !program.canMatchEmpty {
+            // Most pieces a pattern is tried on hold no byte a match could start with.
+            guard let base = text.baseAddress else { return }
+            let first = program.firstBytes
+            var i = 0
+            while i < n && !first[Int(base[i])] { i += 1 }
+            if i == n { return }
         }
-        begin(program, base, text.count)
-        var lastEnd = 0
-        var lastMatchEnd = -1
-        while lastEnd <= n {
-            guard let (s, e) = search(from: lastEnd) else { break }
-            if s == e && e == lastMatchEnd {
-                lastEnd += lastEnd < n ? scalarLength(self.text[lastEnd]) : 1
-                continue
+        withSearch(program, text) { search in
+            var lastEnd = 0
+            var lastMatchEnd = -1
+            while lastEnd <= n {
+                guard let (s, e) = search.search(from: lastEnd) else { break }
+                if s == e && e == lastMatchEnd {
+                    lastEnd += lastEnd < n ? RegexSearch.scalarLength(search.text[lastEnd]) : 1
+                    continue
+                }
+                lastEnd = e
+                lastMatchEnd = e
+                body(s, e)
             }
-            lastEnd = e
-            lastMatchEnd = e
-            body(s, e)
         }
-        self.program = nil
     }
 
     /// The first match of `program` starting at `from` or later, or nil.
     func firstMatch(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> (Int, Int)? {
         var result: (Int, Int)?
-        let empty: [UInt8] = [0]
-        empty.withUnsafeBufferPointer { buf in
-            begin(program, text.baseAddress ?? buf.baseAddress!, text.count)
-            result = search(from: from)
-        }
-        self.program = nil
+        withSearch(program, text) { search in result = search.search(from: from) }
         return result
     }
 
+    private func withSearch(_ program: RegexProgram, _ text: UnsafeBufferPointer<UInt8>, _ body: (inout RegexSearch) -> Void) {
+        generation += 1
+        let subs = program.subs.count
+        if subs > memoCapacity {
+            let bigger = UnsafeMutablePointer<RegexMemo>.allocate(capacity: subs)
+            bigger.moveInitialize(from: memos, count: memoCount)
+            memos.deallocate()
+            memos = bigger
+            memoCapacity = subs
+        }
+        while memoCount < subs {
+            (memos + memoCount).initialize(to: RegexMemo())
+            memoCount += 1
+        }
+        memos[0].reset(slots: Int(program.subs[0].slotCount), maxPosition: text.count, trackSuccess: false)
+        memos[0].generation = generation
+        let runs = program.runPCs.count
+        if runs > runWorkCapacity {
+            runWork.deallocate()
+            runWork = .allocate(capacity: runs)
+            runWorkCapacity = runs
+        }
+        runWork.update(repeating: 0, count: runs)
+        var search = RegexSearch(program: program, text: text.baseAddress ?? UnsafePointer(RegexMatcher.emptyText), n: text.count,
+                                 memos: memos, stack: stack, stackCapacity: stackCapacity, runWork: runWork,
+                                 runBudget: 4 * (text.count + 1) + 64, generation: generation)
+        body(&search)
+        stack = search.stack
+        stackCapacity = search.stackCapacity
+        steps += search.steps
+    }
+
     private func forEachLiteral(_ lit: [UInt8], _ base: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int) -> Void) {
-        let first = lit[0], len = lit.count
+        let len = lit.count
         var i = 0
+        var work = 0
         lit.withUnsafeBufferPointer { l in
+            let first = l[0]
             while i + len <= count {
-                steps += 1
-                if base[i] == first && (len == 1 || memcmp(base + i + 1, l.baseAddress! + 1, len - 1) == 0) {
-                    body(i, i + len)
-                    i += len
+                guard let hit = memchr(base + i, Int32(first), count - len + 1 - i) else { break }
+                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                work += at - i + 1
+                if len == 1 || memcmp(base + at + 1, l.baseAddress! + 1, len - 1) == 0 {
+                    body(at, at + len)
+                    i = at + len
                 } else {
-                    i += 1
+                    i = at + 1
                 }
             }
         }
+        steps += work
     }
+}
 
-    private func begin(_ program: RegexProgram, _ base: UnsafePointer<UInt8>, _ count: Int) {
+struct RegexJob {
+    enum Kind: Int32 { case explore, path, runNext }
+    var kind: Kind
+    var pc: Int32
+    var pos: Int
+    var aux: Int
+}
+
+/// One pass of a program over one text: the hot state, kept in a struct so the loop pays no
+/// exclusivity checks.
+struct RegexSearch {
+    let program: RegexProgram
+    let text: UnsafePointer<UInt8>
+    let n: Int
+    let memos: UnsafeMutablePointer<RegexMemo>
+    var stack: UnsafeMutablePointer<RegexJob>
+    var stackCapacity: Int
+    var stackCount = 0
+    let runWork: UnsafeMutablePointer<Int>
+    let runBudget: Int
+    let generation: Int
+    var steps = 0
+    let subs: UnsafeMutablePointer<RegexSub>
+    let firstBytes: UnsafeMutablePointer<Bool>
+    let canMatchEmpty: Bool
+
+    init(program: RegexProgram, text: UnsafePointer<UInt8>, n: Int, memos: UnsafeMutablePointer<RegexMemo>, stack: UnsafeMutablePointer<RegexJob>,
+         stackCapacity: Int, runWork: UnsafeMutablePointer<Int>, runBudget: Int, generation: Int) {
         self.program = program
-        text = base
-        n = count
-        generation += 1
-        while memos.count < program.subs.count { memos.append(RegexMemo()) }
-        memos[0].reset(slots: Int(program.subs[0].slotCount), maxPosition: n, trackSuccess: false)
-        memos[0].generation = generation
-        runWork = [Int](repeating: 0, count: program.runPCs.count)
-        runBudget = 4 * (n + 1) + 64
+        self.text = text
+        self.n = n
+        self.memos = memos
+        self.stack = stack
+        self.stackCapacity = stackCapacity
+        self.runWork = runWork
+        self.runBudget = runBudget
+        self.generation = generation
+        subs = program.subTable
+        firstBytes = program.firstBytes
+        canMatchEmpty = program.canMatchEmpty
     }
 
     @inline(__always)
-    private func scalarLength(_ b: UInt8) -> Int {
+    static func scalarLength(_ b: UInt8) -> Int {
         b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
     }
 
     /// Leftmost match starting at `from` or later (a scalar boundary).
-    private func search(from: Int) -> (Int, Int)? {
-        guard let program else { return nil }
-        let first = program.firstBytes
-        let entry = program.subs[0].entry
+    mutating func search(from: Int) -> (Int, Int)? {
+        let first = firstBytes
+        let entry = subs[0].entry
         var s = from
-        if program.canMatchEmpty {
+        if canMatchEmpty {
             while s <= n {
                 let e = run(0, entry, s)
                 if e >= 0 { return (s, e) }
                 if s == n { break }
-                s += scalarLength(text[s])
+                s += RegexSearch.scalarLength(text[s])
             }
         } else {
             while true {
@@ -171,7 +237,7 @@ final class RegexMatcher {
                 if s >= n { return nil }
                 let e = run(0, entry, s)
                 if e >= 0 { return (s, e) }
-                s += scalarLength(text[s])
+                s += RegexSearch.scalarLength(text[s])
             }
         }
         return nil
@@ -180,15 +246,15 @@ final class RegexMatcher {
     // MARK: Job stack
 
     @inline(__always)
-    private func push(_ kind: Job.Kind, _ pc: Int32, _ pos: Int, _ aux: Int = 0) {
+    private mutating func push(_ kind: RegexJob.Kind, _ pc: Int32, _ pos: Int, _ aux: Int = 0) {
         if stackCount == stackCapacity {
-            let bigger = UnsafeMutablePointer<Job>.allocate(capacity: stackCapacity * 2)
+            let bigger = UnsafeMutablePointer<RegexJob>.allocate(capacity: stackCapacity * 2)
             bigger.moveInitialize(from: stack, count: stackCount)
             stack.deallocate()
             stack = bigger
             stackCapacity *= 2
         }
-        (stack + stackCount).initialize(to: Job(kind: kind, pc: pc, pos: pos, aux: aux))
+        (stack + stackCount).initialize(to: RegexJob(kind: kind, pc: pc, pos: pos, aux: aux))
         stackCount += 1
     }
 
@@ -214,25 +280,23 @@ final class RegexMatcher {
         return (decode(k).0, i - k)
     }
 
-    @inline(__always)
-    private func isWord(_ program: RegexProgram, at i: Int) -> Bool {
+    private func isWord(at i: Int) -> Bool {
         i < n && program.classes[Int(program.wordClass)].contains(decode(i).0)
     }
 
-    @inline(__always)
-    private func isWord(_ program: RegexProgram, before i: Int) -> Bool {
+    private func isWord(before i: Int) -> Bool {
         i > 0 && program.classes[Int(program.wordClass)].contains(decodeBefore(i).0)
     }
 
-    private func anchorHolds(_ program: RegexProgram, _ code: Int32, _ pos: Int) -> Bool {
+    private func anchorHolds(_ code: Int32, _ pos: Int) -> Bool {
         switch code {
         case 0: return pos == 0 || (text[pos - 1] == 0x0A && pos != n)
         case 1: return pos == n || text[pos] == 0x0A
         case 2: return pos == 0
         case 3: return pos == n
         case 4: return pos == n || (pos + 1 == n && text[pos] == 0x0A)
-        case 5: return isWord(program, before: pos) != isWord(program, at: pos)
-        default: return isWord(program, before: pos) == isWord(program, at: pos)
+        case 5: return isWord(before: pos) != isWord(at: pos)
+        default: return isWord(before: pos) == isWord(at: pos)
         }
     }
 
@@ -261,19 +325,26 @@ final class RegexMatcher {
 
     /// Runs (sub-)program `sub` from `entry` at `start`; returns the end of its first match in
     /// priority order, or -1.
-    private func run(_ sub: Int, _ entry: Int32, _ start: Int) -> Int {
-        guard let program else { return -1 }
-        let memo = memos[sub]
-        let info = program.subs[sub]
+    mutating func run(_ sub: Int, _ entry: Int32, _ start: Int) -> Int {
+        let memo = memos + sub
+        let info = subs[sub]
         let isSub = sub != 0
-        if isSub && memo.generation != generation {
-            memo.reset(slots: Int(info.slotCount), maxPosition: n, trackSuccess: true)
-            memo.generation = generation
+        if isSub && memo.pointee.generation != generation {
+            memo.pointee.reset(slots: Int(info.slotCount), maxPosition: n, trackSuccess: true)
+            memo.pointee.generation = generation
         }
+        // The memo's bitmaps, read directly when dense (slot-major: bit `pos` of row `slot`).
+        let dense = memo.pointee.dense
+        let visited = memo.pointee.visitedBits ?? UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+        let succeeded = memo.pointee.succeededBits ?? UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+        let stride = memo.pointee.stride
         let insts = program.insts
         let classes = program.classes
+        let text = self.text
+        let n = self.n
         let base = stackCount
         var result = -1
+        var work = 0
         push(.explore, entry, start)
         outer: while stackCount > base {
             stackCount -= 1
@@ -297,16 +368,29 @@ final class RegexMatcher {
                 pos = job.pos
             }
             while true {
-                steps += 1
+                work += 1
                 let inst = insts[Int(pc)]
                 if inst.slot >= 0 {
                     let slot = Int(inst.slot)
-                    if isSub && memo.isSucceeded(slot, pos) {
-                        result = info.kind == .atomic ? memo.end(slot, pos) : pos
-                        break outer
+                    if dense {
+                        let w = slot * stride + pos >> 6
+                        let bit: UInt64 = 1 << UInt64(pos & 63)
+                        if isSub && succeeded[w] & bit != 0 {
+                            result = info.isAtomic ? memo.pointee.end(slot, pos) : pos
+                            break outer
+                        }
+                        let old = visited[w]
+                        if old & bit != 0 { continue outer }
+                        visited[w] = old | bit
+                    } else {
+                        if isSub && memo.pointee.isSucceeded(slot, pos) {
+                            result = info.isAtomic ? memo.pointee.end(slot, pos) : pos
+                            break outer
+                        }
+                        if memo.pointee.testAndSetVisited(slot, pos) { continue outer }
                     }
-                    if memo.testAndSetVisited(slot, pos) { continue outer }
-                    push(.path, pc, pos)
+                    // Sub-programs remember their successful path (see the end of this function).
+                    if isSub { push(.path, pc, pos) }
                 }
                 switch inst.op {
                 case .bytes:
@@ -348,7 +432,7 @@ final class RegexMatcher {
                 case .jump:
                     pc = inst.next
                 case .assert:
-                    guard anchorHolds(program, inst.a, pos) else { continue outer }
+                    guard anchorHolds(inst.a, pos) else { continue outer }
                     pc = inst.next
                 case .lookSet:
                     let behind = inst.b & 2 != 0
@@ -362,12 +446,12 @@ final class RegexMatcher {
                     pc = inst.next
                 case .look:
                     let s = Int(inst.a)
-                    let found = run(s, program.subs[s].entry, pos) >= 0
+                    let found = run(s, subs[s].entry, pos) >= 0
                     guard found != (inst.b != 0) else { continue outer }
                     pc = inst.next
                 case .atomic:
                     let s = Int(inst.a)
-                    let e = run(s, program.subs[s].entry, pos)
+                    let e = run(s, subs[s].entry, pos)
                     guard e >= 0 else { continue outer }
                     pc = e != pos && inst.alt >= 0 ? inst.alt : inst.next
                     pos = e
@@ -394,12 +478,11 @@ final class RegexMatcher {
                         count += 1
                         if count == min { minEnd = q }
                     }
-                    steps += count
+                    work += count
                     runWork[r] += count + 1
-                    if inst.c < 0 {
+                    if inst.c < 0 && q > pos {
                         // Every entry inside this run has a subset of these candidates.
-                        memo.setVisited(Int(inst.slot), from: pos, through: q)
-                        stack[stackCount - 1].aux = q
+                        memo.pointee.setVisited(Int(inst.slot), from: pos + 1, through: q)
                     }
                     guard count >= min else { continue outer }
                     if inst.op == .runGreedy && q > minEnd { push(.runNext, pc, q, minEnd) }
@@ -412,22 +495,21 @@ final class RegexMatcher {
             }
         }
         if result >= 0 {
-            // The path markers still on the stack are the states of the successful path.
-            for k in base..<stackCount where stack[k].kind == .path {
-                let job = stack[k]
-                let inst = insts[Int(job.pc)]
-                let slot = Int(inst.slot)
-                if isSub {
-                    memo.setSucceeded(slot, job.pos, end: result, recordEnd: info.kind == .atomic)
-                } else {
-                    if job.pos == result { memo.clearVisited(slot, job.pos) }
-                    if (inst.op == .runGreedy || inst.op == .runPossessive) && inst.c < 0 && job.pos < result && result <= job.aux {
-                        memo.clearVisited(slot, result)
-                    }
+            if isSub {
+                // The path markers still on the stack are the states of the successful path:
+                // a later evaluation that reaches one of them succeeds the same way.
+                for k in base..<stackCount where stack[k].kind == .path {
+                    let job = stack[k]
+                    memo.pointee.setSucceeded(Int(insts[Int(job.pc)].slot), job.pos, end: result, recordEnd: info.isAtomic)
                 }
+            } else {
+                // States of the successful path at the match end are not failures; the next
+                // search starts there. (Earlier positions are never visited again.)
+                memo.pointee.clearColumn(result)
             }
         }
         stackCount = base
+        steps += work
         return result
     }
 }

@@ -3,17 +3,18 @@
 // atomic groups). Dense bitmaps when they fit in `denseLimitWords`, else hash sets, so memory
 // stays bounded by the work done even for huge patterns on huge texts.
 
-final class RegexMemo {
+struct RegexMemo {
     /// Largest dense bitmap, in 64-bit words (8 MB).
     static let denseLimitWords = 1 << 20
 
     private(set) var slots = 0
     private var positions = 0
     /// Words per slot in the dense layout (slot-major: a slot's positions are contiguous).
-    private var stride = 0
-    private var dense = false
-    private var visitedBits: UnsafeMutablePointer<UInt64>?
-    private var succeededBits: UnsafeMutablePointer<UInt64>?
+    private(set) var stride = 0
+    /// True when the bitmaps below hold the memo (the matcher then reads them directly).
+    private(set) var dense = false
+    private(set) var visitedBits: UnsafeMutablePointer<UInt64>?
+    private(set) var succeededBits: UnsafeMutablePointer<UInt64>?
     private var capacity = 0
     private var sparseVisited = Set<Int>()
     private var sparseSucceeded = Set<Int>()
@@ -22,20 +23,21 @@ final class RegexMemo {
     /// Call generation this memo was last cleared for (sub-program memos are cleared lazily).
     var generation = -1
 
-    deinit {
+    /// Frees the bitmaps (the owner calls it once, when done with the memo).
+    func deallocate() {
         visitedBits?.deallocate()
         succeededBits?.deallocate()
     }
 
     /// Clears the memo for `slots` slots over positions `0...maxPosition`.
     /// - Complexity: O(slots × positions / 64) when dense.
-    func reset(slots: Int, maxPosition: Int, trackSuccess: Bool) {
+    mutating func reset(slots: Int, maxPosition: Int, trackSuccess: Bool) {
         self.slots = slots
         positions = maxPosition + 1
         stride = (positions + 63) >> 6
         let words = slots * stride
         dense = words <= RegexMemo.denseLimitWords
-        ends.removeAll(keepingCapacity: true)
+        if !ends.isEmpty { ends.removeAll(keepingCapacity: true) }
         if dense {
             if words > capacity {
                 visitedBits?.deallocate()
@@ -47,8 +49,8 @@ final class RegexMemo {
             visitedBits?.update(repeating: 0, count: words)
             if trackSuccess { succeededBits?.update(repeating: 0, count: words) }
         } else {
-            sparseVisited.removeAll(keepingCapacity: true)
-            sparseSucceeded.removeAll(keepingCapacity: true)
+            if !sparseVisited.isEmpty { sparseVisited.removeAll(keepingCapacity: true) }
+            if !sparseSucceeded.isEmpty { sparseSucceeded.removeAll(keepingCapacity: true) }
         }
     }
 
@@ -56,7 +58,7 @@ final class RegexMemo {
 
     /// Marks the state visited; returns true if it already was.
     @inline(__always)
-    func testAndSetVisited(_ slot: Int, _ pos: Int) -> Bool {
+    mutating func testAndSetVisited(_ slot: Int, _ pos: Int) -> Bool {
         if dense, let v = visitedBits {
             let w = slot * stride + pos >> 6
             let bit: UInt64 = 1 << UInt64(pos & 63)
@@ -73,7 +75,7 @@ final class RegexMemo {
         return sparseVisited.contains(key(slot, pos))
     }
 
-    func clearVisited(_ slot: Int, _ pos: Int) {
+    mutating func clearVisited(_ slot: Int, _ pos: Int) {
         if dense, let v = visitedBits {
             v[slot * stride + pos >> 6] &= ~(1 << UInt64(pos & 63))
         } else {
@@ -82,22 +84,37 @@ final class RegexMemo {
     }
 
     /// Marks positions `lo...hi` of `slot` visited.
-    func setVisited(_ slot: Int, from lo: Int, through hi: Int) {
+    mutating func setVisited(_ slot: Int, from lo: Int, through hi: Int) {
         guard lo <= hi else { return }
         if dense, let v = visitedBits {
             let base = slot * stride
-            var p = lo
-            while p <= hi {
-                if p & 63 == 0 && hi - p >= 63 {
-                    v[base + p >> 6] = ~0
-                    p += 64
-                } else {
-                    v[base + p >> 6] |= 1 << UInt64(p & 63)
-                    p += 1
-                }
+            let w0 = lo >> 6, w1 = hi >> 6
+            let first: UInt64 = ~0 << UInt64(lo & 63)
+            let last: UInt64 = ~0 >> UInt64(63 - (hi & 63))
+            if w0 == w1 {
+                v[base + w0] |= first & last
+            } else {
+                v[base + w0] |= first
+                var w = w0 + 1
+                while w < w1 { v[base + w] = ~0; w += 1 }
+                v[base + w1] |= last
             }
         } else {
             for p in lo...hi { sparseVisited.insert(key(slot, p)) }
+        }
+    }
+
+    /// Un-marks every slot at `pos`.
+    mutating func clearColumn(_ pos: Int) {
+        if dense, let v = visitedBits {
+            let mask = ~(UInt64(1) << UInt64(pos & 63))
+            var w = pos >> 6
+            for _ in 0..<slots {
+                v[w] &= mask
+                w += stride
+            }
+        } else if !sparseVisited.isEmpty {
+            for slot in 0..<slots { sparseVisited.remove(key(slot, pos)) }
         }
     }
 
@@ -107,7 +124,7 @@ final class RegexMemo {
         return sparseSucceeded.contains(key(slot, pos))
     }
 
-    func setSucceeded(_ slot: Int, _ pos: Int, end: Int, recordEnd: Bool) {
+    mutating func setSucceeded(_ slot: Int, _ pos: Int, end: Int, recordEnd: Bool) {
         if dense, let s = succeededBits {
             s[slot * stride + pos >> 6] |= 1 << UInt64(pos & 63)
         } else {

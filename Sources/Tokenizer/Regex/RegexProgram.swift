@@ -55,6 +55,7 @@ struct RegexSub {
     var entry: Int32
     /// Look-behind bodies match leftwards from the position.
     var backward: Bool
+    var isAtomic: Bool { kind == .atomic }
     var slotCount: Int32 = 0
 }
 
@@ -155,6 +156,8 @@ final class RegexProgram: @unchecked Sendable {
     let bytePool: UnsafeMutablePointer<UInt8>
     let foldPool: UnsafeMutablePointer<UInt32>
     let subs: [RegexSub]
+    /// `subs` as a raw buffer, for the matcher's hot path.
+    let subTable: UnsafeMutablePointer<RegexSub>
     /// The class `\w`, for `\b` and `\B`.
     let wordClass: Int32
     /// Bytes a match can start with (all true when the pattern can match the empty string).
@@ -198,6 +201,8 @@ final class RegexProgram: @unchecked Sendable {
         foldPool = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, c.foldPool.count))
         foldPool.initialize(from: c.foldPool, count: c.foldPool.count)
         subs = c.subs
+        subTable = UnsafeMutablePointer<RegexSub>.allocate(capacity: max(1, c.subs.count))
+        subTable.initialize(from: c.subs, count: c.subs.count)
         wordClass = c.wordClass
         runPCs = c.runPCs
         let first = RegexFirstBytes.compute(ast)
@@ -217,5 +222,6 @@ final class RegexProgram: @unchecked Sendable {
         bytePool.deallocate()
         foldPool.deallocate()
         firstBytes.deallocate()
+        subTable.deallocate()
     }
 }
