@@ -29,7 +29,7 @@ if not os.path.isdir(SHARED):
     SHARED = "/work/shared"
 
 TRICKY = [
-    "", " ", "  ", "a", "Hello world", "Hello World from China!", "I'm they're we've you'll he'd it's",
+    "", " ", "  ", "a", "the-final--countdown", "Hello world", "Hello World from China!", "I'm they're we've you'll he'd it's",
     "I'M THEY'RE WE'VE 'S 'ſ", "  leading and trailing  ", "tab\there", "line\nbreak\r\nwindows\rmac",
     "\n\n\n", " \n ", "end with newline\n", "trailing spaces   ", "a\u00a0b\u2028c\u3000d\u0085e",
     "naïve café résumé", "e\u0301\u0301 combining", "İstanbul ǅ ß ẞ ﬆ K Å", "Straße STRASSE strasse",
