@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip) with AddressSanitizer.
+# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip, regex) with AddressSanitizer.
 #
 #   fuzz/run.sh [TARGET...] [-- libFuzzer options]     e.g. fuzz/run.sh roundtrip -- -max_total_time=600
 #
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 targets=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do targets+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip)
+[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip regex)
 options=("$@")
 [ ${#options[@]} -eq 0 ] && options=(-max_total_time=60)
 
@@ -23,7 +23,7 @@ for t in "${targets[@]}"; do
   src="$out/src-$t"   # one copy per target, so several runs can build at once
   rm -rf "$src"
   mkdir -p "$src"
-  for f in Sources/Tokenizer/*.swift Sources/Builder/*.swift; do
+  for f in $(find Sources/Tokenizer Sources/Builder -name '*.swift'); do
     sed '/^import Tokenizer$/d' "$f" > "$src/$(basename "$(dirname "$f")")_$(basename "$f")"
   done
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name FinetokFuzz \

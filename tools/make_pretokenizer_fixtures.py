@@ -14,7 +14,7 @@ usage: tools/make_pretokenizer_fixtures.py [--check]      (run from the reposito
   with several regexes and strings, Digits, Punctuation, Whitespace, WhitespaceSplit,
   CharDelimiterSplit, BertPreTokenizer, and the whole `pre_tokenizer` of the real files in
   ../shared/vocab (deepseek-llm, starcoder2, falcon, command-r, llama3, qwen1.5, dolma2).
-  `pieces` are byte ranges; rows whose pipeline has a ByteLevel step also carry `strings`, the
+  `pieces` are byte ranges, flattened ([s0, e0, s1, e1, ...]); rows whose pipeline has a ByteLevel step also carry `strings`, the
   byte-level pieces as HF prints them (a step after ByteLevel can split inside a UTF-8 sequence).
 Texts: tricky strings, seeded random strings over characters the patterns care about, and
 slices of ../shared/corpus/*.txt. With --check, prints how many rows would change.
@@ -71,16 +71,15 @@ def corpus_slices(rng, count, lengths=(10, 300)):
 
 
 def byte_ranges(text, offsets):
-    """Character offsets (what HF returns) → UTF-8 byte offsets."""
+    """Character offsets (what HF returns) → UTF-8 byte offsets, flattened: [s0, e0, s1, e1, ...]."""
     prefix = [0]
     for ch in text:
         prefix.append(prefix[-1] + len(ch.encode("utf-8")))
-    return [[prefix[s], prefix[e]] for s, e in offsets]
+    return [b for s, e in offsets for b in (prefix[s], prefix[e])]
 
 
 # (pattern, extra texts): syntax and semantics corners. Every pattern also runs on COMMON.
-COMMON = ["", "abc", "aAbB", "Hello World 123", "a\nb\n", " \t x \n", "ßss ſ K", "a1_b2-c3", "👍 中文 ab",
-          "xyzzy aaa bbb", "ab\r\ncd\n", "'s 'T 're"]
+COMMON = ["", "aAbB", "Hello World 123", "a\nb\n", " \t x \n", "ßss ſ K", "a1_b2-c3 👍 中文", "'s 'T 're"]
 PATTERNS = [
     ("a", []), ("abc", ["abcabc ab c abcab"]), ("a|b", []), ("ab|a", ["aab ab ba"]), ("a|ab", ["aab ab"]),
     ("", []), ("a|", ["xaa"]), ("|a", ["xaa"]), ("x*", ["xxaxx"]), ("x*?", ["xxa"]), ("x+?", ["xxxa"]),
@@ -171,7 +170,7 @@ def real_split_regexes():
 
 
 def split_pieces(pattern, text, behavior):
-    return [list(r) for r in byte_ranges(text, [o for _, o in pt.Split(Regex(pattern), behavior, False).pre_tokenize_str(text)])]
+    return byte_ranges(text, [o for _, o in pt.Split(Regex(pattern), behavior, False).pre_tokenize_str(text)])
 
 
 def regex_rows(rng):
@@ -182,7 +181,7 @@ def regex_rows(rng):
         except Exception as e:
             rows.append({"pattern": pattern, "error": str(e)})
             continue
-        texts = COMMON + extra + [random_text(rng, rng.randint(1, 24)) for _ in range(4)]
+        texts = COMMON + extra + [random_text(rng, rng.randint(1, 20)) for _ in range(3)]
         rows.append({"pattern": pattern, "cases": [
             {"text": text, "isolated": split_pieces(pattern, text, "isolated"), "removed": split_pieces(pattern, text, "removed")}
             for text in texts]})
@@ -210,13 +209,13 @@ def has_byte_level(p):
 def pretokenizer_rows(rng):
     behaviors = ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]
     texts = TRICKY[:24] + [random_text(rng, rng.randint(1, 30)) for _ in range(6)] + corpus_slices(rng, 1, (10, 80))
+    grid_texts = TRICKY[:12] + texts[24:27] + texts[-2:]
     configs = []
     for pattern in [{"Regex": "\\s+"}, {"Regex": "[0-9]"}, {"Regex": "\\p{P}+"}, {"Regex": "a|"}, {"Regex": "\\b"},
-                    {"Regex": "(?=[A-Z])"}, {"String": " "}, {"String": "-"}, {"String": "ab"}, {"String": "▁"},
-                    {"String": "\n"}, {"String": ""}]:
+                    {"Regex": "(?=[A-Z])"}, {"String": " "}, {"String": "-"}, {"String": "ab"}, {"String": ""}]:
         for behavior in behaviors:
             for invert in (False, True):
-                configs.append(({"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert}, texts))
+                configs.append(({"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert}, grid_texts))
     configs.append(({"type": "Digits", "individual_digits": True}, texts))
     configs.append(({"type": "Digits", "individual_digits": False}, texts))
     for behavior in behaviors:
@@ -230,7 +229,7 @@ def pretokenizer_rows(rng):
     configs.append(({"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "Digits", "individual_digits": True},
                                                            {"type": "Punctuation", "behavior": "MergedWithNext"}]}, texts))
     # The real files' whole pre_tokenizer, on more text.
-    real_texts = TRICKY + [random_text(rng, rng.randint(1, 60)) for _ in range(30)] + corpus_slices(rng, 8, (10, 200))
+    real_texts = TRICKY + [random_text(rng, rng.randint(1, 50)) for _ in range(25)] + corpus_slices(rng, 6, (10, 160))
     for name in ["deepseek-llm", "starcoder2", "falcon", "command-r", "llama3", "qwen1.5", "dolma2"]:
         with open(os.path.join(SHARED, "vocab", name, "tokenizer.json"), encoding="utf-8") as f:
             p = json.load(f)["pre_tokenizer"]
