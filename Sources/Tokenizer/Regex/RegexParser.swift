@@ -17,8 +17,10 @@
 // properties (`\p{Han}`), absent operators, conditionals, other options, unknown escapes.
 
 struct RegexParser {
-    /// Deepest nesting of groups and classes accepted (the parser recurses once per level).
-    static let maxDepth = 200
+    /// Deepest nesting accepted, counting groups, classes and stacked quantifiers (`a**`): the
+    /// parser, the compiler and the tree's own deallocation recurse once per level, so this keeps
+    /// them well inside a thread's stack. Real split patterns nest a few levels.
+    static let maxDepth = 128
     /// Largest repeat count, as Oniguruma's ONIG_MAX_REPEAT_NUM.
     static let maxRepeat = 100_000
 
@@ -100,7 +102,7 @@ struct RegexParser {
         depth += 1
         defer { depth -= 1 }
         if depth > RegexParser.maxDepth {
-            throw RegexError(.tooLarge, at: i, "groups and classes nest more than \(RegexParser.maxDepth) deep")
+            throw RegexError(.tooLarge, at: i, "groups, classes and quantifiers nest more than \(RegexParser.maxDepth) deep")
         }
         return try body(&self)
     }
@@ -267,7 +269,12 @@ struct RegexParser {
 
     private mutating func quantifiers(_ atomIn: RegexNode, atomStart: Int, _ flags: Flags) throws(RegexError) -> RegexNode {
         var atom = atomIn
+        let outerDepth = depth
+        defer { depth = outerDepth }
         while true {
+            if depth > RegexParser.maxDepth {
+                throw RegexError(.tooLarge, at: i, "groups, classes and quantifiers nest more than \(RegexParser.maxDepth) deep")
+            }
             if flags.extended { _ = skipExtendedSpace() }
             guard let c = peek() else { return atom }
             let at = i
@@ -305,7 +312,8 @@ struct RegexParser {
         }
     }
 
-    private func wrap(_ atom: RegexNode, min: Int, max: Int?, kind: QuantifierKind, at: Int, atomStart: Int) throws(RegexError) -> RegexNode {
+    private mutating func wrap(_ atom: RegexNode, min: Int, max: Int?, kind: QuantifierKind, at: Int, atomStart: Int) throws(RegexError) -> RegexNode {
+        depth += 1
         switch atom {
         case .anchor, .look:
             throw RegexError(.syntax, at: at, "target of repeat operator is invalid (an anchor or look-around)")
