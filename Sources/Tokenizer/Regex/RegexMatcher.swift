@@ -5,14 +5,14 @@
 // A state is (instruction, position). The search is a depth-first walk with an explicit job
 // stack: `split` pushes its second branch and follows the first, so the first match found is the
 // one a backtracking engine such as Oniguruma returns. Every instruction that can be reached at
-// one position along two paths (a "memo slot": join points, loop heads, run instructions) marks
-// the state visited when first entered; entering a visited state again fails at once, because its
-// outcome cannot differ (nothing outside the state — no captures, no back-references — affects
-// what follows). Each state is therefore expanded at most once per search, and the memo is kept
-// across the successive searches of `forEachMatch`, so a whole pass over the text costs
-// O(slots × (n + 1)): a state visited by an earlier search failed then (or lay on that search's
-// successful path, whose states at the match end are un-marked; positions before it are never
-// visited again since searches move forward).
+// one position along two paths (a "memo slot": join points, loop heads, run instructions and
+// their continuations) marks the state visited when first entered; entering a visited state again
+// fails at once, because its outcome cannot differ (nothing outside the state — no captures, no
+// back-references — affects what follows). Other instructions have a single predecessor, so they
+// run no more often than it does. The memo is kept across the successive searches of
+// `forEachMatch`: a state an earlier search visited failed then, unless it lay on that search's
+// successful path; such states at the match end are un-marked (the whole column, `slots` bits),
+// and positions before the end are never visited again since searches move forward.
 //
 // Pieces with their own bound:
 // - Run instructions (`\p{L}+`, `\s*`, `[^\r\n]{1,3}`: one class repeated, greedy or possessive,
@@ -31,8 +31,13 @@
 // - Oniguruma's empty-loop check (an iteration of `x*` that matches empty leaves the loop) is
 //   compiled into the program counter (RegexCompiler.emptyCheckedLoop), so it costs nothing here.
 //
-// Total: O((instructions + bounded-run maxima) × (n + 1)) steps per pass, memory O(slots × (n + 1))
-// bits (hash sets instead of bitmaps past 8 MB per memo). `steps` counts the work for tests.
+// Cost of a pass over n bytes with I instructions and S memo slots: each state runs O(1) times,
+// O(I × (n + 1)), plus the bounded runs' maxima per entry, plus the run budgets, plus at most
+// S × I re-runs per match after its end column is cleared — O(S × I × (n + 1)) in the worst case,
+// linear in the text for a given pattern (the compiler caps I at 20,000). Memory: S × (n + 1)
+// bits per (sub-)program, as bitmaps up to 8 MB each, else hash sets (bounded by the work).
+// `steps` counts the work, for tests. Pieces no match can start in (no byte of the pattern's
+// first-byte set) cost one scan; a pattern that is one literal is searched with memchr.
 
 #if canImport(Glibc)
 import Glibc
