@@ -6,8 +6,8 @@ import XCTest
 @testable import Tokenizer
 
 final class PreTokenizerJSONTests: XCTestCase {
-    func step(_ json: String) throws -> PreTokenizer? {
-        try PreTokenizer.fromJSON(try JSON.parse(json), at: "pre_tokenizer")
+    func step(_ json: String) throws -> GenericPreTokenizer? {
+        try GenericPreTokenizer.fromJSON(try JSON.parse(json), at: "pre_tokenizer")
     }
 
     func failure(_ json: String) -> PreTokenizerJSONError? {
@@ -90,7 +90,7 @@ final class PreTokenizerJSONTests: XCTestCase {
         ]
         let text = "the-final--countdown"
         for (behavior, want) in expected {
-            let step = PreTokenizer(.split(try RegexProgram(literal: "-"), behavior, invert: false))
+            let step = GenericPreTokenizer(.split(try RegexProgram(literal: "-"), behavior, invert: false))
             let got = pieces(step, text).map { String(decoding: Array(text.utf8)[$0[0]..<$0[1]], as: UTF8.self) }
             XCTAssertEqual(got, want, "\(behavior)")
         }

@@ -33,7 +33,7 @@ final class RegexFuzzCorpusTests: XCTestCase {
                 XCTAssertLessThanOrEqual(matcher.steps, bound, "\(name): \(JSON.quoted(pattern))")
                 let pick = Int(bytes.last ?? 0)
                 let behaviors = SplitDelimiterBehavior.allCases
-                let step = PreTokenizer(.split(program, behaviors[pick % behaviors.count], invert: pick & 8 != 0))
+                let step = GenericPreTokenizer(.split(program, behaviors[pick % behaviors.count], invert: pick & 8 != 0))
                 var end = 0
                 step.split(buf, 0, n, RegexMatcher()) { s, e in
                     XCTAssertTrue(s >= end && s < e && e <= n, "\(name): piece [\(s), \(e)) out of order")

@@ -31,7 +31,7 @@ public func fuzzRegex(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         let bound = 8 * program.instCount * (n + 1) + program.runPCs.count * (4 * (n + 1) + 64) + 64
         precondition(matcher.steps <= bound, "\(matcher.steps) steps > bound \(bound) for \(pattern.debugDescription)")
-        let step = PreTokenizer(.split(program, behaviors[pick % behaviors.count], invert: pick & 8 != 0))
+        let step = GenericPreTokenizer(.split(program, behaviors[pick % behaviors.count], invert: pick & 8 != 0))
         var end = 0
         step.split(buf, 0, n, RegexMatcher()) { s, e in
             precondition(s >= end && s < e && e <= n, "piece [\(s), \(e)) out of order")

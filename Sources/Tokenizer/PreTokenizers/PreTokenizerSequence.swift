@@ -1,6 +1,5 @@
 // A whole HF pre-tokenizer pipeline: the steps of a `Sequence` in order, each splitting the
-// pieces of the one before (HF's PreTokenizedString::split), streamed through callbacks so no
-// piece is stored.
+// pieces of the one before (HF's PreTokenizedString::split); the final pieces go to a callback.
 //
 // ByteLevel in the middle (falcon: Punctuation, ByteLevel, Digits, Split): HF's ByteLevel first
 // splits with the GPT-2 regex (`use_regex`), then rewrites each piece as byte-level characters
@@ -22,7 +21,7 @@
 struct PreTokenizerSequence: Sendable {
     enum Step: Sendable {
         /// A generic step (Split, Digits, Punctuation, Whitespace...).
-        case generic(PreTokenizer)
+        case generic(GenericPreTokenizer)
         /// A Split whose regex has a hand-written scanner: the scanner's pieces are the matches
         /// (they tile the text), combined under `behavior` / `invert`.
         case scanner(SplitPattern, SplitDelimiterBehavior, invert: Bool)
@@ -230,7 +229,7 @@ extension PreTokenizerSequence {
             }
             fallthrough
         default:
-            guard let step = try PreTokenizer.fromJSON(v, at: path) else {
+            guard let step = try GenericPreTokenizer.fromJSON(v, at: path) else {
                 throw PreTokenizerJSONError(jsonPath: "\(path).type", message: "pre-tokenizer \(v["type"]?.stringValue.map(JSON.quoted) ?? "?") is not supported", unsupported: true)
             }
             steps.append(.generic(step))

@@ -116,13 +116,6 @@ final class RegexMatcher {
         }
     }
 
-    /// The first match of `program` starting at `from` or later, or nil.
-    func firstMatch(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> (Int, Int)? {
-        var result: (Int, Int)?
-        withSearch(program, text) { search in result = search.search(from: from) }
-        return result
-    }
-
     private func withSearch(_ program: RegexProgram, _ text: UnsafeBufferPointer<UInt8>, _ body: (inout RegexSearch) -> Void) {
         generation += 1
         let subs = program.subs.count

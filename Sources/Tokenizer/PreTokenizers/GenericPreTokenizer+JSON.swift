@@ -15,12 +15,12 @@ struct PreTokenizerJSONError: Error, Sendable, Equatable, CustomStringConvertibl
     var description: String { "\(jsonPath): \(message)" }
 }
 
-extension PreTokenizer {
+extension GenericPreTokenizer {
     /// The generic step a `pre_tokenizer` object describes, or nil for the types this does not
     /// handle (ByteLevel, Metaspace, Sequence, UnicodeScripts, FixedLength...).
     /// - Throws: `PreTokenizerJSONError` naming the JSON path of a missing or bad field, or of a
     ///   regex finetok cannot compile (with the byte offset in the pattern).
-    static func fromJSON(_ v: JSONValue, at path: String) throws(PreTokenizerJSONError) -> PreTokenizer? {
+    static func fromJSON(_ v: JSONValue, at path: String) throws(PreTokenizerJSONError) -> GenericPreTokenizer? {
         guard case .object = v else {
             throw PreTokenizerJSONError(jsonPath: path, message: "expected a pre-tokenizer object, found \(v.typeDescription)")
         }
@@ -63,23 +63,23 @@ extension PreTokenizer {
                 throw PreTokenizerJSONError(jsonPath: "\(path).pattern.\(members[0].0)",
                                             message: "\(JSON.quoted(source)): \(error)", unsupported: error.kind != .syntax)
             }
-            return PreTokenizer(.split(program, b, invert: invert))
+            return GenericPreTokenizer(.split(program, b, invert: invert))
         case "Digits":
-            return PreTokenizer(.digits(individual: try bool("individual_digits")))
+            return GenericPreTokenizer(.digits(individual: try bool("individual_digits")))
         case "Punctuation":
-            return PreTokenizer(.punctuation(try v["behavior"].map(behavior) ?? .isolated))
+            return GenericPreTokenizer(.punctuation(try v["behavior"].map(behavior) ?? .isolated))
         case "Whitespace":
-            return PreTokenizer(.whitespace)
+            return GenericPreTokenizer(.whitespace)
         case "WhitespaceSplit":
-            return PreTokenizer(.whitespaceSplit)
+            return GenericPreTokenizer(.whitespaceSplit)
         case "BertPreTokenizer":
-            return PreTokenizer(.bert)
+            return GenericPreTokenizer(.bert)
         case "CharDelimiterSplit":
             let f = try field("delimiter")
             guard let s = f.stringValue, s.unicodeScalars.count == 1, let c = s.unicodeScalars.first else {
                 throw PreTokenizerJSONError(jsonPath: "\(path).delimiter", message: "expected a string of exactly one character, found \(f.stringValue.map(JSON.quoted) ?? f.typeDescription)")
             }
-            return PreTokenizer(.charDelimiter(c.value))
+            return GenericPreTokenizer(.charDelimiter(c.value))
         default:
             return nil
         }

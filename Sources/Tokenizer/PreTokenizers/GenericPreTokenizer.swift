@@ -13,7 +13,7 @@
 // after ByteLevel must be given the byte-level text (see PreTokenizerSequence).
 
 /// One generic pre-tokenizer step. Immutable and shareable between threads.
-struct PreTokenizer: Sendable {
+struct GenericPreTokenizer: Sendable {
     enum Kind: Sendable {
         case split(RegexProgram, SplitDelimiterBehavior, invert: Bool)
         case digits(individual: Bool)
@@ -65,18 +65,18 @@ struct PreTokenizer: Sendable {
             if prev != end { combiner.add(prev, end, isMatch: invert, body) }
             combiner.finish(body)
         case .digits(let individual):
-            PreTokenizer.splitOnScalars(text, start, end, CharacterSets.numeric, individual ? .isolated : .contiguous, body)
+            GenericPreTokenizer.splitOnScalars(text, start, end, HFCharacterSets.numeric, individual ? .isolated : .contiguous, body)
         case .punctuation(let behavior):
-            PreTokenizer.splitOnScalars(text, start, end, CharacterSets.punctuation, behavior, body)
+            GenericPreTokenizer.splitOnScalars(text, start, end, HFCharacterSets.punctuation, behavior, body)
         case .whitespaceSplit:
-            PreTokenizer.splitOnScalars(text, start, end, CharacterSets.whitespace, .removed, body)
+            GenericPreTokenizer.splitOnScalars(text, start, end, HFCharacterSets.whitespace, .removed, body)
         case .charDelimiter(let c):
-            PreTokenizer.splitOnScalars(text, start, end, OneScalar(value: c), .removed, body)
+            GenericPreTokenizer.splitOnScalars(text, start, end, OneScalar(value: c), .removed, body)
         case .whitespace:
-            PreTokenizer.wordsAndSymbols(text, start, end, body)
+            GenericPreTokenizer.wordsAndSymbols(text, start, end, body)
         case .bert:
-            PreTokenizer.splitOnScalars(text, start, end, CharacterSets.whitespace, .removed) { s, e in
-                PreTokenizer.splitOnScalars(text, s, e, CharacterSets.punctuation, .isolated, body)
+            GenericPreTokenizer.splitOnScalars(text, start, end, HFCharacterSets.whitespace, .removed) { s, e in
+                GenericPreTokenizer.splitOnScalars(text, s, e, HFCharacterSets.punctuation, .isolated, body)
             }
         }
     }
@@ -122,7 +122,7 @@ struct PreTokenizer: Sendable {
     /// and of scalars that are neither word nor space); white space is dropped.
     /// - Complexity: O(end - start).
     static func wordsAndSymbols(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Int) -> Void) {
-        let word = CharacterSets.rustWord, space = CharacterSets.rustSpace
+        let word = HFCharacterSets.rustWord, space = HFCharacterSets.rustSpace
         var i = start
         var runStart = start
         var runKind = 0  // 0 none, 1 word, 2 symbol
@@ -156,7 +156,7 @@ struct OneScalar: ScalarPredicate {
 }
 
 /// HF's character sets, as bitmaps (see UnicodeTables.swift for where they come from).
-enum CharacterSets {
+enum HFCharacterSets {
     /// Rust `char::is_numeric` (`Digits`).
     static let numeric = RegexClass(UnicodeTables.set("hf:numeric"))
     /// `char::is_ascii_punctuation || unicode_categories::is_punctuation` (`Punctuation`, Bert).
