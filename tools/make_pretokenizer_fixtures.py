@@ -8,7 +8,10 @@ usage: tools/make_pretokenizer_fixtures.py [--check]      (run from the reposito
   `isolated` and the `removed` behaviours, as UTF-8 byte ranges (together they pin down every
   match: its boundaries and which pieces matched). HF runs Oniguruma, so this is onig's
   leftmost-first semantics. A pattern Oniguruma rejects gets one row with `"error"`; a pattern
-  Oniguruma accepts that finetok refuses on purpose is listed with `"unsupported": true`.
+  Oniguruma accepts that finetok refuses on purpose is listed with `"unsupported": true`. Then
+  400 seeded random patterns from a small grammar mixing every construct (nested quantifiers of
+  every kind, alternation, groups, look-around, atomic groups, anchors, case folding) on short
+  random texts: the differential test against Oniguruma.
 - `pretokenizers.jsonl`: one row per pre_tokenizer JSON, with one case per text: the pieces HF's pre-tokenizer
   gives (built from the JSON exactly as tokenizer.json holds it): every Split behaviour x invert
   with several regexes and strings, Digits, Punctuation, Whitespace, WhitespaceSplit,
@@ -79,7 +82,7 @@ def byte_ranges(text, offsets):
 
 
 # (pattern, extra texts): syntax and semantics corners. Every pattern also runs on COMMON.
-COMMON = ["", "aAbB", "Hello World 123", "a\nb\n", " \t x \n", "ßss ſ K", "a1_b2-c3 👍 中文", "'s 'T 're"]
+COMMON = ["", "Hello World 123", "a\nb\n", " \t x \n", "ßss ſ K", "a1_b2-c3 👍 中文 's 'T"]
 PATTERNS = [
     ("a", []), ("abc", ["abcabc ab c abcab"]), ("a|b", []), ("ab|a", ["aab ab ba"]), ("a|ab", ["aab ab"]),
     ("", []), ("a|", ["xaa"]), ("|a", ["xaa"]), ("x*", ["xxaxx"]), ("x*?", ["xxa"]), ("x+?", ["xxxa"]),
@@ -169,6 +172,46 @@ def real_split_regexes():
     return out
 
 
+def random_pattern(rng, depth=0):
+    """A random pattern from a small grammar that mixes every construct the engine implements."""
+    r = rng.random()
+    if depth > 3 or r < 0.35:
+        return rng.choice(["a", "b", "ab", "[ab]", "[^a]", ".", "\\s", "\\w", "\\d", "x", " ", "\\n", "(?i:A)", "[a-c]",
+                           "\\p{L}", "\\S", "é", "(?i:ss)", "ß", "\\p{Lu}", "\\R", "[\\s\\d]", "(?i)b"])
+    if r < 0.45:
+        return rng.choice(["^", "$", "\\b", "\\B", "\\A", "\\z", "\\Z"])
+    if r < 0.65:
+        return random_pattern(rng, depth + 1) + random_pattern(rng, depth + 1)
+    if r < 0.75:
+        return random_pattern(rng, depth + 1) + "|" + random_pattern(rng, depth + 1)
+    if r < 0.9:
+        q = rng.choice(["*", "+", "?", "{2}", "{1,3}", "{0,2}", "{2,}", "{3,1}"])
+        mod = rng.choice(["", "", "?", "+"]) if q in "*+?" else rng.choice(["", "?"])
+        return "(?:" + random_pattern(rng, depth + 1) + ")" + q + mod
+    kind = rng.choice(["(?:", "(", "(?=", "(?!", "(?>", "(?<=", "(?<!", "(?i:", "(?m:"])
+    inner = random_pattern(rng, depth + 1)
+    if kind in ("(?<=", "(?<!"):
+        inner = rng.choice(["a", "b", "ab", "a|bc", "\\s", "[ab]", "a+", "\\b", "(?i:a)", "^"])
+    return kind + inner + ")"
+
+
+def random_regex_rows(rng, count):
+    alphabet = list("ab \nx1AéßS")
+    rows = []
+    for _ in range(count):
+        pattern = random_pattern(rng)
+        try:
+            Regex(pattern)
+        except Exception as e:
+            rows.append({"pattern": pattern, "error": str(e)})
+            continue
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(3)]
+        rows.append({"pattern": pattern, "cases": [
+            {"text": t, "isolated": split_pieces(pattern, t, "isolated"), "removed": split_pieces(pattern, t, "removed")}
+            for t in texts]})
+    return rows
+
+
 def split_pieces(pattern, text, behavior):
     return byte_ranges(text, [o for _, o in pt.Split(Regex(pattern), behavior, False).pre_tokenize_str(text)])
 
@@ -181,14 +224,14 @@ def regex_rows(rng):
         except Exception as e:
             rows.append({"pattern": pattern, "error": str(e)})
             continue
-        texts = COMMON + extra + [random_text(rng, rng.randint(1, 20)) for _ in range(3)]
+        texts = COMMON + extra + [random_text(rng, rng.randint(1, 16)) for _ in range(2)]
         rows.append({"pattern": pattern, "cases": [
             {"text": text, "isolated": split_pieces(pattern, text, "isolated"), "removed": split_pieces(pattern, text, "removed")}
             for text in texts]})
     for pattern in UNSUPPORTED:
         Regex(pattern)  # Oniguruma accepts it
         rows.append({"pattern": pattern, "unsupported": True})
-    return rows
+    return rows + random_regex_rows(rng, 400)
 
 
 def bare_tokenizer(pre_tokenizer):

@@ -49,9 +49,22 @@ indirect enum RegexNode: Sendable, Equatable {
     case look(RegexNode, behind: Bool, negated: Bool, offset: Int)
     /// `(?>...)`.
     case atomic(RegexNode)
+    /// A capturing group or an option group `(?i:...)`: matches as its body. Kept because
+    /// Oniguruma accepts a quantifier on such a group even when its body is an anchor.
+    case group(RegexNode)
 }
 
 extension RegexNode {
+    /// Oniguruma's `is_invalid_quantifier_target`: an anchor or look-around, or an alternation
+    /// with such an alternative (`(?:^|a)*` is an error; `(^)*` and `(?:^a)*` are not).
+    var isInvalidQuantifierTarget: Bool {
+        switch self {
+        case .anchor, .look: return true
+        case .alternation(let xs): return xs.contains(where: \.isInvalidQuantifierTarget)
+        default: return false
+        }
+    }
+
     /// True if the node can match the empty string.
     var isNullable: Bool {
         switch self {
@@ -60,7 +73,7 @@ extension RegexNode {
         case .concat(let xs): return xs.allSatisfy(\.isNullable)
         case .alternation(let xs): return xs.contains(where: \.isNullable)
         case let .quantified(x, min, _, _, _): return min == 0 || x.isNullable
-        case .atomic(let x): return x.isNullable
+        case .atomic(let x), .group(let x): return x.isNullable
         }
     }
 }

@@ -166,6 +166,8 @@ struct RegexCompiler {
             }
             let sub = newSub(.look, backward: behind, x)
             return try emit(RegexInst(op: .look, next: next, a: sub, b: negated ? 1 : 0))
+        case .group(let x):
+            return try compile(x, next: next, ctx)
         case .atomic(let x):
             if ctx.backward {
                 throw RegexError(.unsupported, at: offset, "atomic groups and possessive quantifiers inside a look-behind are not supported")
@@ -196,6 +198,7 @@ struct RegexCompiler {
         case .concat(let xs), .alternation(let xs):
             for x in xs { if let p = lookBehindProblem(x) { return p } }
             return nil
+        case .group(let x): return lookBehindProblem(x)
         default: return nil
         }
     }
@@ -286,6 +289,7 @@ struct RegexCompiler {
     private mutating func oneScalarClass(_ node: RegexNode) throws(RegexError) -> Int32? {
         switch node {
         case let .set(s, multi) where multi.isEmpty: return try classFor(s)
+        case .group(let x): return try oneScalarClass(x)
         case .literal(let c, false): return try classFor(ScalarSet(scalar: c))
         case .literal(let c, true):
             let f = UnicodeTables.fold(c)

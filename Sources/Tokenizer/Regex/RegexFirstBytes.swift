@@ -15,6 +15,7 @@ enum RegexFirstBytes {
         func add(_ c: UInt32) { appendUTF8(c, to: &out) }
         switch node {
         case .literal(let c, false): add(c)
+        case .group(let x): return literalBytes(x)
         case .concat(let xs):
             for x in xs {
                 guard case .literal(let c, false) = x else { return nil }
@@ -47,7 +48,7 @@ enum RegexFirstBytes {
             if max == 0 { return true }
             let n = add(x, &table)
             return n || min == 0
-        case .atomic(let x): return add(x, &table)
+        case .atomic(let x), .group(let x): return add(x, &table)
         }
     }
 

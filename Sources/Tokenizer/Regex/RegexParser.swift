@@ -9,8 +9,9 @@
 // `(?imx-imx:...)` (Ruby's: `m` makes `.` match `\n`; `(?i)` runs to the end of its group,
 // across `|`), atomic groups, look-ahead and look-behind, quantifiers `? * + {n} {n,} {,m}
 // {n,m}` greedy, lazy (`?`) and possessive (`+` after `? * +` only; `{n,m}+` is two
-// quantifiers in Oniguruma, and `{n,m}` with n > m is possessive `{m,n}`), anchors
-// `^ $ \A \z \Z \b \B`.
+// quantifiers in Oniguruma, `{n}?` is `(?:x{n})?`, and `{n,m}` with n > m is possessive
+// `{m,n}`), anchors `^ $ \A \z \Z \b \B`. A quantifier on an anchor or look-around, or on an
+// alternation with one (`(?:^|a)*`), is an error, as in Oniguruma.
 //
 // Refused with `RegexError.unsupported` (valid Oniguruma, not implemented): back-references and
 // subexpression calls (`\1`, `\k<..>`, `\g<..>`), `\K`, `\G`, `\X`, `\y`, `\Y`, script and block
@@ -34,8 +35,23 @@ struct RegexParser {
     let p: [UInt8]
     var i = 0
     var depth = 0
+    /// With named groups in the pattern, Oniguruma makes plain `(...)` non-capturing
+    /// (ONIG_SYN_CAPTURE_ONLY_NAMED_GROUP), which matters for which quantifier targets it accepts.
+    let plainParensCapture: Bool
 
-    init(_ pattern: String) { p = Array(pattern.utf8) }
+    init(_ pattern: String) {
+        p = Array(pattern.utf8)
+        var named = false
+        var k = 0
+        while k + 3 < p.count {
+            if p[k] == UInt8(ascii: "("), p[k + 1] == UInt8(ascii: "?"),
+               p[k + 2] == UInt8(ascii: "'") || (p[k + 2] == UInt8(ascii: "<") && p[k + 3] != UInt8(ascii: "=") && p[k + 3] != UInt8(ascii: "!")) {
+                named = true
+            }
+            k += 1
+        }
+        plainParensCapture = !named
+    }
 
     static func parse(_ pattern: String) throws(RegexError) -> RegexNode {
         var parser = RegexParser(pattern)
@@ -169,7 +185,10 @@ struct RegexParser {
             i += 1
             return n
         }
-        guard peek() == UInt8(ascii: "?") else { return try body(flags) }
+        guard peek() == UInt8(ascii: "?") else {
+            let inner = try body(flags)
+            return plainParensCapture ? .group(inner) : inner
+        }
         i += 1
         guard let k = peek() else { throw RegexError(.syntax, at: open, "end pattern in group") }
         switch k {
@@ -186,10 +205,10 @@ struct RegexParser {
             if peek(1) == UInt8(ascii: "=") { i += 2; return .look(try body(flags), behind: true, negated: false, offset: open) }
             if peek(1) == UInt8(ascii: "!") { i += 2; return .look(try body(flags), behind: true, negated: true, offset: open) }
             try groupName(close: UInt8(ascii: ">"), open: open)
-            return try body(flags)
+            return .group(try body(flags))
         case UInt8(ascii: "'"):
             try groupName(close: UInt8(ascii: "'"), open: open)
-            return try body(flags)
+            return .group(try body(flags))
         case UInt8(ascii: "~"):
             throw RegexError(.unsupported, at: open, "absent operator (?~...) is not supported")
         case UInt8(ascii: "("):
@@ -207,7 +226,7 @@ struct RegexParser {
                     on = false
                 case UInt8(ascii: ":"):
                     i += 1
-                    return try body(f)
+                    return .group(try body(f))
                 case UInt8(ascii: ")"):
                     i += 1
                     flags = f
@@ -236,9 +255,10 @@ struct RegexParser {
 
     // MARK: Quantifiers
 
-    /// `{n}`, `{n,}`, `{,m}`, `{n,m}` at `i`: the bounds, moving past it; nil (and `i`
-    /// unchanged) if the text is not an interval, in which case `{` is a literal.
-    private mutating func interval() -> (min: Int, max: Int?)? {
+    /// `{n}`, `{n,}`, `{,m}`, `{n,m}` at `i`: the bounds (and whether it is the fixed `{n}`),
+    /// moving past it; nil (and `i` unchanged) if the text is not an interval, in which case
+    /// `{` is a literal.
+    private mutating func interval() -> (min: Int, max: Int?, fixed: Bool)? {
         let start = i
         guard peek() == UInt8(ascii: "{") else { return nil }
         i += 1
@@ -254,6 +274,7 @@ struct RegexParser {
         let low = number()
         var high: Int?
         var unbounded = false
+        var fixed = false
         if peek() == UInt8(ascii: ",") {
             i += 1
             high = number()
@@ -261,10 +282,11 @@ struct RegexParser {
             if low == nil && high == nil { i = start; return nil }
         } else {
             high = low
+            fixed = true
         }
         guard low != nil || high != nil, peek() == UInt8(ascii: "}") else { i = start; return nil }
         i += 1
-        return (low ?? 0, unbounded ? nil : high)
+        return (low ?? 0, unbounded ? nil : high, fixed)
     }
 
     private mutating func quantifiers(_ atomIn: RegexNode, atomStart: Int, _ flags: Flags) throws(RegexError) -> RegexNode {
@@ -284,7 +306,7 @@ struct RegexParser {
             case UInt8(ascii: "*"): i += 1; min = 0; max = nil
             case UInt8(ascii: "+"): i += 1; min = 1; max = nil
             case UInt8(ascii: "{"):
-                guard let (lo, hi) = interval() else { return atom }
+                guard let (lo, hi, fixed) = interval() else { return atom }
                 if lo > RegexParser.maxRepeat || (hi ?? 0) > RegexParser.maxRepeat {
                     throw RegexError(.syntax, at: at, "too big number for repeat range (the limit is \(RegexParser.maxRepeat))")
                 }
@@ -295,7 +317,9 @@ struct RegexParser {
                 }
                 min = lo
                 max = hi
-                if peek() == UInt8(ascii: "?") { i += 1; kind = .lazy }
+                // `{n}?` is `(?:x{n})?` in Oniguruma (ONIG_SYN_FIXED_INTERVAL_IS_GREEDY_ONLY);
+                // `{n,m}?` is lazy.
+                if !fixed && peek() == UInt8(ascii: "?") { i += 1; kind = .lazy }
                 atom = try wrap(atom, min: min, max: max, kind: kind, at: at, atomStart: atomStart)
                 continue
             default:
@@ -314,14 +338,11 @@ struct RegexParser {
 
     private mutating func wrap(_ atom: RegexNode, min: Int, max: Int?, kind: QuantifierKind, at: Int, atomStart: Int) throws(RegexError) -> RegexNode {
         depth += 1
-        switch atom {
-        case .anchor, .look:
+        if atom.isInvalidQuantifierTarget {
             throw RegexError(.syntax, at: at, "target of repeat operator is invalid (an anchor or look-around)")
-        case .empty:
-            return .empty
-        default:
-            return .quantified(atom, min: min, max: max, kind: kind, offset: at)
         }
+        if case .empty = atom { return .empty }
+        return .quantified(atom, min: min, max: max, kind: kind, offset: at)
     }
 
     // MARK: Escapes
