@@ -44,6 +44,9 @@ final class RegexBoundTests: XCTestCase {
             ("\\s+(?!\\S)|\\s+", { String(repeating: " ", count: $0) + "x" }),
             ("(?i)(?:ß|ss)+x", { String(repeating: "s", count: $0) }),
             ("(\\p{L}|\\p{Lu})*\\d", { String(repeating: "É", count: $0) }),
+            // Fuzz finding: a loop through the program's entry had no memo slot on its cycle.
+            ("(?>x*.)*y", { String(repeating: "x", count: $0) }),
+            ("(?>a)*b", { String(repeating: "a", count: $0) }),
         ]
         for (pattern, make) in cases {
             let small = try measure(pattern, make(2000))

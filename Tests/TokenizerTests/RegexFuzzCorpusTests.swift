@@ -1,6 +1,7 @@
 // Replays the regex fuzz target's minimized corpus (fuzz/corpus/regex: ~2,000 inputs that
-// together reach everything the fuzzer found) with the target's checks, so a change that breaks
-// an odd pattern fails here, in the ordinary test run, not only under the fuzzer.
+// together reach everything the fuzzer found) and its findings (Fixtures/fuzz-regressions/regex-*)
+// with the target's checks, so a change that breaks an odd pattern fails here, in the ordinary
+// test run, not only under the fuzzer.
 
 import Foundation
 import XCTest
@@ -11,9 +12,15 @@ final class RegexFuzzCorpusTests: XCTestCase {
         let dir = packageRoot.appendingPathComponent("fuzz/corpus/regex")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         XCTAssertGreaterThan(names.count, 500)
+        // Findings, kept as regression inputs (Fixtures/fuzz-regressions/regex-*).
+        let regressions = fixtures.appendingPathComponent("fuzz-regressions")
+        let found = try FileManager.default.contentsOfDirectory(atPath: regressions.path).filter { $0.hasPrefix("regex-") }.sorted()
+        XCTAssertGreaterThan(found.count, 0)
+        let inputs = names.map { dir.appendingPathComponent($0) } + found.map { regressions.appendingPathComponent($0) }
         var compiled = 0
-        for name in names {
-            let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+        for url in inputs {
+            let name = url.lastPathComponent
+            let bytes = Array(try Data(contentsOf: url))
             let cut = bytes.firstIndex(of: 0) ?? bytes.count
             let pattern = String(decoding: bytes[0..<cut], as: UTF8.self)
             let text = Array(String(decoding: bytes[min(cut + 1, bytes.count)...], as: UTF8.self).utf8)
@@ -42,6 +49,6 @@ final class RegexFuzzCorpusTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(compiled, names.count / 3)
-        print("regex fuzz corpus: \(names.count) inputs, \(compiled) patterns compiled, invariants hold")
+        print("regex fuzz corpus: \(names.count) inputs and \(found.count) findings, \(compiled) patterns compiled, invariants hold")
     }
 }

@@ -409,9 +409,10 @@ struct RegexCompiler {
     // MARK: Memo slots
 
     /// Gives a memo slot to every instruction that can be reached at one position along more
-    /// than one path: join points (in-degree > 1), sub-program entries, run instructions and their
-    /// continuations. Others are reached only through a single predecessor, so they are visited
-    /// no more often than it is; `match` ends the search, so it needs none.
+    /// than one path: join points (in-degree > 1, counting the search loop's edge into the main
+    /// entry), sub-program entries, run instructions and their continuations. Others are reached
+    /// only through a single predecessor, so they are visited no more often than it is (every
+    /// cycle passes through a join point); `match` ends the search, so it needs none.
     private mutating func assignSlots() {
         var inDegree = [Int](repeating: 0, count: insts.count)
         func edge(_ t: Int32) { if t >= 0 { inDegree[Int(t)] += 1 } }
@@ -424,9 +425,11 @@ struct RegexCompiler {
                 edge(inst.alt)
             }
         }
-        // A sub-program's entry holds its result for each position; the main program's entry is
-        // tried once per position by the search loop.
+        // A sub-program's entry holds its result for each position, so it always has a slot.
+        // The main program's entry is also reached from the search loop (one more edge): so
+        // a loop through the entry, like `(?>x)*`, has a slot on its cycle, as every cycle must.
         for s in subs.dropFirst() { inDegree[Int(s.entry)] += 2 }
+        if subs[0].entry >= 0 { inDegree[Int(subs[0].entry)] += 1 }
         for (k, inst) in insts.enumerated() where inst.op != .match
             && (inDegree[k] > 1 || inst.op == .runGreedy || inst.op == .runPossessive) {
             let sub = Int(instSub[k])
