@@ -9,8 +9,8 @@ strip). Steps:
 
 1. `swift build -c release --static-swift-stdlib --product finetok` — the command-line tool.
 2. `swift build -c release --static-swift-stdlib --target FinetokC`, then the link of
-   libFinetokC.so by hand: `swiftc -emit-library -static-stdlib` over the FinetokC and
-   Tokenizer objects. SwiftPM links a `.dynamic` library product against the toolchain's shared
+   libFinetokC.so by hand: `swiftc -emit-library -static-stdlib` over the objects of FinetokC
+   and the targets it depends on (`swift package describe`). SwiftPM links a `.dynamic` library product against the toolchain's shared
    runtime even with --static-swift-stdlib (and then fails: the objects were compiled for the
    static one), so the wheel's library is linked here, with the runtime and Foundation inside and
    only the `finetok_*` functions exported (a version script): a second Swift runtime elsewhere
@@ -26,6 +26,7 @@ strip). Steps:
 import argparse
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -50,9 +51,9 @@ def say(message):
     print(f"build_wheel: {message}", flush=True)
 
 
-def run(cmd, quiet_warnings=False):
+def run(cmd, quiet_warnings=False, show=None):
     """Runs `cmd` in the repository; exits with its output when it fails."""
-    say("$ " + " ".join(cmd))
+    say("$ " + (show or " ".join(cmd)))
     if not quiet_warnings:
         return subprocess.run(cmd, check=True, cwd=ROOT)
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -70,12 +71,27 @@ def swift_build(scratch):
     return subprocess.run(common + ["--show-bin-path"], check=True, cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
+def library_targets():
+    """FinetokC and every target it depends on, from `swift package describe`."""
+    described = subprocess.run(["swift", "package", "describe", "--type", "json"], check=True, cwd=ROOT,
+                               capture_output=True, text=True).stdout
+    targets = {t["name"]: t.get("target_dependencies") or [] for t in json.loads(described)["targets"]}
+    needed, todo = [], ["FinetokC"]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.append(name)
+            todo += targets.get(name, [])
+    return needed
+
+
 def link_library(bin_path, out):
     """libFinetokC.so from the release objects, the Swift runtime and Foundation linked in."""
+    targets = library_targets()
     objects = []
-    for target in ("FinetokC", "Tokenizer"):
+    for target in targets:
         folder = os.path.join(bin_path, f"{target}.build")
-        found = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".o"))
+        found = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".o")) if os.path.isdir(folder) else []
         if not found:
             sys.exit(f"build_wheel: no object files in {folder}; run without --skip-build")
         objects += found
@@ -83,9 +99,14 @@ def link_library(bin_path, out):
         f.write(EXPORTS)
         exports = f.name
     try:
+        # -soname: else the version script's base version is named after the (temporary) output
+        # path, and the same objects would not give the same file.
+        flags = ["-Xlinker", "--gc-sections", "-Xlinker", f"--version-script={exports}",
+                 "-Xlinker", "-soname=libFinetokC.so"]
         # quiet: the static Foundation's own linker warning (its use of mktemp) is not ours.
-        run(["swiftc", "-emit-library", "-static-stdlib", "-o", out] + objects
-            + ["-Xlinker", "--gc-sections", "-Xlinker", f"--version-script={exports}"], quiet_warnings=True)
+        run(["swiftc", "-emit-library", "-static-stdlib", "-o", out] + objects + flags, quiet_warnings=True,
+            show=f"swiftc -emit-library -static-stdlib -o {out} [{len(objects)} objects of {', '.join(targets)}] "
+                 + " ".join(flags))
     finally:
         os.unlink(exports)
 
@@ -112,6 +133,8 @@ def check_binaries(paths):
         cxx = ".".join(map(str, glibcxx)) if glibcxx else "none"
         say(f"{os.path.basename(path)}: {os.path.getsize(path) / 1e6:.1f} MB, needs {', '.join(needed)}; "
             f"highest GLIBC_{'.'.join(map(str, glibc))}, GLIBCXX_{cxx}")
+        ldd = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        say("ldd: " + "; ".join(line.split(" (")[0].strip() for line in ldd.splitlines()))
         floor = max(floor, glibc[:2])
     return f"manylinux_{floor[0]}_{floor[1]}_x86_64"
 

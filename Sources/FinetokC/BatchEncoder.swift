@@ -78,11 +78,15 @@ struct BatchEncoder {
         return part
     }
 
-    /// Encodes every text, `contexts.count` threads at most (thread t uses `contexts[t]`).
-    func encode(_ texts: Texts, contexts: [EncodingContext]) -> Result {
-        precondition(!contexts.isEmpty, "encode needs at least one context")
+    /// The chunks `threads` workers will share (one chunk for one thread).
+    static func plan(_ texts: Texts, threads: Int) -> [Range<Int>] {
         let total = texts.count == 0 ? 0 : texts.byteCount(0..<texts.count)
-        let chunks = Self.chunks(texts, target: Self.chunkBytes(total: total, workers: contexts.count))
+        return chunks(texts, target: chunkBytes(total: total, workers: threads))
+    }
+
+    /// Encodes every chunk, `contexts.count` threads at once (thread t uses `contexts[t]`).
+    func encode(_ texts: Texts, chunks: [Range<Int>], contexts: [EncodingContext]) -> Result {
+        precondition(!contexts.isEmpty, "encode needs at least one context")
         var parts = [Part](repeating: Part(), count: chunks.count)
         let workers = min(contexts.count, chunks.count)
         if workers <= 1 {

@@ -167,12 +167,14 @@ public func finetokEncodeBatch(_ handle: UnsafeMutableRawPointer?, _ bytes: Unsa
     for k in 0..<n where offsets[k] > offsets[k + 1] || offsets[k] < 0 { return -1 }
     if offsets[n] > 0 && bytes == nil { return -1 }
     let h = TokenizerHandle.from(handle)
-    let workers = max(1, min(Int(threads), max(1, n)))
-    let contexts = h.takeContexts(workers)
     let texts = BatchEncoder.Texts(bytes: bytes, offsets: offsets, count: n)
+    let threads = Int(max(1, min(threads, 1024)))
+    let chunks = BatchEncoder.plan(texts, threads: threads)
+    // One context per worker, and never more workers than chunks (a context holds ~2 MB).
+    let contexts = h.takeContexts(max(1, min(threads, chunks.count)))
     let around = addSpecialTokens != 0 ? h.tokenizer.specialTokensAround : ([], [])
     let result = BatchEncoder(tokenizer: h.tokenizer, prefix: around.0, suffix: around.1)
-        .encode(texts, contexts: contexts)
+        .encode(texts, chunks: chunks, contexts: contexts)
     h.giveBack(contexts)
     ids.pointee = result.ids
     idCount.pointee = Int64(result.idCount)

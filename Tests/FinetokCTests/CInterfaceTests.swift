@@ -63,6 +63,22 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertEqual(encodeBatch(h, [[], []], threads: 2), [[], []])
     }
 
+    func testChunksCoverEveryTextOnceInOrder() {
+        let texts = texts(1000, seed: 3)
+        var offsets: [Int64] = [0]
+        for t in texts { offsets.append(offsets.last! + Int64(t.count)) }
+        offsets.withUnsafeBufferPointer { o in
+            let batch = BatchEncoder.Texts(bytes: nil, offsets: o.baseAddress!, count: texts.count)
+            XCTAssertEqual(BatchEncoder.plan(batch, threads: 1), [0..<texts.count])
+            let chunks = BatchEncoder.plan(batch, threads: 2)
+            XCTAssertGreaterThan(chunks.count, 8)
+            XCTAssertEqual(chunks.first?.lowerBound, 0)
+            XCTAssertEqual(chunks.last?.upperBound, texts.count)
+            for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+            XCTAssertTrue(chunks.allSatisfy { !$0.isEmpty })
+        }
+    }
+
     func testAddSpecialTokensPutsBOS() throws {
         let h = try load(Self.phi3)
         defer { finetokTokenizerFree(h) }

@@ -13,6 +13,7 @@ course's pipeline on lamini_docs.jsonl, numpy's split permutations). Closes with
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
@@ -259,6 +260,36 @@ class Build(unittest.TestCase):
             finetok.build(LAMINI, os.path.join(self.out, "c"), no_such_option=3, quiet=True)
         self.assertEqual(e.exception.exit_code, 2)
         self.assertIn("--no-such-option", str(e.exception))
+
+    def test_an_interrupt_stops_the_build_and_leaves_nothing(self):
+        """Ctrl-C in Python reaches finetok, which removes its partial output. The input is a
+        FIFO held open, so the build is still reading when the interrupt comes."""
+        fifo = os.path.join(self.out, "rows.jsonl")
+        os.mkfifo(fifo)
+        out = os.path.join(self.out, "interrupted")
+        release = threading.Event()
+
+        def feed():
+            with open(fifo, "w") as f, open(LAMINI) as rows:
+                f.write(rows.read())
+                f.flush()
+                release.wait(30)
+        writer = threading.Thread(target=feed)
+        writer.start()
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            with self.assertRaises(KeyboardInterrupt):
+                finetok.build(fifo, out, template="qa", quiet=True)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            release.set()
+            writer.join()
+        self.assertEqual(os.listdir(out) if os.path.exists(out) else [], [])
 
     def test_open_dataset(self):
         try:

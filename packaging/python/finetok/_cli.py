@@ -6,6 +6,7 @@ checks the options, so an unknown or contradictory one raises FinetokError with 
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -46,13 +47,21 @@ def _inputs(inputs):
 
 def run(args):
     """Runs `finetok ARGS...`; returns its standard output, or raises FinetokError with the
-    message it wrote to standard error."""
-    done = subprocess.run([executable()] + list(args), stdin=subprocess.DEVNULL, capture_output=True)
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip()
-        lines = [l[len("finetok: error: "):] if l.startswith("finetok: error: ") else l for l in err.splitlines()]
-        raise FinetokError("\n".join(lines) or f"finetok exited with code {done.returncode}", done.returncode)
-    return done.stdout.decode("utf-8", "replace")
+    message it wrote to standard error. An interrupt (Ctrl-C, a notebook's stop button) is
+    passed on to finetok, which removes its partial output before it exits."""
+    with subprocess.Popen([executable()] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as child:
+        try:
+            out, err = child.communicate()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+            child.wait()
+            raise
+    if child.returncode != 0:
+        text = err.decode("utf-8", "replace").strip()
+        lines = [l[len("finetok: error: "):] if l.startswith("finetok: error: ") else l for l in text.splitlines()]
+        raise FinetokError("\n".join(lines) or f"finetok exited with code {child.returncode}", child.returncode)
+    return out.decode("utf-8", "replace")
 
 
 def build(inputs, out, *, quiet=False, **kwargs):

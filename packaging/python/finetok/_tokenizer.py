@@ -6,6 +6,7 @@ is made per token inside the library, and the GIL is released while it encodes. 
 are made from the id buffer afterwards (memoryview.tolist); numpy arrays wrap it without a copy.
 """
 import ctypes
+import json
 import os
 import weakref
 from array import array
@@ -99,7 +100,6 @@ class Tokenizer:
             raise FinetokError(_native.take_string(message.value).decode("utf-8", "replace"))
         self._handle = handle
         self._finalizer = weakref.finalize(self, lib.finetok_tokenizer_free, handle)
-        import json
         info = json.loads(_native.take_string(lib.finetok_tokenizer_info(handle)))
         self.path = resolved
         #: Which file format it was loaded from: "tokenizer.json", "vocab.json+merges.txt",
@@ -139,6 +139,8 @@ class Tokenizer:
             raise ValueError("the tokenizer is closed")
         if isinstance(texts, (str, bytes)):
             raise TypeError("texts must be a list of str (for one text, use encode)")
+        if not isinstance(texts, (list, tuple)):
+            texts = list(texts)
         try:
             encoded = [t.encode("utf-8") for t in texts]
         except (AttributeError, UnicodeEncodeError):
@@ -203,8 +205,8 @@ class Tokenizer:
         if not self._finalizer.alive:
             raise ValueError("the tokenizer is closed")
         if hasattr(ids, "dtype") and hasattr(ids, "astype"):  # a numpy array
-            if ids.size and ids.min() < 0:
-                raise ValueError(f"ids must be non-negative; got {int(ids.min())}")
+            if ids.size and (ids.min() < 0 or ids.max() > 0xFFFFFFFF):
+                raise ValueError("ids must be non-negative integers below 2**32")
             buffer = ids.astype("uint32").tobytes()
             count = int(ids.size)
         else:
@@ -214,8 +216,7 @@ class Tokenizer:
                 raise ValueError("ids must be non-negative integers below 2**32") from None
             buffer, count = packed.tobytes(), len(packed)
         text, length, message = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_void_p()
-        source = ctypes.create_string_buffer(buffer, max(len(buffer), 1))
-        status = _native.lib().finetok_decode(self._handle, ctypes.addressof(source), count, int(bool(skip_special_tokens)),
+        status = _native.lib().finetok_decode(self._handle, buffer, count, int(bool(skip_special_tokens)),
                                               ctypes.byref(text), ctypes.byref(length), ctypes.byref(message))
         if status != 0:
             raise FinetokError(_native.take_string(message.value).decode("utf-8", "replace"))
