@@ -18,7 +18,9 @@ each timed run is a fresh worker process (no tool replays a cache warmed on the 
 loads the tokenizer, makes one tiny warm-up call of the same API, then times ONE pass over all
 documents with gc disabled; rounds alternate the tools' order; the best of R runs is reported.
 With --threads 1 every worker is pinned to one CPU. Before each run the script waits (up to
---quiet-wait s) for the machine to be idle and reports the CPU other processes used meanwhile.
+--quiet-wait s) for the machine to be idle. "MB per CPU-second" divides by the least CPU time a
+run took instead of its wall time: on a shared machine it is the steadier number for one thread
+(cpu/wall below 1 means the pinned CPU was shared); with several threads it hides the speed-up.
 
 What each tool returns is what its users get: tiktoken and HF lists of ids per document
 (HF: Encoding objects), gigatoken an awkward array, finetok lists of ints (`encode_batch`) or one
@@ -278,8 +280,9 @@ def main():
         print(f"## {os.path.basename(corpus)} ({nbytes / 1e6:.2f} MB, {len(docs)} documents) / {a.vocab} / "
               f"{a.threads} thread(s), through Python")
         print()
-        print(f"| tool | MB/s (best of {a.runs}) | runs | load s | cpu/wall | tokens | ids = {reference} (documents) |")
-        print("|---|---:|---|---:|---:|---:|---|")
+        print(f"| tool | MB/s (best of {a.runs}) | runs | MB per CPU-second | load s | cpu/wall | tokens | "
+              f"ids = {reference} (documents) |")
+        print("|---|---:|---|---:|---:|---:|---:|---|")
         for tool in tools:
             R = results[tool]
             if R["status"] != "ok":
@@ -295,8 +298,9 @@ def main():
                 bad = [k for k, (x, y) in enumerate(zip(got, ref)) if x != y]
                 check = ("all equal" if not bad and len(got) == len(ref)
                          else f"{len(bad)} of {len(ref)} differ (first: document {bad[0] if bad else len(got)})")
+            cpu = min(c for _, c in R["runs"])
             print(f"| {tool} | {nbytes / 1e6 / best[0]:.1f} | {' / '.join(f'{nbytes / 1e6 / s:.1f}' for s, _ in R['runs'])} | "
-                  f"{R['load']:.2f} | {best[1] / best[0]:.2f} | {R.get('tokens', '-')} | {check} |")
+                  f"{nbytes / 1e6 / cpu:.1f} | {R['load']:.2f} | {best[1] / best[0]:.2f} | {R.get('tokens', '-')} | {check} |")
         print()
         for tool in tools:
             R = results[tool]

@@ -118,7 +118,6 @@ class Tokenizer:
         self.eos_token_id = info["eos_token_id"]
         #: The padding id (the config's pad_token, else <|padding|>, <|pad|>, <pad>, [PAD]), or None.
         self.pad_token_id = info["pad_token_id"]
-        self._around = (info["prefix"], info["suffix"])
 
     def __repr__(self):
         return f"finetok.Tokenizer({self._args[0]!r}, format={self.format!r}, vocab_size={self.vocab_size})"
@@ -128,13 +127,15 @@ class Tokenizer:
         return (_rebuild, (path, encoding, pattern, allow_special))
 
     def close(self):
-        """Frees the tokenizer now (otherwise when it is garbage-collected)."""
+        """Frees the tokenizer now (otherwise when it is garbage-collected). Not while another
+        thread is encoding with it."""
         self._finalizer()
 
     # -- encoding --------------------------------------------------------------------------
 
     def _encode_flat(self, texts, num_threads, add_special_tokens):
-        """(ids ctypes array of uint32, offsets list of len(texts) + 1 ints)."""
+        """(ids: a ctypes uint32 array over the library's buffer, offsets: a list of len(texts) + 1
+        ints, the number of ids)."""
         if not self._finalizer.alive:
             raise ValueError("the tokenizer is closed")
         if isinstance(texts, (str, bytes)):
@@ -150,14 +151,16 @@ class Tokenizer:
             raise ValueError(f"num_threads must be at least 1; got {num_threads}")
         blob = b"".join(encoded)
         offsets = array("q", accumulate(map(len, encoded), initial=0))
+        count = len(encoded)
+        del encoded  # the per-text copies go before the encoding starts
         ids_p, id_count, offsets_p = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_void_p()
         status = _native.lib().finetok_encode_batch(
-            self._handle, blob, offsets.buffer_info()[0], len(encoded), threads, int(bool(add_special_tokens)),
+            self._handle, blob, offsets.buffer_info()[0], count, threads, int(bool(add_special_tokens)),
             ctypes.byref(ids_p), ctypes.byref(id_count), ctypes.byref(offsets_p))
         if status != 0:
             raise FinetokError("finetok_encode_batch refused its arguments (a bug in the finetok package)")
         ids = _owned(ids_p.value, ctypes.c_uint32, max(id_count.value, 1))
-        id_offsets = _owned(offsets_p.value, ctypes.c_int64, len(encoded) + 1)
+        id_offsets = _owned(offsets_p.value, ctypes.c_int64, count + 1)
         return ids, memoryview(id_offsets).cast("B").cast("q").tolist(), id_count.value
 
     def encode(self, text, *, add_special_tokens=False, numpy=False):
