@@ -1,8 +1,9 @@
 // Crash tests, in the spirit of SQLite's: a build is killed with SIGKILL — at every stage
 // boundary (reading, spill, split, each writer, the journal, the renames, the commit point)
 // and at seeded random moments, sometimes twice in a row — then the same command runs again. It
-// must exit 0 and leave files byte-identical to a clean build, for every output format, into an
-// empty folder and over finished files (--overwrite).
+// must exit 0 and leave files byte-identical to a clean build, for every output format (JSONL,
+// npy, safetensors, Megatron + token files written while encoding, packed npy), into an empty
+// folder and over finished files (--overwrite).
 //
 // The one exception is inherent: a build killed after its commit (the last milliseconds, or
 // after it exited) has finished; the folder holds the complete output, and the next run into
@@ -35,8 +36,15 @@ final class CrashTests: XCTestCase {
 
     enum Format: String, CaseIterable {
         case jsonl, npy, safetensors, all
+        /// Megatron and token files, written while the documents are encoded (`--test-size 0`:
+        /// no spill, no second pass).
+        case pretraining
+        /// TRL-style packing into npy.
+        case packed
         var options: [String] {
             switch self {
+            case .pretraining: return ["--format", "megatron,tokens", "--train-on-prompt", "--test-size", "0"]
+            case .packed: return ["--pack", "64", "--format", "npy"]
             case .jsonl: return ["--format", "jsonl"]
             case .npy: return ["--format", "npy", "--padding", "longest"]
             case .safetensors: return ["--format", "safetensors", "--padding", "max-length", "--max-length", "300", "--dtype", "int64"]
@@ -145,6 +153,23 @@ final class CrashTests: XCTestCase {
         }
     }
 
+    /// SIGKILL at every stage boundary of a pre-training build that writes while it encodes
+    /// (Megatron + token files, `--test-size 0`) and of a packed build.
+    func testKillAtEveryStageOfStreamingAndPackedBuilds() throws {
+        for format in [Format.pretraining, .packed] {
+            let clean = try cleanBuild(format)
+            XCTAssertTrue(clean.stages.contains("committed"), "\(format): \(clean.stages)")
+            let moved = clean.stages.filter { $0.hasPrefix("moved:") }
+            let stages = clean.stages.filter { !$0.hasPrefix("moved:") || $0 == moved.first || $0 == moved.last }
+            for (k, stage) in stages.enumerated() {
+                let out = dir.appendingPathComponent("\(format)-stage-\(k)").path
+                let killed = try run(command(format, out: out), environment: ["FINETOK_TEST_KILL_AT": stage])
+                XCTAssertTrue(killed.signalled && killed.status == SIGKILL, "\(format) \(stage): not killed: \(killed.stderr)")
+                try expectRecovery(command(format, out: out), out: out, want: clean.files, overwrite: false, context: "\(format) killed at \(stage)")
+            }
+        }
+    }
+
     /// SIGKILL at seeded random moments (one or two kills in a row), for each output format, into
     /// an empty folder or over finished files.
     func testKillAtRandomMoments() throws {
@@ -153,7 +178,7 @@ final class CrashTests: XCTestCase {
         var rng = SplitMix64(seed: seed)
         let old = try cleanBuild(.all).files
         var outcomes: [String: Int] = [:]
-        for format in [Format.jsonl, .npy, .safetensors] {
+        for format in [Format.jsonl, .npy, .safetensors, .pretraining, .packed] {
             let clean = try cleanBuild(format)
             for i in 0..<iterations {
                 let replace = rng.next() % 3 == 0
