@@ -81,6 +81,8 @@ public final class Tokenizer: Sendable {
     /// Whether `splitsCleanly` can ever say yes: a byte-level model, no prefix space is added to
     /// pieces, and no matched added token contains a newline or strips / needs word boundaries.
     let cleanBoundaryPossible: Bool
+    /// Whether `cut(in:from:to:)` may find cuts (Tokenizer+Cuts.swift).
+    let cutsAllowed: Bool
     /// Contexts reused by `encode(_:)`, so a call does not allocate a piece cache (~2 MB).
     let contexts = ContextPool()
     /// Ids put around the text when special tokens are requested (see `specialTokensAround`).
@@ -146,6 +148,9 @@ public final class Tokenizer: Sendable {
         }
         cleanBoundaryPossible = isByteLevel && onlyKnownSplits && !prefixSpace && !crossing
             && normalizer.steps.allSatisfy { if case .nfc = $0 { return true }; return false }
+        let matched = matchesAddedTokens ? raw + normalizedTokens : []
+        cutsAllowed = Tokenizer.cutsAllowed(singlePattern: single, normalizer: normalizer,
+                                            matchedAddedTokens: matched.map(\.token), contents: matched.map(\.bytes))
         rawMatcher = TokenMatcher(matchesAddedTokens ? raw : [])
         normalizedMatcher = TokenMatcher(matchesAddedTokens ? normalizedTokens : [])
         var size = model.tokens.count
