@@ -11,7 +11,8 @@
 //   3. the piece is itself a token → that id, when the reference would give it too (tiktoken and
 //      HF `ignore_merges` always; otherwise only tokens marked self-merging at load);
 //   3b. the thread's second-level piece cache;
-//   4. a merge:
+//   4. a merge: for byte-level models whose merge list allows it (all the bundled ones), the
+//      backtracking encoder, O(n · L) for any piece (BacktrackEncoder.swift); otherwise
 //      - up to `shortPieceLimit` (24) bytes: a flat array of packed pair ranks, scanned for the minimum
 //        at each step and patched in place after a merge. O(n²) in theory, but n is small, the
 //        arrays stay in L1 and there is no heap bookkeeping; natural-text pieces are < 16 bytes.
@@ -42,11 +43,49 @@ final class MergeScratch {
     private(set) var next: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private(set) var prev: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private(set) var heap: UnsafeMutablePointer<HeapEntry> = .allocate(capacity: 1)
+    /// The backtracking encoder's bit set of positions given up (BacktrackEncoder.swift).
+    private var bits: UnsafeMutablePointer<UInt64> = .allocate(capacity: 64)
+    private var bitWords = 64
+    /// Pair validity seen by the backtracking encoder: `t1 << 32 | t2`, with `validBit` set when
+    /// valid; direct-mapped, 16,384 slots (128 KB). Ids are below 2^31 (`BacktrackTables.build`
+    /// checks), so the bit never collides with a key.
+    let validity: UnsafeMutablePointer<UInt64>
+    static let validityBits = 14
+    static let validBit: UInt64 = 1 << 63
+    /// The tables whose answers `validity` holds: a scratch used with another model forgets them
+    /// (a strong reference, so that a freed and reallocated table can never look the same).
+    private var validityTables: BacktrackTables?
 
-    init() { reserve(256) }
+    init() {
+        validity = .allocate(capacity: 1 << MergeScratch.validityBits)
+        validity.initialize(repeating: .max, count: 1 << MergeScratch.validityBits)
+        reserve(256)
+    }
 
     deinit {
         ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
+        bits.deallocate(); validity.deallocate()
+    }
+
+    /// Makes `validity` hold answers for `tables` only.
+    @inline(__always)
+    func bindValidity(to tables: BacktrackTables) {
+        if validityTables === tables { return }
+        validity.update(repeating: .max, count: 1 << MergeScratch.validityBits)
+        validityTables = tables
+    }
+
+    /// A bit set of at least `n` bits, all clear.
+    @inline(__always)
+    func clearedBits(_ n: Int) -> UnsafeMutablePointer<UInt64> {
+        let words = (n &+ 63) &>> 6
+        if words > bitWords {
+            bits.deallocate()
+            bitWords = max(words, 2 * bitWords)
+            bits = .allocate(capacity: bitWords)
+        }
+        bits.update(repeating: 0, count: words)
+        return bits
     }
 
     @inline(__always)
@@ -99,11 +138,19 @@ extension BPEModel {
     /// The merge of `p[0..<n]` (n ≥ 2) written to `dst` (room for n ids); returns the count.
     @inline(__always)
     func merge(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
+        if let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
+        return mergeWithHeap(p, n, dst: dst, scratch: scratch)
+    }
+
+    /// The rank-order merge, scan or heap, for models without backtracking tables (and the
+    /// reference the backtracking encoder is tested against). Same contract as `merge`.
+    @inline(__always)
+    func mergeWithHeap(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
         scratch.reserve(n)
         let ids = scratch.ids
         for i in 0..<n {
             let id = byteIds[Int(p[i])]
-            if id == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch) }
+            if id == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch, heapOnly: true) }
             ids[i] = id
         }
         // First round: every pair is two bytes.
@@ -144,11 +191,13 @@ extension BPEModel {
     ///   go leftmost first (SentencePiece pieces of equal score). Otherwise a rank names one
     ///   merge and the packed `rank << 32 | id` is compared whole. Pass a literal: the branch is
     ///   resolved when the function is inlined.
+    /// - Parameter until: stop when this many symbols are left (2 gives the state before a
+    ///   piece's last merge, which BacktrackEncoder.swift reads at load).
     @inline(__always)
-    func mergeShort(_ n: Int, scratch: MergeScratch, tiesByPosition: Bool) -> Int {
+    func mergeShort(_ n: Int, scratch: MergeScratch, tiesByPosition: Bool, until: Int = 1) -> Int {
         let ids = scratch.ids, ranks = scratch.ranks
         var count = n
-        while count > 1 {
+        while count > until {
             // Lowest packed value = lowest rank; strict < keeps the leftmost on ties.
             var best = PairTable.missing
             var at = -1
@@ -177,7 +226,7 @@ extension BPEModel {
 
     /// Heap merge over `scratch.ids[0..<n]`, first-round ranks in `scratch.ranks`. The result is
     /// left in `scratch.ids[0..<count]`; returns the count.
-    func mergeLong(_ n: Int, scratch: MergeScratch) -> Int {
+    func mergeLong(_ n: Int, scratch: MergeScratch, until: Int = 1) -> Int {
         let ids = scratch.ids, next = scratch.next, prev = scratch.prev, ranks = scratch.ranks
         for i in 0..<n {
             next[i] = i + 1 < n ? Int32(i + 1) : -1
@@ -195,7 +244,8 @@ extension BPEModel {
             let v = ranks[i]
             heap.push(.init(key: (v >> 32) << 32 | UInt64(i), left: ids[i], right: ids[i + 1], merged: UInt32(truncatingIfNeeded: v)))
         }
-        while let e = heap.pop() {
+        var symbols = n
+        while symbols > until, let e = heap.pop() {
             let pos = Int(e.key & 0xFFFF_FFFF)
             let nx = Int(next[pos])
             // Stale if either symbol changed since the entry was pushed (a merged-away symbol
@@ -203,6 +253,7 @@ extension BPEModel {
             guard nx >= 0, ids[pos] == e.left, ids[nx] == e.right else { continue }
             ids[pos] = e.merged
             ids[nx] = BPEModel.noId
+            symbols -= 1
             let after = Int(next[nx])
             next[pos] = Int32(after)
             if after >= 0 { prev[after] = Int32(pos) }
@@ -224,7 +275,9 @@ extension BPEModel {
     /// Pieces holding bytes without ids (only in unusual vocabularies): HF builds the word from
     /// the known symbols only, so each run of known bytes merges on its own and the others
     /// become fallback/unknown ids.
-    func mergeWithUnknownBytes(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
+    /// - Parameter heapOnly: merge the runs with `mergeWithHeap`, not `merge` (the reference).
+    func mergeWithUnknownBytes(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch,
+                               heapOnly: Bool = false) -> Int {
         var i = 0
         var count = 0
         while i < n {
@@ -239,7 +292,8 @@ extension BPEModel {
                 dst[count] = byteIds[Int(p[i])]
                 count += 1
             } else {
-                count += merge(p + i, j - i, dst: dst + count, scratch: scratch)
+                count += heapOnly ? mergeWithHeap(p + i, j - i, dst: dst + count, scratch: scratch)
+                                  : merge(p + i, j - i, dst: dst + count, scratch: scratch)
             }
             i = j
         }

@@ -97,6 +97,8 @@ public final class Tokenizer: Sendable {
          postProcessorDescription: String = "none", config: TokenizerConfig? = nil) {
         self.format = format
         self.paths = paths
+        var model = model
+        if case .byteLevel = kind, model.backtrack == nil { model.backtrack = BacktrackTables.build(model: model) }
         self.model = model
         self.kind = kind
         self.normalizer = normalizer
