@@ -7,19 +7,24 @@ let package = Package(
     products: [
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Builder", targets: ["Builder"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
         .executable(name: "finetok", targets: ["finetok"]),
     ],
     targets: [
         .target(name: "Tokenizer"),
-        .target(name: "Builder", dependencies: ["Tokenizer"]),
-        .executableTarget(name: "finetok", dependencies: ["Tokenizer", "Builder"]),
+        // The chat-template engine (Jinja as transformers runs it); Tokenizer only for its JSON reader.
+        .target(name: "Jinja", dependencies: ["Tokenizer"]),
+        .target(name: "Builder", dependencies: ["Tokenizer", "Jinja"]),
+        .executableTarget(name: "finetok", dependencies: ["Tokenizer", "Builder", "Jinja"]),
         .executableTarget(
             name: "finetok-bench",
-            dependencies: ["Tokenizer", "Builder"],
+            dependencies: ["Tokenizer", "Builder", "Jinja"],
             path: "benchmarks/Sources/finetok-bench"
         ),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Tokenizer"], exclude: ["Fixtures"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Tokenizer", "Jinja"], exclude: ["Fixtures"]),
+        // Builder only for its SHA-256 (the golden corpus is committed as digests).
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja", "Tokenizer", "Builder"], exclude: ["Fixtures"]),
         // Runs the built `finetok` binary end to end.
         .testTarget(name: "CLITests", dependencies: ["finetok"]),
     ]

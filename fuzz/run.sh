@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip, spm) with AddressSanitizer.
+# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip, spm, jinja) with AddressSanitizer.
 #
 #   fuzz/run.sh [TARGET...] [-- libFuzzer options]     e.g. fuzz/run.sh roundtrip -- -max_total_time=600
 #
 # Run from anywhere; it works in the repository root. Each target is compiled together with the
-# Tokenizer and Builder sources as one module (so it can reach internal API), with
+# Tokenizer, Builder and Jinja sources as one module (so it can reach internal API), with
 # `swiftc -sanitize=fuzzer,address -parse-as-library`. New corpus entries go to fuzz/corpus/TARGET;
 # crashes to fuzz/crashes/ (commit them, and add a regression test).
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 targets=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do targets+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip spm)
+[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip spm jinja)
 options=("$@")
 [ ${#options[@]} -eq 0 ] && options=(-max_total_time=60)
 
@@ -23,8 +23,8 @@ for t in "${targets[@]}"; do
   src="$out/src-$t"   # one copy per target, so several runs can build at once
   rm -rf "$src"
   mkdir -p "$src"
-  for f in $(find Sources/Tokenizer Sources/Builder -name '*.swift'); do
-    sed '/^import Tokenizer$/d' "$f" > "$src/$(basename "$(dirname "$f")")_$(basename "$f")"
+  for f in $(find Sources/Tokenizer Sources/Builder Sources/Jinja -name '*.swift'); do
+    sed -E '/^import (Tokenizer|Builder|Jinja)$/d' "$f" > "$src/$(basename "$(dirname "$f")")_$(basename "$f")"
   done
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name FinetokFuzz \
     "$src"/*.swift "fuzz/targets/$t.swift" -o "$out/$t"

@@ -57,6 +57,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 /// Everything `finetok build` can be told.
 public struct BuildOptions: Sendable {
     public var template: TemplateSpec = .detect
+    /// For chat rows (`messages` / `conversations`).
+    public var chat = ChatOptions()
     public var encoding = EncodingSettings()
     /// `--eos-token`: a token other than the tokenizer's end-of-text; nil = the tokenizer's.
     public var eosToken: String?
@@ -112,6 +114,11 @@ public struct BuildReport: Sendable {
     public var droppedTooLong = 0
     public var droppedNoLabels = 0
     public var boundaryDifferences = 0
+    /// Chat rows kept, by the rule that found their assistant spans (generation, prefix,
+    /// anchored, all).
+    public var chatSpanRules: [String: Int] = [:]
+    /// Chat rows whose message data holds strings the tokenizer matches as added tokens.
+    public var chatSpecialsInData = 0
     public var trainRows = 0
     public var testRows = 0
     /// The padded width, or nil when rows keep their own lengths.
@@ -216,25 +223,47 @@ public enum Build {
         return nil
     }
 
-    static func resolveTemplate(_ o: BuildOptions, inputs: [String], report: inout BuildReport, log: (String) -> Void) throws -> TemplateChoice {
+    static func resolveTemplate(_ o: BuildOptions, inputs: [String], report: inout BuildReport, log: (String) -> Void,
+                                tokenizer: Tokenizer) throws -> TemplateChoice {
+        var chatGiven = false
+        if case .vocabulary = o.chat.template {} else { chatGiven = true }
         switch o.template {
-        case .preset(let p): report.templateName = p.rawValue; return TemplateChoice(preset: p)
-        case let .custom(t, name): report.templateName = name; return TemplateChoice(custom: t, name: name)
+        case .preset(let p):
+            if chatGiven { throw BuildError.usage("give either --template (instruction rows) or --chat-template (chat rows), not both") }
+            report.templateName = p.rawValue
+            return TemplateChoice(preset: p)
+        case let .custom(t, name):
+            if chatGiven { throw BuildError.usage("give either --template-file (instruction rows) or --chat-template (chat rows), not both") }
+            report.templateName = name
+            return TemplateChoice(custom: t, name: name)
         case .detect:
+            if chatGiven { return try chatTemplate(o, tokenizer: tokenizer, report: &report, log: log, detectedFrom: nil) }
             guard let first = try firstRowFields(inputs) else {
                 throw BuildError.input("\(inputs.joined(separator: ", ")): no JSON object rows to build from (the input is empty)")
             }
+            if let format = Conversation.format(fields: first.fields) {
+                log("rows: chat \(format == .messages ? "messages" : "ShareGPT conversations") (detected from the fields of \(first.path):\(first.line))")
+                return try chatTemplate(o, tokenizer: tokenizer, report: &report, log: log, detectedFrom: first.path)
+            }
             guard let preset = TemplatePreset.detect(fields: first.fields) else {
-                if first.fields.contains("messages") {
-                    throw BuildError.input("\(first.path):\(first.line): \(RowProblem.chatMessages.description)")
-                }
-                throw BuildError.input("\(first.path):\(first.line): cannot detect the format from the fields \(first.fields.joined(separator: ", ")); expected question/answer, instruction/input/output, instruction/response, input/output, prompt/completion or text — or pass --template NAME / --template-file FILE")
+                throw BuildError.input("\(first.path):\(first.line): cannot detect the format from the fields \(first.fields.joined(separator: ", ")); expected question/answer, instruction/input/output, instruction/response, input/output, prompt/completion, text, or chat messages / conversations — or pass --template NAME / --template-file FILE")
             }
             report.templateName = preset.rawValue
             report.templateDetected = true
             log("template: \(preset.rawValue) (detected from the fields of \(first.path):\(first.line))")
             return TemplateChoice(preset: preset)
         }
+    }
+
+    /// The chat template of a chat build.
+    static func chatTemplate(_ o: BuildOptions, tokenizer: Tokenizer, report: inout BuildReport, log: (String) -> Void,
+                             detectedFrom: String?) throws -> TemplateChoice {
+        let setup = try ChatSetup(o.chat, tokenizer: tokenizer)
+        report.templateName = setup.name
+        report.templateDetected = detectedFrom != nil
+        let first = setup.source.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        log("chat template: \(setup.name)\(setup.template.usesGenerationBlocks ? " ({% generation %} blocks)" : "") — \(first.prefix(60))\(first.count > 60 ? "…" : "")")
+        return TemplateChoice(chat: setup)
     }
 
     /// The id appended to completions: `--eos-token NAME`, else the tokenizer's end-of-text,
@@ -257,12 +286,20 @@ public enum Build {
     static func resolveSettings(_ options: BuildOptions, tokenizer: Tokenizer, template: TemplateChoice,
                                 report: inout BuildReport, log: (String) -> Void = { _ in }) throws -> EncodingSettings {
         var settings = options.encoding
-        settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
-        settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
+        if template.chat != nil {
+            // The template writes BOS and ends turns itself (apply_chat_template tokenizes with
+            // add_special_tokens=False); EOS only with --eos or --eos-token.
+            settings.eosId = try resolveEOS(tokenizer, append: options.chat.appendEOS || options.eosToken != nil, name: options.eosToken)
+            settings.bosIds = []
+            settings.compareModes = false
+        } else {
+            settings.eosId = try resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
+            settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
+        }
         if template.isPlainText { settings.compareModes = false }
         report.eosId = settings.eosId
         report.bosIds = settings.bosIds
-        if !settings.joint && !template.isPlainText && tokenizer.addsPrefixToEveryText {
+        if !settings.joint && !template.isPlainText && template.chat == nil && tokenizer.addsPrefixToEveryText {
             log("note: this tokenizer adds a leading space marker to every text it encodes, so a completion encoded on its own starts with one; --joint encodes each example as one text, as transformers' tokenizer(prompt + completion) does")
         }
         let padId = options.padId ?? tokenizer.padTokenId ?? settings.eosId ?? tokenizer.eosTokenId
@@ -278,7 +315,7 @@ public enum Build {
         var report = BuildReport()
         let jsonlInputs = inputs.filter { !InputPart.isText($0) }
         let template = jsonlInputs.isEmpty ? TemplateChoice(preset: .text)
-            : try resolveTemplate(options, inputs: jsonlInputs, report: &report, log: log)
+            : try resolveTemplate(options, inputs: jsonlInputs, report: &report, log: log, tokenizer: tokenizer)
         if jsonlInputs.isEmpty { report.templateName = TemplatePreset.text.rawValue }
         try validateTokenStream(options, template: template)
         let settings = try resolveSettings(options, tokenizer: tokenizer, template: template, report: &report, log: log)
@@ -334,6 +371,10 @@ public enum Build {
                         rowsInFile += 1
                         if row.truncatedTokens > 0 { report.truncated += 1; report.tokensCut += row.truncatedTokens }
                         if row.differsInOtherMode { report.boundaryDifferences += 1 }
+                        if let chat = row.chat {
+                            report.chatSpanRules[chat.rule.rawValue, default: 0] += 1
+                            if chat.specialsInData { report.chatSpecialsInData += 1 }
+                        }
                         lengths.append(row.ids.count)
                         do {
                             if let direct { try direct.append(row.ids) } else { try spill?.append(row) }

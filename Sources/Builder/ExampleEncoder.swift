@@ -42,6 +42,8 @@ struct EncodedRow {
     var completionTokens: Int
     var truncatedTokens: Int
     var differsInOtherMode: Bool
+    /// Set for chat rows.
+    var chat: ChatRowFacts? = nil
 }
 
 /// The outcome for one input line.
@@ -67,17 +69,22 @@ final class ExampleEncoder {
         self.settings = settings
     }
 
-    /// Parses and renders a JSONL line.
-    func render(_ line: UnsafeBufferPointer<UInt8>) -> Result<(prompt: String, completion: String), RowProblem>? {
+    /// Parses a JSONL line into its fields (nil for a blank line).
+    func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<[(String, JSONValue)], RowProblem>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let value: JSONValue
         do { value = try JSON.parse(line) } catch {
             return .failure(.malformed(error.message, column: error.offset + 1))
         }
         guard case .object(let members) = value else { return .failure(.notAnObject(value.typeDescription)) }
+        return .success(members)
+    }
+
+    /// Renders an instruction row's template.
+    func render(_ members: [(String, JSONValue)]) -> Result<(prompt: String, completion: String), RowProblem> {
         let rendered = template.render(members)
-        if case .failure(.missingField) = rendered, members.contains(where: { $0.0 == "messages" }) {
-            return .failure(.chatMessages)
+        if case .failure(.missingField(let f, let present)) = rendered, Conversation.format(fields: present) != nil {
+            return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
         }
         return rendered
     }
@@ -131,8 +138,22 @@ final class ExampleEncoder {
 
     /// Parse, render and encode only: the untruncated ids and the prompt's token count.
     func measure(_ line: UnsafeBufferPointer<UInt8>) -> Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>? {
-        guard let rendered = render(line) else { return nil }
-        switch rendered {
+        guard let parsed = parse(line) else { return nil }
+        let members: [(String, JSONValue)]
+        switch parsed {
+        case .failure(let p): return .failure(p)
+        case .success(let m): members = m
+        }
+        if let chat = template.chat {
+            switch chatExample(members, chat) {
+            case .failure(let p): return .failure(p)
+            case .success(let e):
+                let tokens = e.ids.count + (settings.eosId != nil ? 1 : 0)
+                let labelled = e.labels.count + (settings.eosId != nil ? 1 : 0)
+                return .success((tokens, tokens - labelled, e.text.count))
+            }
+        }
+        switch render(members) {
         case .failure(let p): return .failure(p)
         case .success(let (prompt, completion)):
             let (ids, promptTokens, _) = encodeSegments(prompt: prompt, completion: completion)
@@ -142,8 +163,14 @@ final class ExampleEncoder {
 
     /// The whole per-row stage.
     func process(_ line: UnsafeBufferPointer<UInt8>) -> RowOutcome {
-        guard let rendered = render(line) else { return .blank }
-        switch rendered {
+        guard let parsed = parse(line) else { return .blank }
+        let members: [(String, JSONValue)]
+        switch parsed {
+        case .failure(let p): return .invalid(p)
+        case .success(let m): members = m
+        }
+        if let chat = template.chat { return processChat(members, chat) }
+        switch render(members) {
         case .failure(let p): return .invalid(p)
         case .success(let (prompt, completion)):
             let (ids, promptTokens, differs) = encodeSegments(prompt: prompt, completion: completion)

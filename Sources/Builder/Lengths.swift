@@ -10,6 +10,8 @@ import Tokenizer
 
 public struct LengthsOptions: Sendable {
     public var template: TemplateSpec = .detect
+    /// For chat rows (`messages` / `conversations`).
+    public var chat = ChatOptions()
     public var appendEOS = true
     public var eosToken: String?
     /// Count the BOS the tokenizer adds to a plain text (`--no-bos`: off), as `build` does.
@@ -117,6 +119,7 @@ public enum Lengths {
         // The template, EOS and encoding settings are resolved exactly as `build` does.
         var buildOptions = BuildOptions()
         buildOptions.template = options.template
+        buildOptions.chat = options.chat
         var dummy = BuildReport()
         let jsonl = inputs.filter { !isPlainTextFile($0) }
         let template: TemplateChoice
@@ -124,7 +127,7 @@ public enum Lengths {
             template = TemplateChoice(preset: .text)
             dummy.templateName = "text"
         } else {
-            template = try Build.resolveTemplate(buildOptions, inputs: jsonl, report: &dummy, log: log)
+            template = try Build.resolveTemplate(buildOptions, inputs: jsonl, report: &dummy, log: log, tokenizer: tokenizer)
         }
         var settings = EncodingSettings()
         settings.joint = options.joint
@@ -132,8 +135,12 @@ public enum Lengths {
         settings.compareModes = false
         settings.maxLength = options.maxLength
         settings.truncation = options.truncation
-        settings.eosId = try Build.resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
-        settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
+        if template.chat != nil {
+            settings.eosId = try Build.resolveEOS(tokenizer, append: options.chat.appendEOS || options.eosToken != nil, name: options.eosToken)
+        } else {
+            settings.eosId = try Build.resolveEOS(tokenizer, append: options.appendEOS, name: options.eosToken)
+            settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
+        }
         let threads = max(1, options.threads)
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
         let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }

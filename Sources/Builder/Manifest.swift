@@ -69,7 +69,7 @@ enum Manifest {
                      tokenizer: Tokenizer, inputs: [(String, String, Int)]) -> String {
         func optInt(_ v: Int?) -> JSONOut { v.map { .int($0) } ?? .null }
         func optId(_ v: UInt32?) -> JSONOut { v.map { .int(Int($0)) } ?? .null }
-        let doc: JSONOut = .object([
+        var members: [(String, JSONOut)] = [
             ("finetok_version", .string(finetokVersion)),
             ("inputs", .array(inputs.map { .object([("path", .string($0.0)), ("sha256", .string($0.1)), ("rows_kept", .int($0.2))]) })),
             ("tokenizer", .object([
@@ -122,8 +122,47 @@ enum Manifest {
             ("lengths", r.lengths?.json ?? .null),
             ("skipped_rows", .array(r.skipped.map { .object([("path", .string($0.path)), ("line", .int($0.line)), ("reason", .string($0.reason))]) })),
             ("files", .array(r.files.map { .string($0) })),
+        ]
+        if let chat = template.chat {
+            // After "template".
+            let at = (members.firstIndex { $0.0 == "template" } ?? 0) + 1
+            members.insert(("chat", chatJSON(chat, report: r)), at: at)
+        }
+        return JSONOut.object(members).render() + "\n"
+    }
+}
+
+extension Manifest {
+    /// The chat settings: what a rebuild needs (the template's digest, its variables, the clock)
+    /// and how the rows' spans were found.
+    static func chatJSON(_ c: ChatSetup, report r: BuildReport) -> JSONOut {
+        var sha = SHA256()
+        sha.update(Array(c.source.utf8))
+        return .object([
+            ("template", .string(c.name)),
+            ("template_sha256", .string(sha.hexDigest())),
+            ("generation_blocks", .bool(c.template.usesGenerationBlocks)),
+            ("variables", .object(c.variables.sorted { $0.key < $1.key }.map { ($0.key, JSONOut($0.value)) })),
+            ("train_on", .string(c.trainOn.rawValue)),
+            ("content_specials", .string(c.contentSpecials.rawValue)),
+            ("source_date_epoch", c.sourceDateEpoch.map { .int(Int($0)) } ?? .null),
+            ("span_rules", .object(r.chatSpanRules.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("rows_with_specials_in_data", .int(r.chatSpecialsInData)),
         ])
-        return doc.render() + "\n"
+    }
+}
+
+extension JSONOut {
+    /// A parsed JSON value, written back.
+    init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case let .number(d, isInteger): self = isInteger && abs(d) < 9.0e15 ? .int(Int(d)) : .double(d)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .array(a.map { JSONOut($0) })
+        case .object(let o): self = .object(o.map { ($0.0, JSONOut($0.1)) })
+        }
     }
 }
 

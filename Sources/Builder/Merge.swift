@@ -39,7 +39,7 @@ extension Build {
         options.threads = max(1, threads)
         options.overwrite = overwrite
         var report = BuildReport()
-        let template = try recordedTemplate(first.json["template"], path: path, report: &report, options: &options)
+        let template = try recordedTemplate(first.json["template"], path: path, report: &report, options: &options, tokenizer: tokenizer)
         try validate(options)
         let settings = try resolveSettings(options, tokenizer: tokenizer, template: template, report: &report)
 
@@ -163,12 +163,19 @@ extension Build {
     }
 
     /// The template a shard resolved (detected or given), rebuilt.
-    static func recordedTemplate(_ j: JSONValue?, path: String, report: inout BuildReport, options: inout BuildOptions) throws -> TemplateChoice {
+    static func recordedTemplate(_ j: JSONValue?, path: String, report: inout BuildReport, options: inout BuildOptions,
+                                 tokenizer: Tokenizer) throws -> TemplateChoice {
         guard let j, let name = j["name"]?.stringValue, let source = j["source"]?.stringValue else {
             throw BuildError.input("\(path): the template is missing")
         }
         report.templateName = name
         report.templateDetected = j["detected"]?.boolValue ?? false
+        if j["chat"]?.boolValue == true {
+            // The chat template as the shards compiled it; the clock the shards recorded.
+            options.chat.template = .text(source, path: name)
+            let epoch = j["source_date_epoch"]?.intValue.map(Int64.init)
+            return TemplateChoice(chat: try ChatSetup(options.chat, tokenizer: tokenizer, sourceDateEpoch: epoch, name: name))
+        }
         if let preset = j["preset"]?.stringValue.flatMap(TemplatePreset.init(rawValue:)) {
             options.template = .preset(preset)
             return TemplateChoice(preset: preset)
@@ -195,6 +202,8 @@ extension Build {
         r.droppedNoLabels += n("dropped_no_labels")
         r.boundaryDifferences += n("boundary_differences")
         r.inputBytes += n("input_bytes")
+        r.chatSpecialsInData += n("chat_specials_in_data")
+        for (rule, count) in c?["chat_span_rules"]?.objectValue ?? [] { r.chatSpanRules[rule, default: 0] += count.intValue ?? 0 }
         for (k, v) in (s.json["rows_kept"]?.arrayValue ?? []).enumerated() where k < rowsKept.count {
             rowsKept[k] += v.intValue ?? 0
         }

@@ -80,8 +80,10 @@ enum ShardFolder {
                 ("tokenizer", tokenizerIdentity(tokenizer, source: options.tokenizerSource)),
                 ("options", options.shardJSON),
                 ("template", .object([("name", .string(report.templateName)), ("detected", .bool(report.templateDetected)),
-                                      ("preset", TemplatePreset(rawValue: template.name).map { .string($0.rawValue) } ?? .null),
-                                      ("source", .string(template.sources[0]))])),
+                                      ("preset", template.chat == nil ? TemplatePreset(rawValue: template.name).map { .string($0.rawValue) } ?? .null : .null),
+                                      ("source", .string(template.sources[0])),
+                                      ("chat", .bool(template.chat != nil)),
+                                      ("source_date_epoch", template.chat?.sourceDateEpoch.map { .int(Int($0)) } ?? .null)])),
                 ("rows", .int(lengths.count)),
                 ("rows_kept", .array(rowsKept.map { .int($0) })),
                 ("counts", .object([
@@ -90,6 +92,8 @@ enum ShardFolder {
                     ("tokens_cut", .int(report.tokensCut)), ("dropped_too_long", .int(report.droppedTooLong)),
                     ("dropped_no_labels", .int(report.droppedNoLabels)), ("boundary_differences", .int(report.boundaryDifferences)),
                     ("input_bytes", .int(report.inputBytes)),
+                    ("chat_specials_in_data", .int(report.chatSpecialsInData)),
+                    ("chat_span_rules", .object(report.chatSpanRules.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                 ])),
                 ("skipped_rows", .array(report.skipped.map { .object([("path", .string($0.path)), ("line", .int($0.line)), ("reason", .string($0.reason))]) })),
             ])
@@ -202,6 +206,10 @@ extension BuildOptions {
             ("pack", optInt(pack)),
             ("packing", .string(packing.rawValue)),
             ("documents", .string(documents.rawValue)),
+            ("chat_append_eos", .bool(chat.appendEOS)),
+            ("chat_train_on", .string(chat.trainOn.rawValue)),
+            ("chat_content_specials", .string(chat.contentSpecials.rawValue)),
+            ("chat_kwargs", .object(chat.kwargs.map { ($0.0, JSONOut($0.1)) })),
         ])
     }
 
@@ -245,6 +253,11 @@ extension BuildOptions {
         pack = try optInt("pack")
         packing = try choice("packing", PackingStrategy.self)
         documents = try choice("documents", DocumentSplit.self)
+        chat.appendEOS = try bool("chat_append_eos")
+        chat.trainOn = try choice("chat_train_on", TrainOn.self)
+        chat.contentSpecials = try choice("chat_content_specials", ContentSpecials.self)
+        guard let kwargs = j["chat_kwargs"]?.objectValue else { throw bad("chat_kwargs") }
+        chat.kwargs = kwargs
     }
 }
 

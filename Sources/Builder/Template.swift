@@ -132,18 +132,21 @@ public enum TemplatePreset: String, Sendable, CaseIterable {
     }
 }
 
-/// How rows become (prompt, completion): a preset or a custom template.
+/// How rows become examples: a preset or a custom template (fields → prompt and completion),
+/// or a chat template (conversations → text and assistant spans).
 public struct TemplateChoice: Sendable {
-    let main: Template
-    /// Alpaca's no-input variant, used for rows whose `input` is missing or empty.
-    let noInput: Template?
+    enum Kind: Sendable {
+        /// `main`, and Alpaca's no-input variant for rows whose `input` is missing or empty.
+        case fields(main: Template, noInput: Template?)
+        case chat(ChatSetup)
+    }
+    let kind: Kind
     /// The name printed and written to the manifest.
     public let name: String
 
     public init(preset: TemplatePreset) {
         let sources = preset.sources
-        main = TemplateChoice.builtIn(sources[0])
-        noInput = sources.count > 1 ? TemplateChoice.builtIn(sources[1]) : nil
+        kind = .fields(main: TemplateChoice.builtIn(sources[0]), noInput: sources.count > 1 ? TemplateChoice.builtIn(sources[1]) : nil)
         name = preset.rawValue
     }
 
@@ -153,18 +156,39 @@ public struct TemplateChoice: Sendable {
     }
 
     public init(custom: Template, name: String) {
-        main = custom
-        noInput = nil
+        kind = .fields(main: custom, noInput: nil)
         self.name = name
     }
 
-    /// Whether the whole text is the completion (plain language modelling: nothing masked).
-    public var isPlainText: Bool { main.completionStart == 0 && noInput == nil }
+    init(chat: ChatSetup) {
+        kind = .chat(chat)
+        name = chat.name
+    }
 
-    public var sources: [String] { [main.source] + (noInput.map { [$0.source] } ?? []) }
+    /// The chat setup, for chat rows.
+    var chat: ChatSetup? {
+        if case .chat(let c) = kind { return c }
+        return nil
+    }
+
+    /// Whether the whole text is the completion (plain language modelling: nothing masked).
+    public var isPlainText: Bool {
+        if case .fields(let main, nil) = kind { return main.completionStart == 0 }
+        return false
+    }
+
+    public var sources: [String] {
+        switch kind {
+        case let .fields(main, noInput): return [main.source] + (noInput.map { [$0.source] } ?? [])
+        case .chat(let c): return [c.source]
+        }
+    }
 
     /// Renders a row, or says which field is missing or not a string.
     func render(_ row: [(String, JSONValue)]) -> Result<(prompt: String, completion: String), RowProblem> {
+        guard case .fields(let main, let noInput) = kind else {
+            preconditionFailure("chat rows are rendered by ExampleEncoder.processChat")
+        }
         func lookup(_ f: String) -> JSONValue? { row.last(where: { $0.0 == f })?.1 }
         var template = main
         if let noInput {
@@ -189,7 +213,8 @@ public enum RowProblem: Error, Sendable, CustomStringConvertible {
     case notAnObject(String)
     case missingField(String, present: [String])
     case notAString(String, String)
-    case chatMessages
+    /// A chat row that is malformed, or that the chat template refuses.
+    case chat(String)
     case invalidUTF8(offset: Int)
 
     public var description: String {
@@ -200,8 +225,7 @@ public enum RowProblem: Error, Sendable, CustomStringConvertible {
             return "missing field \"\(f)\" (the row has: \(present.isEmpty ? "no fields" : present.joined(separator: ", "))); use --template/--template-file to match your fields, or --skip-invalid"
         case let .notAString(f, t): return "field \"\(f)\" is \(t), expected a string"
         case .invalidUTF8(let offset): return "invalid UTF-8 at byte \(offset + 1) of the document"
-        case .chatMessages:
-            return "chat \"messages\" rows are not supported yet; convert them to prompt/completion fields"
+        case .chat(let m): return m
         }
     }
 

@@ -236,7 +236,7 @@ public final class Tokenizer: Sendable {
     /// post-processor's (as HF `tokenizers`' `encode(text)`); none for other files.
     public var specialTokensAround: (prefix: [UInt32], suffix: [UInt32]) { (postPrefix, postSuffix) }
 
-    private func encodeNormalizing(_ p: UnsafeBufferPointer<UInt8>, atStart: Bool, into out: inout [UInt32], _ ctx: EncodingContext) {
+    func encodeNormalizing(_ p: UnsafeBufferPointer<UInt8>, atStart: Bool, into out: inout [UInt32], _ ctx: EncodingContext) {
         if let normalized = normalizer.apply(p) {
             normalized.withUnsafeBufferPointer { encodeNormalized($0, atStart: atStart, into: &out, ctx) }
         } else {

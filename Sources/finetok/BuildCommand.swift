@@ -28,6 +28,7 @@ enum BuildCommand {
           --eos-token TOKEN      append TOKEN instead of the tokenizer's end-of-text token
           --no-boundary-report   skip counting the rows that would tokenize differently in the
                                  other mode (saves the second encoding of every row)
+        \(ChatArguments.help)
         length and padding:
           --max-length N         truncate examples longer than N tokens
           --truncation SIDE      left (default, as the course), right, or drop
@@ -75,13 +76,16 @@ enum BuildCommand {
         let args = try Arguments(argv, spec: ArgumentSpec(
             valued: Vocabulary.valued.union(["out", "template", "template-file", "eos-token", "max-length", "truncation",
                                              "padding", "pad-to-multiple-of", "padding-side", "pad-id", "test-size", "seed",
-                                             "format", "dtype", "threads", "pack", "packing", "docs", "shard", "shards"]),
-            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "no-bos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])))
+                                             "format", "dtype", "threads", "pack", "packing", "docs", "shard", "shards"])
+                .union(ChatArguments.valued),
+            flags: Vocabulary.flags.union(["joint", "train-on-prompt", "no-eos", "no-bos", "overwrite", "skip-invalid", "quiet", "no-boundary-report"])
+                .union(ChatArguments.flags)))
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more JSONL files or .txt corpora") }
         guard let out = args.value("out") else { throw UsageError("--out DIR is required (the folder to write to)") }
         var o = BuildOptions()
         o.template = try templateSpec(args)
+        o.chat = try ChatArguments.options(args)
         o.encoding.joint = args.has("joint")
         o.encoding.compareModes = !args.has("no-boundary-report")
         o.encoding.trainOnPrompt = args.has("train-on-prompt")
@@ -144,10 +148,16 @@ enum BuildCommand {
             lines.append("max length   \(m): \(report.truncated) truncated (\(report.tokensCut) tokens cut, \(o.encoding.truncation.rawValue)), \(report.droppedTooLong) dropped as too long")
         }
         if report.droppedNoLabels > 0 { lines.append("dropped      \(report.droppedNoLabels) with no labelled token left") }
+        if !report.chatSpanRules.isEmpty {
+            let rules = report.chatSpanRules.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key)" }.joined(separator: ", ")
+            lines.append("labels       \(o.chat.trainOn.rawValue) turns; spans found: \(rules)")
+            let mode = o.chat.contentSpecials == .special ? "encoded as control tokens, as HF does; --content-specials text keeps them text" : "encoded as text (--content-specials text)"
+            lines.append("specials     \(report.chatSpecialsInData) rows have special-token strings in message data (\(mode))")
+        }
         if let l = report.lengths {
             lines.append("tokens       \(l.total) in \(l.count) rows: min \(l.min), mean \(String(format: "%.1f", l.mean)), p95 \(String(format: "%.0f", l.p95)), max \(l.max)")
         }
-        if !report.templateName.isEmpty && report.templateName != "text" && o.encoding.compareModes {
+        if !report.templateName.isEmpty && report.templateName != "text" && o.encoding.compareModes && report.chatSpanRules.isEmpty {
             lines.append("boundary     \(report.boundaryDifferences) rows tokenize differently with \(o.encoding.joint ? "separate" : "--joint") encoding")
         }
         if let w = report.width { lines.append("width        \(w) (padding \(o.padding.rawValue), \(o.paddingSide.rawValue))") }

@@ -14,6 +14,7 @@ enum Console {
     }
 
     static var stderrIsTerminal: Bool { isatty(2) != 0 }
+    static var stdoutIsTerminal: Bool { isatty(1) != 0 }
 }
 
 /// A write buffer on a file descriptor, flushed in large blocks.

@@ -17,6 +17,8 @@ enum LengthsCommand {
           --max-length N       report how many examples exceed N and what truncation would cut
           --truncation SIDE    left (default), right or drop — for the "no labelled token" count
           --joint, --train-on-prompt, --no-eos, --eos-token T, --no-bos   as in build
+          --chat-template T, --template-kwargs JSON, --train-on WHAT, --content-specials M, --eos
+                               chat rows, as in build
           --docs MODE          .txt documents: blank-lines (default), lines, whole
           --top K              list the K longest examples with file and line (default 5)
           --json               one JSON document instead of the report
@@ -31,12 +33,15 @@ enum LengthsCommand {
 
     static func run(_ argv: ArraySlice<String>) throws {
         let args = try Arguments(argv, spec: ArgumentSpec(
-            valued: Vocabulary.valued.union(["template", "template-file", "max-length", "truncation", "eos-token", "docs", "top", "svg", "threads"]),
-            flags: Vocabulary.flags.union(["json", "no-eos", "no-bos", "joint", "train-on-prompt", "skip-invalid", "quiet"])))
+            valued: Vocabulary.valued.union(["template", "template-file", "max-length", "truncation", "eos-token", "docs", "top", "svg", "threads"])
+                .union(ChatArguments.valued),
+            flags: Vocabulary.flags.union(["json", "no-eos", "no-bos", "joint", "train-on-prompt", "skip-invalid", "quiet"])
+                .union(ChatArguments.flags)))
         if args.has("help") { print(usage); return }
         guard !args.positionals.isEmpty else { throw UsageError("no input: give one or more .jsonl or .txt files") }
         var o = LengthsOptions()
         o.template = try templateSpec(args)
+        o.chat = try ChatArguments.options(args)
         o.maxLength = try args.int("max-length")  // checked by Lengths.run, as build checks it
         if let t = try args.choice("truncation", Truncation.allCases.map(\.rawValue)) { o.truncation = Truncation(rawValue: t) ?? .left }
         o.appendEOS = !args.has("no-eos")

@@ -15,6 +15,7 @@ let topUsage = """
       build     JSONL examples or text corpora → input_ids / attention_mask / labels (jsonl, npy,
                 safetensors; packed with --pack), or Megatron / flat token files for pre-training
       merge     join the shard folders of `build --shard K/N` into one build's files
+      render    chat rows → the text the model sees, with the trained-on parts marked
       lengths   token-length statistics of a dataset, to choose --max-length
       bench     tokenizer throughput (MB/s, tokens/s)
       info      what a vocabulary or model folder loaded as (pipeline, special tokens, chat template)
@@ -55,10 +56,11 @@ func runMain() -> Int32 {
         case "lengths": try LengthsCommand.run(rest)
         case "merge": try MergeCommand.run(rest)
         case "info": try InfoCommand.run(rest)
+        case "render": try RenderCommand.run(rest)
         case "-h", "--help", "help": print(topUsage)
         case "--version": print("finetok 0.1.0")
         default:
-            let hint = ["encode", "decode", "build", "merge", "lengths", "bench", "info"].min(by: { editDistance($0, command) < editDistance($1, command) })
+            let hint = ["encode", "decode", "build", "merge", "render", "lengths", "bench", "info"].min(by: { editDistance($0, command) < editDistance($1, command) })
             throw UsageError("unknown command \"\(command)\"" + (hint.map { " (did you mean \($0)?)" } ?? "") + "; run `finetok --help`")
         }
         Console.out.flush()

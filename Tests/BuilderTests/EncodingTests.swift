@@ -109,7 +109,9 @@ final class EncodingTests: XCTestCase {
         guard case .invalid(.notAnObject("an array")) = row(e, "[1, 2]") else { return XCTFail() }
         guard case .invalid(.malformed(_, let col)) = row(e, #"{"question": "x", "answer": "y""#) else { return XCTFail() }
         XCTAssertEqual(col, 32, "just past the last byte")
-        guard case .invalid(.chatMessages) = row(e, #"{"messages": [{"role": "user", "content": "hi"}]}"#) else { return XCTFail() }
+        // A chat row under an instruction template: told how to build it.
+        guard case .invalid(.chat(let m)) = row(e, #"{"messages": [{"role": "user", "content": "hi"}]}"#) else { return XCTFail() }
+        XCTAssertTrue(m.contains("chat conversation"), m)
         guard case .blank = row(e, "   ") else { return XCTFail() }
     }
 }

@@ -88,6 +88,19 @@ final class SplitScanTests: XCTestCase {
         XCTAssertGreaterThan(positions, 50_000)
     }
 
+    /// A context used with one tokenizer, then with another through `encode(utf8:…plain:)` (the
+    /// chat builds' path), must not answer the second from the first one's caches.
+    func testPlainRangesEncodeRebindsTheContext() {
+        let text = "the quick brown fox jumps over the lazy dog, again and again <|endoftext|> done"
+        let ctx = EncodingContext()
+        var first: [UInt32] = []
+        Array(text.utf8).withUnsafeBufferPointer { Loaded.gpt2.encode(utf8: $0, into: &first, context: ctx) }
+        var second: [UInt32] = []
+        Array(text.utf8).withUnsafeBufferPointer { Loaded.pythia.encode(utf8: $0, into: &second, context: ctx, plain: [0..<3]) }
+        XCTAssertEqual(second, Loaded.pythia.encode(text))
+        XCTAssertNotEqual(first, second)
+    }
+
     /// The whole fast loop (scanner, hot cache, second-level cache, merge) against the scalar
     /// scanner and the model's piece encoding with no cache, for each pattern on its vocabulary;
     /// one context for all texts, so that the caches fill, collide and are reused.

@@ -11,11 +11,15 @@
 //   threads  1 vs 2 threads on the corpus documents, and whether the ids are identical
 //   build    `Build.run` end to end on a generated JSONL (lamini_docs.jsonl tiled to --build-mb MB),
 //            MB/s and peak resident memory
+//   render   chat templates: renders/s per template on the fixture conversations (single thread),
+//            with the digest `benchmarks/render_bench.py` prints for transformers (--chat-dir DIR
+//            with templates/ and chat/conversations.jsonl; default Tests/JinjaTests/Fixtures)
 // Timings are medians of repeated runs; the machine is shared, so compare ratios, not absolutes.
 
 import Builder
 import Dispatch
 import Foundation
+import Jinja
 import Tokenizer
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -27,7 +31,7 @@ func argument(_ name: String) -> String? {
     return a[i + 1]
 }
 
-let sections = Set((argument("sections") ?? "sizes,calls,worst,load,threads,build").split(separator: ",").map(String.init))
+let sections = Set((argument("sections") ?? "sizes,calls,worst,load,threads,build,render").split(separator: ",").map(String.init))
 let vocabPath = argument("vocab") ?? packageRoot.appendingPathComponent("vocab/gpt2").path
 let tokenizer: Tokenizer
 do { tokenizer = try Tokenizer.load(vocabPath) } catch {
@@ -207,4 +211,53 @@ if sections.contains("build") {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     say(String(format: "peak resident memory of this process: %.0f MB", Double(usage.ru_maxrss) / 1024))
     try? FileManager.default.removeItem(at: dir)
+}
+
+if sections.contains("render") {
+    let chatDir = URL(fileURLWithPath: argument("chat-dir") ?? packageRoot.appendingPathComponent("Tests/JinjaTests/Fixtures").path)
+    let conversationsText = (try? String(contentsOf: chatDir.appendingPathComponent("chat/conversations.jsonl"), encoding: .utf8)) ?? ""
+    let conversations = conversationsText.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: chatDir.appendingPathComponent("templates").path)) ?? [])
+        .filter { $0.hasSuffix(".jinja") }.sorted()
+    let only = argument("templates").map { Set($0.split(separator: ",").map(String.init)) }
+    let minTime = Double(argument("min-time") ?? "1.0") ?? 1.0
+    let variables: [String: JSONValue] = ["bos_token": .string("<s>"), "eos_token": .string("</s>"), "date_string": .string("26 Jul 2024")]
+    let clock = JinjaClock.fixed(1768435200)
+    say("\n## Chat template render (\(conversations.count) conversations, single thread; compare with benchmarks/render_bench.py)")
+    let widths = [58, 11, 18]
+    say(row(["template", "renders/s", "digest"], widths))
+    for name in names where only?.contains(name) ?? true {
+        guard let source = try? String(contentsOf: chatDir.appendingPathComponent("templates/\(name)"), encoding: .utf8),
+              let template = try? ChatTemplate(source: source, name: name) else {
+            say(row([name, "does not compile"], widths))
+            continue
+        }
+        func renderAll() -> [ChatRendering?] {
+            conversations.map { c in
+                try? template.render(messages: c["messages"] ?? .array([]), tools: c["tools"], addGenerationPrompt: false,
+                                     variables: variables, clock: clock)
+            }
+        }
+        var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+        for r in renderAll() {
+            guard let r else { continue }
+            for b in r.utf8 + [0] {
+                digest ^= UInt64(b)
+                digest = digest &* 0x100_0000_01B3
+            }
+        }
+        var runs = 0
+        let start = now()
+        var elapsed = 0.0
+        repeat {
+            _ = renderAll()
+            runs += 1
+            elapsed = now() - start
+        } while elapsed < minTime
+        say(row([name, String(format: "%.0f", Double(runs * conversations.count) / elapsed), String(digest, radix: 16).leftPadded(16)], widths))
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
