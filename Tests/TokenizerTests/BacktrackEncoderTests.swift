@@ -95,6 +95,8 @@ final class BacktrackEncoderTests: XCTestCase {
         for (name, t) in [("gpt2", Loaded.gpt2), ("pythia", Loaded.pythia), ("dolma2", Loaded.dolma2),
                           ("cl100k", Loaded.cl100k), ("qwen2", Loaded.qwen2)] {
             _ = try tables(t, name)
+            let model = t.pipelineDescription.first { $0.stage == "model" }?.value ?? ""
+            XCTAssertTrue(model.contains("backtracking encoder"), "\(name): finetok info says \(model)")
         }
     }
 
