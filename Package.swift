@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "Builder", targets: ["Builder"]),
         .library(name: "Jinja", targets: ["Jinja"]),
         .executable(name: "finetok", targets: ["finetok"]),
+        // The C interface the Python wheel loads with ctypes (packaging/); nothing else uses it.
+        .library(name: "FinetokC", type: .dynamic, targets: ["FinetokC"]),
     ],
     targets: [
         .target(name: "Tokenizer"),
@@ -16,6 +18,7 @@ let package = Package(
         .target(name: "Jinja", dependencies: ["Tokenizer"]),
         .target(name: "Builder", dependencies: ["Tokenizer", "Jinja"]),
         .executableTarget(name: "finetok", dependencies: ["Tokenizer", "Builder", "Jinja"]),
+        .target(name: "FinetokC", dependencies: ["Tokenizer"]),
         .executableTarget(
             name: "finetok-bench",
             dependencies: ["Tokenizer", "Builder", "Jinja"],
@@ -25,6 +28,7 @@ let package = Package(
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Tokenizer", "Jinja"], exclude: ["Fixtures"]),
         // Builder only for its SHA-256 (the golden corpus is committed as digests).
         .testTarget(name: "JinjaTests", dependencies: ["Jinja", "Tokenizer", "Builder"], exclude: ["Fixtures"]),
+        .testTarget(name: "FinetokCTests", dependencies: ["FinetokC", "Tokenizer"]),
         // Runs the built `finetok` binary end to end.
         .testTarget(name: "CLITests", dependencies: ["finetok"]),
     ]

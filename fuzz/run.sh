@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip, spm, jinja) with AddressSanitizer.
+# Builds and runs finetok's libFuzzer targets (jsonl, loaders, roundtrip, spm, jinja, regex) with AddressSanitizer.
 #
 #   fuzz/run.sh [TARGET...] [-- libFuzzer options]     e.g. fuzz/run.sh roundtrip -- -max_total_time=600
 #
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 targets=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do targets+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip spm jinja)
+[ ${#targets[@]} -eq 0 ] && targets=(jsonl loaders roundtrip spm jinja regex)
 options=("$@")
 [ ${#options[@]} -eq 0 ] && options=(-max_total_time=60)
 

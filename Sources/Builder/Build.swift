@@ -105,6 +105,9 @@ public struct SkippedRow: Sendable, Equatable {
 public struct BuildReport: Sendable {
     public var templateName = ""
     public var templateDetected = false
+    /// The rows are chat conversations; `templateName` names the chat template (a file, a
+    /// bundled name, `vocabulary` or `vocabulary:NAME`).
+    public var chat = false
     public var rowsRead = 0
     public var blankLines = 0
     public var skipped: [SkippedRow] = []
@@ -261,6 +264,7 @@ public enum Build {
         let setup = try ChatSetup(o.chat, tokenizer: tokenizer)
         report.templateName = setup.name
         report.templateDetected = detectedFrom != nil
+        report.chat = true
         let first = setup.source.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
         log("chat template: \(setup.name)\(setup.template.usesGenerationBlocks ? " ({% generation %} blocks)" : "") — \(first.prefix(60))\(first.count > 60 ? "…" : "")")
         return TemplateChoice(chat: setup)

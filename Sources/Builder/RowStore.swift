@@ -59,13 +59,7 @@ extension SpillFile: RowStore {
     func removeFiles() { unlink(path) }
 
     func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
-        do {
-            try forEachRow(range) { ids, _ in try body(ids) }
-        } catch let e as OutputError {
-            throw e
-        } catch {
-            throw OutputError(path: path, message: "\(error)")
-        }
+        try forEachRow(range) { ids, _ in try body(ids) }
     }
 }
 

@@ -122,7 +122,7 @@ extension Interpreter {
     static func sliceIndices(_ start: Value?, _ stop: Value?, _ step: Value?, length: Int) throws(JinjaError) -> (Int, Int, Int) {
         func intValue(_ v: Value?) throws(JinjaError) -> Int? {
             switch v {
-            case .none, .some(.none): return nil
+            case nil, .some(.none): return nil
             case .some(.int(let i)): return i
             case .some(.bool(let b)): return b ? 1 : 0
             case .some(.undefined(let u)): throw u.error

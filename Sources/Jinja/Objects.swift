@@ -187,7 +187,7 @@ final class LoopContext: PyObject, @unchecked Sendable {
         case .depth0: return .int(depth0)
         case .previtem:
             if index0 == 0 { return Undefined.hint("there is no previous item") }
-            return before ?? .none
+            return before
         case .nextitem:
             if let n = try peek(interp) { return n }
             return Undefined.hint("there is no next item")
@@ -242,7 +242,7 @@ final class MacroObject: PyObject, @unchecked Sendable {
 
     override func attribute(_ name: Name, _ interp: Interpreter) throws(JinjaError) -> Value? {
         switch name.member {
-        case .name: return code.name.map { .str($0) } ?? .none
+        case .name: return code.name.map { .str($0) }
         case .arguments: return .tuple(PyList(code.params.map { .str($0) }))
         case .catchKwargs: return .bool(code.kwargsSlot != nil)
         case .catchVarargs: return .bool(code.varargsSlot != nil)

@@ -5,9 +5,8 @@
 // pattern, then ByteLevel) does not go through this list: see `Tokenizer.encodeSplit`.
 //
 // Generic splitters plug in through `PieceSplitter`: a step that is told a piece's bytes and
-// reports the pieces it cuts it into, as byte ranges. `LiteralSplit` (HF `Split` with a
-// `String` pattern) is one; a regex `Split`, `Digits`, `Punctuation` or `Whitespace` is another,
-// built on `SplitBehavior.apply` for HF's five ways of keeping the matches.
+// reports the pieces it cuts it into, as byte ranges — HF `Split` with a string or any regex,
+// `Digits`, `Punctuation`, `Whitespace`... (`GenericSplitter`, PreTokenizerStep+Generic.swift).
 
 /// A pre-tokenizer that cuts a piece into smaller pieces without changing its bytes.
 protocol PieceSplitter: Sendable {
@@ -41,86 +40,6 @@ enum PreTokenizerStep: Sendable {
         case .metaspace(let m): return m.description
         case .splitter(let s): return s.description
         }
-    }
-}
-
-/// HF's `SplitDelimiterBehavior`: what happens to the pattern's matches.
-enum SplitBehavior: String, Sendable, CaseIterable {
-    case removed = "Removed"
-    case isolated = "Isolated"
-    case mergedWithPrevious = "MergedWithPrevious"
-    case mergedWithNext = "MergedWithNext"
-    case contiguous = "Contiguous"
-
-    /// HF's `NormalizedString::split`: the text `0..<n` is tiled into the matches (given in order,
-    /// non-overlapping) and the gaps between them — with `invert`, gaps count as matches and
-    /// matches as gaps — and `body` receives the pieces the behavior keeps, in order.
-    ///
-    ///     // "a▁b▁▁c", matches of "▁" at 1..<4, 5..<8, 8..<11:
-    ///     // Removed → a, b, c    Isolated → a, ▁, b, ▁, ▁, c
-    ///     // MergedWithPrevious → a▁, b▁, ▁, c    MergedWithNext → a, ▁b, ▁, ▁c
-    ///     // Contiguous → a, ▁, b, ▁▁, c
-    /// - Complexity: O(number of matches).
-    func apply(length n: Int, matches: [(Int, Int)], invert: Bool, _ body: (Int, Int) -> Void) {
-        // The tiling (HF `find_matches`): gaps and matches, in order.
-        var spans: [(start: Int, end: Int, isMatch: Bool)] = []
-        spans.reserveCapacity(2 * matches.count + 1)
-        var previous = 0
-        for (s, e) in matches {
-            if previous != s { spans.append((previous, s, invert)) }
-            spans.append((s, e, !invert))
-            previous = e
-        }
-        if previous != n { spans.append((previous, n, invert)) }
-
-        var pieces: [(start: Int, end: Int)] = []
-        pieces.reserveCapacity(spans.count)
-        switch self {
-        case .isolated:
-            for s in spans { pieces.append((s.start, s.end)) }
-        case .removed:
-            for s in spans where !s.isMatch { pieces.append((s.start, s.end)) }
-        case .contiguous:
-            var previousMatch = false
-            for s in spans {
-                if s.isMatch == previousMatch, !pieces.isEmpty { pieces[pieces.count - 1].end = s.end } else { pieces.append((s.start, s.end)) }
-                previousMatch = s.isMatch
-            }
-        case .mergedWithPrevious:
-            var previousMatch = false
-            for s in spans {
-                if s.isMatch && !previousMatch, !pieces.isEmpty { pieces[pieces.count - 1].end = s.end } else { pieces.append((s.start, s.end)) }
-                previousMatch = s.isMatch
-            }
-        case .mergedWithNext:
-            var previousMatch = false
-            for s in spans.reversed() {
-                if s.isMatch && !previousMatch, !pieces.isEmpty { pieces[pieces.count - 1].start = s.start } else { pieces.append((s.start, s.end)) }
-                previousMatch = s.isMatch
-            }
-            pieces.reverse()
-        }
-        for piece in pieces { body(piece.start, piece.end) }
-    }
-}
-
-/// HF `Split` with a `{"String": ...}` pattern: the literal's non-overlapping occurrences, left
-/// to right, kept as `behavior` says.
-struct LiteralSplit: PieceSplitter {
-    let pattern: LiteralPattern
-    let behavior: SplitBehavior
-    let invert: Bool
-
-    var description: String {
-        "Split(\(JSON.quoted(String(decoding: pattern.bytes, as: UTF8.self))), \(behavior.rawValue)\(invert ? ", invert" : ""))"
-    }
-
-    /// - Complexity: O(n + m).
-    func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
-        var matches: [(Int, Int)] = []
-        let m = pattern.count
-        pattern.forEachMatch(in: p) { matches.append(($0, $0 + m)) }
-        behavior.apply(length: p.count, matches: matches, invert: invert, body)
     }
 }
 
@@ -161,9 +80,12 @@ struct Metaspace: Sendable {
         if prepend && !text.starts(with: replacement) { text = replacement + text }
         text.withUnsafeBufferPointer { t in
             guard split else { body(t, atStart); return }
-            LiteralSplit(pattern: marker, behavior: .mergedWithNext, invert: false).split(t) { s, e in
-                if e > s { body(UnsafeBufferPointer(rebasing: t[s..<e]), atStart && s == 0) }
+            // HF's MergedWithNext on the marker: a piece starts at each marker.
+            var start = 0
+            marker.forEachMatch(in: t) { m in
+                if m > start { body(UnsafeBufferPointer(rebasing: t[start..<m]), atStart && start == 0); start = m }
             }
+            if t.count > start { body(UnsafeBufferPointer(rebasing: t[start..<t.count]), atStart && start == 0) }
         }
     }
 }

@@ -50,29 +50,22 @@ extension Tokenizer {
             let useRegex = v["use_regex"]?.boolValue ?? true
             steps.append(.byteLevel(addPrefixSpace: v["add_prefix_space"]?.boolValue ?? true, pattern: useRegex ? .gpt2 : nil))
         case "Split":
-            let behaviorName = v["behavior"]?.stringValue ?? "Isolated"
-            guard let behavior = SplitBehavior(rawValue: behaviorName) else {
-                throw unsupported("\(jp).behavior", "Split behavior \(JSON.quoted(behaviorName)) is not one of \(SplitBehavior.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let invert = v["invert"]?.boolValue ?? false
-            if let literal = v["pattern"]?["String"]?.stringValue {
-                guard !literal.isEmpty else { throw unsupported("\(jp).pattern.String", "an empty Split pattern is not supported") }
-                steps.append(.splitter(LiteralSplit(pattern: LiteralPattern(Array(literal.utf8)), behavior: behavior, invert: invert)))
+            // A regex that is one of the hand-written scanners' spellings, kept as HF tiles the
+            // text with it (the scanners match every character, so Isolated and Removed+invert
+            // give the same pieces), runs on the scanner; `scanner(for:)` declines the
+            // possessive spellings, whose meaning under HF's Oniguruma differs from tiktoken's
+            // (PreTokenizerSequence.swift). Everything else — string patterns, other regexes,
+            // other behaviours — runs on the generic step.
+            if let regex = v["pattern"]?["Regex"]?.stringValue, let pattern = PreTokenizerSequence.scanner(for: regex),
+               let behavior = v["behavior"]?.stringValue, let invert = v["invert"]?.boolValue,
+               (behavior == "Isolated" && !invert) || (behavior == "Removed" && invert) {
+                steps.append(.split(pattern))
                 return
             }
-            guard let regex = v["pattern"]?["Regex"]?.stringValue else {
-                throw unsupported("\(jp).pattern", "a Split pattern must be {\"String\": ...} or {\"Regex\": ...}")
+            guard let splitter = try genericSplitter(v, at: jp, unsupported) else {
+                throw unsupported("\(jp).type", "Split could not be read")
             }
-            guard let pattern = SplitPattern.recognize(regex: regex) else {
-                if let splitter = try genericSplitter(v, at: jp) { steps.append(.splitter(splitter)); return }
-                throw unsupported("\(jp).pattern.Regex", "the split regex \(JSON.quoted(regex)) is not one finetok implements (GPT-2, cl100k/Llama 3, Qwen2, o200k); pass --pattern NAME to use one of those instead")
-            }
-            // The known patterns match every character, so the matches tile the text: Isolated
-            // (matches and gaps) and Removed+invert (matches only) give the same pieces.
-            guard (behavior == .isolated && !invert) || (behavior == .removed && invert) else {
-                throw unsupported("\(jp).behavior", "Split behavior \(JSON.quoted(behaviorName)) with invert=\(invert) is not supported for this regex (Isolated, or Removed with invert)")
-            }
-            steps.append(.split(pattern))
+            steps.append(.splitter(splitter))
         case "Metaspace":
             guard let r = v["replacement"]?.stringValue, r.unicodeScalars.count == 1 else {
                 throw unsupported("\(jp).replacement", "Metaspace needs a one-character \"replacement\"")
@@ -97,8 +90,8 @@ extension Tokenizer {
                 try parsePreTokenizer(p, at: "\(jp).pretokenizers[\(i)]", into: &steps, unsupported)
             }
         default:
-            if let splitter = try genericSplitter(v, at: jp) { steps.append(.splitter(splitter)); return }
-            throw unsupported("\(jp).type", "pre-tokenizer \(JSON.quoted(type)) is not supported (finetok implements ByteLevel, Split, Metaspace and Sequence)")
+            if let splitter = try genericSplitter(v, at: jp, unsupported) { steps.append(.splitter(splitter)); return }
+            throw unsupported("\(jp).type", "pre-tokenizer \(JSON.quoted(type)) is not supported (finetok implements ByteLevel, Split, Metaspace, Digits, Punctuation, Whitespace, WhitespaceSplit, CharDelimiterSplit, BertPreTokenizer and Sequence)")
         }
     }
 

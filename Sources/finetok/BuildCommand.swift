@@ -129,7 +129,8 @@ enum BuildCommand {
         if quiet { return }
         let seconds = Date().timeIntervalSince(start)
         var lines: [String] = []
-        lines.append("template     \(report.templateName)\(report.templateDetected ? " (detected)" : "")")
+        let template = report.chat ? "chat, \(ChatArguments.describe(templateName: report.templateName))" : report.templateName
+        lines.append("template     \(template)\(report.templateDetected ? " (detected)" : "")")
         if let shard = o.shard {
             lines.append("rows         \(report.rowsRead) read → \(report.lengths?.count ?? 0) kept in shard \(shard)")
         } else {

@@ -24,6 +24,15 @@ enum ChatArguments {
         """
 
     /// Reads the chat options (also when the rows turn out not to be chat rows).
+    /// How the summaries name a chat template: "the vocabulary's chat_template", "the
+    /// vocabulary's chat_template \"tool_use\"", "bundled chatml", or the file.
+    static func describe(templateName name: String) -> String {
+        if name == "vocabulary" { return "the vocabulary's chat_template" }
+        if name.hasPrefix("vocabulary:") { return "the vocabulary's chat_template \"\(name.dropFirst("vocabulary:".count))\"" }
+        if BundledChatTemplate(rawValue: name) != nil { return "bundled \(name)" }
+        return name
+    }
+
     static func options(_ args: Arguments) throws -> ChatOptions {
         var o = ChatOptions()
         if let t = args.value("chat-template") {

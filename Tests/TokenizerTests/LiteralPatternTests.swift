@@ -53,24 +53,4 @@ final class LiteralPatternTests: XCTestCase {
             }
         }
     }
-
-    /// SplitBehavior on the example of its documentation ("a▁b▁▁c").
-    func testSplitBehaviors() {
-        let text = Array("a▁b▁▁c".utf8)
-        func pieces(_ b: SplitBehavior, invert: Bool = false) -> [String] {
-            var out: [String] = []
-            text.withUnsafeBufferPointer { p in
-                LiteralSplit(pattern: LiteralPattern(Array("▁".utf8)), behavior: b, invert: invert).split(p) { s, e in
-                    out.append(String(decoding: p[s..<e], as: UTF8.self))
-                }
-            }
-            return out
-        }
-        XCTAssertEqual(pieces(.removed), ["a", "b", "c"])
-        XCTAssertEqual(pieces(.isolated), ["a", "▁", "b", "▁", "▁", "c"])
-        XCTAssertEqual(pieces(.mergedWithPrevious), ["a▁", "b▁", "▁", "c"])
-        XCTAssertEqual(pieces(.mergedWithNext), ["a", "▁b", "▁", "▁c"])
-        XCTAssertEqual(pieces(.contiguous), ["a", "▁", "b", "▁▁", "c"])
-        XCTAssertEqual(pieces(.removed, invert: true), ["▁", "▁", "▁"])
-    }
 }
