@@ -166,37 +166,72 @@ public struct Throughput: Sendable {
 }
 
 public enum ParallelEncoder {
+    /// Documents longer than this are cut into parts of about this size when more than one
+    /// thread encodes, so that one long document does not leave the other threads idle.
+    static let partBytes = 256 << 10
+
     /// Encodes every document on `threads` threads (one `EncodingContext` each) and returns the
-    /// token count per document, timing the encoding only.
+    /// token count per document, timing the encoding only. With more than one thread, long
+    /// documents are cut where the tokenizer allows it (`Tokenizer.cut`), so the counts are
+    /// exactly those of whole documents.
     public static func run(_ docs: Documents, tokenizer: Tokenizer, threads: Int) -> (Throughput, [Int]) {
         let n = docs.count
-        var counts = [Int](repeating: 0, count: n)
-        let threads = max(1, min(threads, max(n, 1)))
-        let contexts = (0..<threads).map { _ in EncodingContext() }
+        let requested = max(1, threads)
+        let contexts = (0..<requested).map { _ in EncodingContext() }
         let start = DispatchTime.now().uptimeNanoseconds
-        counts.withUnsafeMutableBufferPointer { out in
+        // Work items: (document, byte range), in order; groups of consecutive items of about
+        // `partBytes` each are handed out one at a time.
+        var items: [(doc: Int, range: Range<Int>)] = []
+        items.reserveCapacity(n)
+        docs.bytes.withUnsafeBufferPointer { all in
+            for (k, r) in docs.ranges.enumerated() {
+                guard requested > 1 && r.count > 2 * partBytes else { items.append((k, r)); continue }
+                let text = UnsafeBufferPointer(rebasing: all[r])
+                var from = 0
+                while text.count - from > 2 * partBytes,
+                      let cut = tokenizer.cut(in: text, from: from + partBytes, to: from + 2 * partBytes) {
+                    items.append((k, r.lowerBound + from..<r.lowerBound + cut))
+                    from = cut
+                }
+                items.append((k, r.lowerBound + from..<r.upperBound))
+            }
+        }
+        var groups: [Range<Int>] = []
+        var first = 0, bytes = 0
+        for (i, item) in items.enumerated() {
+            bytes += item.range.count
+            if bytes >= partBytes || i + 1 - first >= 64 || i + 1 == items.count {
+                groups.append(first..<i + 1)
+                first = i + 1
+                bytes = 0
+            }
+        }
+        let threads = min(requested, max(groups.count, 1))
+        var itemCounts = [Int](repeating: 0, count: items.count)
+        itemCounts.withUnsafeMutableBufferPointer { out in
             docs.bytes.withUnsafeBufferPointer { all in
                 nonisolated(unsafe) let out = out
                 nonisolated(unsafe) let all = all
                 nonisolated(unsafe) let contexts = contexts
-                let ranges = docs.ranges
+                let items = items, groups = groups
                 let next = AtomicCounter()
-                let chunk = 64
                 DispatchQueue.concurrentPerform(iterations: threads) { t in
                     var ids: [UInt32] = []
                     ids.reserveCapacity(1 << 16)
                     while true {
-                        let first = next.add(chunk)
-                        if first >= n { break }
-                        for k in first..<min(first + chunk, n) {
+                        let g = next.add(1)
+                        if g >= groups.count { break }
+                        for k in groups[g] {
                             ids.removeAll(keepingCapacity: true)
-                            tokenizer.encode(utf8: UnsafeBufferPointer(rebasing: all[ranges[k]]), into: &ids, context: contexts[t])
+                            tokenizer.encode(utf8: UnsafeBufferPointer(rebasing: all[items[k].range]), into: &ids, context: contexts[t])
                             out[k] = ids.count
                         }
                     }
                 }
             }
         }
+        var counts = [Int](repeating: 0, count: n)
+        for (k, item) in items.enumerated() { counts[item.doc] += itemCounts[k] }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let t = Throughput(bytes: docs.byteCount, documents: n, tokens: counts.reduce(0, +), seconds: seconds, threads: threads)
         return (t, counts)

@@ -5,12 +5,14 @@
 // HF `tokenizers`' BPE (ranks from merges.txt order) and tiktoken's `byte_pair_encode` (the rank
 // of a pair is the rank of the concatenated bytes, which the loader turns into pair rules).
 //
-// Per piece, cheapest first:
-//   1. one byte → its id;
-//   2. the piece is itself a token → that id, when the reference would give it too (tiktoken and
+// Per piece, cheapest first (EncodingContext.swift, EncodingContext+Split.swift):
+//   1. a piece of ≤ 8 bytes: the thread's hot cache (PieceCache.swift), whatever it holds;
+//   2. one byte → its id;
+//   3. the piece is itself a token → that id, when the reference would give it too (tiktoken and
 //      HF `ignore_merges` always; otherwise only tokens marked self-merging at load);
-//   3. the thread's piece cache (PieceCache.swift);
-//   4. a merge:
+//   3b. the thread's second-level piece cache;
+//   4. a merge: for byte-level models whose merge list allows it (all the bundled ones), the
+//      backtracking encoder, O(n · L) for any piece (BacktrackEncoder.swift); otherwise
 //      - up to `shortPieceLimit` (24) bytes: a flat array of packed pair ranks, scanned for the minimum
 //        at each step and patched in place after a merge. O(n²) in theory, but n is small, the
 //        arrays stay in L1 and there is no heap bookkeeping; natural-text pieces are < 16 bytes.
@@ -41,11 +43,49 @@ final class MergeScratch {
     private(set) var next: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private(set) var prev: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private(set) var heap: UnsafeMutablePointer<HeapEntry> = .allocate(capacity: 1)
+    /// The backtracking encoder's bit set of positions given up (BacktrackEncoder.swift).
+    private var bits: UnsafeMutablePointer<UInt64> = .allocate(capacity: 64)
+    private var bitWords = 64
+    /// Pair validity seen by the backtracking encoder: `t1 << 32 | t2`, with `validBit` set when
+    /// valid; direct-mapped, 16,384 slots (128 KB). Ids are below 2^31 (`BacktrackTables.build`
+    /// checks), so the bit never collides with a key.
+    let validity: UnsafeMutablePointer<UInt64>
+    static let validityBits = 14
+    static let validBit: UInt64 = 1 << 63
+    /// The tables whose answers `validity` holds: a scratch used with another model forgets them
+    /// (a strong reference, so that a freed and reallocated table can never look the same).
+    private var validityTables: BacktrackTables?
 
-    init() { reserve(256) }
+    init() {
+        validity = .allocate(capacity: 1 << MergeScratch.validityBits)
+        validity.initialize(repeating: .max, count: 1 << MergeScratch.validityBits)
+        reserve(256)
+    }
 
     deinit {
         ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
+        bits.deallocate(); validity.deallocate()
+    }
+
+    /// Makes `validity` hold answers for `tables` only.
+    @inline(__always)
+    func bindValidity(to tables: BacktrackTables) {
+        if validityTables === tables { return }
+        validity.update(repeating: .max, count: 1 << MergeScratch.validityBits)
+        validityTables = tables
+    }
+
+    /// A bit set of at least `n` bits, all clear.
+    @inline(__always)
+    func clearedBits(_ n: Int) -> UnsafeMutablePointer<UInt64> {
+        let words = (n &+ 63) &>> 6
+        if words > bitWords {
+            bits.deallocate()
+            bitWords = max(words, 2 * bitWords)
+            bits = .allocate(capacity: bitWords)
+        }
+        bits.update(repeating: 0, count: words)
+        return bits
     }
 
     @inline(__always)
@@ -65,16 +105,21 @@ final class MergeScratch {
 }
 
 extension BPEModel {
-    /// Appends the ids of one pre-token `p[0..<n]` (raw bytes, n ≥ 1), steps 1, 2 and 4 above.
+    /// Writes the ids of one pre-token `p[0..<n]` (raw bytes, n ≥ 1) to `dst`, which has room
+    /// for n ids, with steps 1, 2 and 4 above; returns how many it wrote.
     @inline(__always)
-    func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
-        if n == 1 {
-            let id = byteIds[Int(p[0])]
-            if id != BPEModel.noId { out.append(id) } else { appendUnknownByte(p[0], into: &out) }
-            return
-        }
-        if let id = wholeToken(p, n) { out.append(id); return }
-        merge(p, n, into: &out, scratch: scratch)
+    func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
+        if n == 1 { return encodeByte(p[0], dst: dst) }
+        if let id = wholeToken(p, n) { dst[0] = id; return 1 }
+        return merge(p, n, dst: dst, scratch: scratch)
+    }
+
+    /// The id of a one-byte piece (0 or 1 ids written).
+    @inline(__always)
+    func encodeByte(_ b: UInt8, dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let id = byteIds[Int(b)]
+        if id != BPEModel.noId { dst[0] = id; return 1 }
+        return unknownByte(b, dst: dst, previous: BPEModel.noId)
     }
 
     /// The piece's id when the piece is one token that the reference would emit as is.
@@ -90,42 +135,69 @@ extension BPEModel {
         return nil
     }
 
+    /// The merge of `p[0..<n]` (n ≥ 2) written to `dst` (room for n ids); returns the count.
     @inline(__always)
-    func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
+    func merge(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
+        if let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
+        return mergeWithHeap(p, n, dst: dst, scratch: scratch)
+    }
+
+    /// The rank-order merge, scan or heap, for models without backtracking tables (and the
+    /// reference the backtracking encoder is tested against). Same contract as `merge`.
+    @inline(__always)
+    func mergeWithHeap(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
         scratch.reserve(n)
         let ids = scratch.ids
         for i in 0..<n {
             let id = byteIds[Int(p[i])]
-            if id == BPEModel.noId { return mergeWithUnknownBytes(p, n, into: &out, scratch: scratch) }
+            if id == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch, heapOnly: true) }
             ids[i] = id
         }
         // First round: every pair is two bytes.
         let ranks = scratch.ranks, bp = bytePairs.values
         for i in 0..<(n - 1) { ranks[i] = bp[Int(p[i]) << 8 | Int(p[i + 1])] }
-        if n <= shortPieceLimit { mergeShort(n, into: &out, scratch: scratch, tiesByPosition: false) } else { mergeLong(n, into: &out, scratch: scratch) }
+        let count = n <= shortPieceLimit ? mergeShort(n, scratch: scratch, tiesByPosition: false) : mergeLong(n, scratch: scratch)
+        dst.update(from: ids, count: count)
+        return count
     }
 
-    /// A byte with no token of its own: `<0xXX>` under byte_fallback, else the unknown token,
-    /// else dropped (what HF's BPE does when neither is configured).
-    func appendUnknownByte(_ b: UInt8, into out: inout [UInt32]) {
+    /// `merge` appending to an array (tests and load-time checks).
+    func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
+        let dst = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        defer { dst.deallocate() }
+        let count = n == 1 ? encodeByte(p[0], dst: dst) : merge(p, n, dst: dst, scratch: scratch)
+        out.append(contentsOf: UnsafeBufferPointer(start: dst, count: count))
+    }
+
+    /// A byte with no token of its own: `<0xXX>` under byte_fallback, else the unknown token
+    /// (one for a run of them under `fuse_unk`: `previous` is the id written just before in the
+    /// same word), else dropped (what HF's BPE does when neither is configured). Returns the
+    /// number of ids written (0 or 1).
+    func unknownByte(_ b: UInt8, dst: UnsafeMutablePointer<UInt32>, previous: UInt32) -> Int {
         if let fb = byteFallbackIds, fb[Int(b)] != BPEModel.noId {
-            out.append(fb[Int(b)])
-        } else if let unk = unkId {
-            if !(fuseUnk && out.last == unk) { out.append(unk) }
+            dst[0] = fb[Int(b)]
+            return 1
         }
+        if let unk = unkId, !(fuseUnk && previous == unk) {
+            dst[0] = unk
+            return 1
+        }
+        return 0
     }
 
     /// Scan merge over `scratch.ids[0..<n]`, with `scratch.ranks[0..<n-1]` holding the first
-    /// round's pair ranks.
+    /// round's pair ranks. The result is left in `scratch.ids[0..<count]`; returns the count.
     /// - Parameter tiesByPosition: compare ranks only, so that two different merges of equal rank
     ///   go leftmost first (SentencePiece pieces of equal score). Otherwise a rank names one
     ///   merge and the packed `rank << 32 | id` is compared whole. Pass a literal: the branch is
     ///   resolved when the function is inlined.
+    /// - Parameter until: stop when this many symbols are left (2 gives the state before a
+    ///   piece's last merge, which BacktrackEncoder.swift reads at load).
     @inline(__always)
-    func mergeShort(_ n: Int, into out: inout [UInt32], scratch: MergeScratch, tiesByPosition: Bool) {
+    func mergeShort(_ n: Int, scratch: MergeScratch, tiesByPosition: Bool, until: Int = 1) -> Int {
         let ids = scratch.ids, ranks = scratch.ranks
         var count = n
-        while count > 1 {
+        while count > until {
             // Lowest packed value = lowest rank; strict < keeps the leftmost on ties.
             var best = PairTable.missing
             var at = -1
@@ -149,11 +221,12 @@ extension BPEModel {
             if at > 0 { ranks[at - 1] = pairs.get(ids[at - 1], ids[at]) }
             if at < count - 1 { ranks[at] = pairs.get(ids[at], ids[at + 1]) }
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: ids, count: count))
+        return count
     }
 
-    /// Heap merge over `scratch.ids[0..<n]`, first-round ranks in `scratch.ranks`.
-    func mergeLong(_ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
+    /// Heap merge over `scratch.ids[0..<n]`, first-round ranks in `scratch.ranks`. The result is
+    /// left in `scratch.ids[0..<count]`; returns the count.
+    func mergeLong(_ n: Int, scratch: MergeScratch, until: Int = 1) -> Int {
         let ids = scratch.ids, next = scratch.next, prev = scratch.prev, ranks = scratch.ranks
         for i in 0..<n {
             next[i] = i + 1 < n ? Int32(i + 1) : -1
@@ -171,7 +244,8 @@ extension BPEModel {
             let v = ranks[i]
             heap.push(.init(key: (v >> 32) << 32 | UInt64(i), left: ids[i], right: ids[i + 1], merged: UInt32(truncatingIfNeeded: v)))
         }
-        while let e = heap.pop() {
+        var symbols = n
+        while symbols > until, let e = heap.pop() {
             let pos = Int(e.key & 0xFFFF_FFFF)
             let nx = Int(next[pos])
             // Stale if either symbol changed since the entry was pushed (a merged-away symbol
@@ -179,6 +253,7 @@ extension BPEModel {
             guard nx >= 0, ids[pos] == e.left, ids[nx] == e.right else { continue }
             ids[pos] = e.merged
             ids[nx] = BPEModel.noId
+            symbols -= 1
             let after = Int(next[nx])
             next[pos] = Int32(after)
             if after >= 0 { prev[after] = Int32(pos) }
@@ -186,29 +261,43 @@ extension BPEModel {
             if pv >= 0 { push(pv, pos) }
             if after >= 0 { push(pos, after) }
         }
+        // Compact the list to the front (each symbol moves left or stays).
+        var count = 0
         var i = 0
         while i >= 0 {
-            out.append(ids[i])
+            ids[count] = ids[i]
+            count += 1
             i = Int(next[i])
         }
+        return count
     }
 
     /// Pieces holding bytes without ids (only in unusual vocabularies): HF builds the word from
     /// the known symbols only, so each run of known bytes merges on its own and the others
     /// become fallback/unknown ids.
-    func mergeWithUnknownBytes(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32], scratch: MergeScratch) {
+    /// - Parameter heapOnly: merge the runs with `mergeWithHeap`, not `merge` (the reference).
+    func mergeWithUnknownBytes(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch,
+                               heapOnly: Bool = false) -> Int {
         var i = 0
+        var count = 0
         while i < n {
             if byteIds[Int(p[i])] == BPEModel.noId {
-                appendUnknownByte(p[i], into: &out)
+                count += unknownByte(p[i], dst: dst + count, previous: count > 0 ? dst[count - 1] : BPEModel.noId)
                 i += 1
                 continue
             }
             var j = i
             while j < n && byteIds[Int(p[j])] != BPEModel.noId { j += 1 }
-            if j - i == 1 { out.append(byteIds[Int(p[i])]) } else { merge(p + i, j - i, into: &out, scratch: scratch) }
+            if j - i == 1 {
+                dst[count] = byteIds[Int(p[i])]
+                count += 1
+            } else {
+                count += heapOnly ? mergeWithHeap(p + i, j - i, dst: dst + count, scratch: scratch)
+                                  : merge(p + i, j - i, dst: dst + count, scratch: scratch)
+            }
             i = j
         }
+        return count
     }
 }
 

@@ -142,12 +142,14 @@ extension BPEModel {
         } else {
             for k in 0..<(count - 1) { ranks[k] = pairs.get(ids[k], ids[k + 1]) }
         }
+        let merged: Int
         if count > shortPieceLimit {
-            mergeLong(count, into: &out, scratch: scratch)
+            merged = mergeLong(count, scratch: scratch)
         } else if tiesByPosition {
-            mergeShort(count, into: &out, scratch: scratch, tiesByPosition: true)
+            merged = mergeShort(count, scratch: scratch, tiesByPosition: true)
         } else {
-            mergeShort(count, into: &out, scratch: scratch, tiesByPosition: false)
+            merged = mergeShort(count, scratch: scratch, tiesByPosition: false)
         }
+        out.append(contentsOf: UnsafeBufferPointer(start: ids, count: merged))
     }
 }

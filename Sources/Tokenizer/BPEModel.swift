@@ -32,6 +32,9 @@ struct BPEModel: Sendable {
     /// Set for SentencePiece-style BPE, whose words start as characters, not bytes
     /// (BPEModel+Characters.swift).
     var characters: CharacterSymbols?
+    /// The backtracking encoder's tables, for byte-level models where it is exact
+    /// (BacktrackEncoder.swift); nil: merges use the scan and the heap.
+    var backtrack: BacktrackTables?
 
     init(tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         let store = TokenStore(tokens)

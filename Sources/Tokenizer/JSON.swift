@@ -390,7 +390,13 @@ public func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
     guard let base = bytes.baseAddress else { return nil }
     let raw = UnsafeRawPointer(base)
     while i < bytes.count {
-        // ASCII eight bytes at a time.
+        // ASCII 32 bytes, then eight bytes at a time.
+        while i + 32 <= bytes.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                | raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
+            if w & 0x8080_8080_8080_8080 != 0 { break }
+            i += 32
+        }
         while i + 8 <= bytes.count && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
         if i >= bytes.count { break }
         if bytes[i] < 0x80 { i += 1; continue }

@@ -74,11 +74,14 @@ struct Scanner {
     let p: UnsafeBufferPointer<UInt8>
     let end: Int
     let table: UnsafePointer<CharClass>
+    /// `ASCIIClass.table` (SplitPattern+ASCII.swift), loaded once per scanner.
+    let ascii: UnsafePointer<UInt8>
 
     init(p: UnsafeBufferPointer<UInt8>, end: Int) {
         self.p = p
         self.end = end
         table = UnicodeClasses.bmp
+        ascii = ASCIIClass.table
     }
 
     /// Class and byte length of the scalar at `i` (`i < end`).

@@ -52,6 +52,8 @@ extension Tokenizer {
             encode(utf8: bytes, into: &out, context: context)
             return
         }
+        // The context's piece caches hold one tokenizer's ids (EncodingContext.bind).
+        context.bind(to: self)
         var textStart = -1   // start of the text run being gathered, or -1
         var k = 0            // first plain range that may still overlap
         func flush(upTo end: Int) {

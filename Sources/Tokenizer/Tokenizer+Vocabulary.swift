@@ -189,6 +189,10 @@ extension Tokenizer {
         default:
             m.append("\(model.pairs.count) merges")
             if model.wholePieceFirst { m.append("ignore_merges") }
+            if case .byteLevel = kind {
+                m.append(model.backtrack != nil ? "merged by the backtracking encoder"
+                                                : "merged by the heap (the merge list fails the backtracking encoder's checks)")
+            }
         }
         if model.byteFallbackIds != nil { m.append("byte_fallback") }
         if let unk = model.unkId { m.append("unk \(JSON.quoted(tokenString(unk))) = \(unk)\(model.fuseUnk ? ", fused" : "")") }

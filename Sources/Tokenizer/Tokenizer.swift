@@ -81,6 +81,8 @@ public final class Tokenizer: Sendable {
     /// Whether `splitsCleanly` can ever say yes: a byte-level model, no prefix space is added to
     /// pieces, and no matched added token contains a newline or strips / needs word boundaries.
     let cleanBoundaryPossible: Bool
+    /// Whether `cut(in:from:to:)` may find cuts (Tokenizer+Cuts.swift).
+    let cutsAllowed: Bool
     /// Contexts reused by `encode(_:)`, so a call does not allocate a piece cache (~2 MB).
     let contexts = ContextPool()
     /// Ids put around the text when special tokens are requested (see `specialTokensAround`).
@@ -95,6 +97,8 @@ public final class Tokenizer: Sendable {
          postProcessorDescription: String = "none", config: TokenizerConfig? = nil) {
         self.format = format
         self.paths = paths
+        var model = model
+        if case .byteLevel = kind, model.backtrack == nil { model.backtrack = BacktrackTables.build(model: model) }
         self.model = model
         self.kind = kind
         self.normalizer = normalizer
@@ -146,6 +150,9 @@ public final class Tokenizer: Sendable {
         }
         cleanBoundaryPossible = isByteLevel && onlyKnownSplits && !prefixSpace && !crossing
             && normalizer.steps.allSatisfy { if case .nfc = $0 { return true }; return false }
+        let matched = matchesAddedTokens ? raw + normalizedTokens : []
+        cutsAllowed = Tokenizer.cutsAllowed(singlePattern: single, normalizer: normalizer,
+                                            matchedAddedTokens: matched.map(\.token), contents: matched.map(\.bytes))
         rawMatcher = TokenMatcher(matchesAddedTokens ? raw : [])
         normalizedMatcher = TokenMatcher(matchesAddedTokens ? normalizedTokens : [])
         var size = model.tokens.count
@@ -168,6 +175,9 @@ public final class Tokenizer: Sendable {
         }
         self.postPrefix = prefix
         self.postSuffix = suffix
+        // The split scanners' Unicode table is built on first use (~4 ms): build it with the
+        // tokenizer, not inside the first encode call.
+        _ = UnicodeClasses.bmp
     }
 
     // MARK: Encoding
@@ -208,6 +218,7 @@ public final class Tokenizer: Sendable {
     }
 
     private func encodeValid(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], context: EncodingContext) {
+        context.bind(to: self)
         if rawMatcher.isEmpty {
             encodeNormalizing(bytes, atStart: true, into: &out, context)
             return
@@ -254,20 +265,11 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    /// The common byte-level pipeline — one split pattern, then the model — as one loop per pattern.
+    /// The common byte-level pipeline — one split pattern, then the model — as one loop per
+    /// pattern (EncodingContext+Split.swift).
     @inline(never)
     private func encodeSplit(_ p: UnsafeBufferPointer<UInt8>, _ pattern: SplitPattern, into out: inout [UInt32], _ ctx: EncodingContext) {
-        guard let base = p.baseAddress else { return }
-        let s = Scanner(p: p, end: p.count)
-        let model = self.model
-        var i = 0
-        let n = p.count
-        switch pattern {
-        case .gpt2: while i < n { let e = s.gpt2(i); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
-        case .cl100k: while i < n { let e = s.cl100k(i, maxDigits: 3); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
-        case .qwen2: while i < n { let e = s.cl100k(i, maxDigits: 1); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
-        case .o200k: while i < n { let e = s.o200k(i); ctx.encodePiece(model, base + i, e - i, into: &out); i = e }
-        }
+        ctx.encodeSplit(p, pattern, model, into: &out)
     }
 
     /// Runs pre-tokenizer step `k` on `p` and the later steps on each of its pieces; the last

@@ -25,6 +25,9 @@ struct CharClass: OptionSet, Sendable {
 }
 
 enum UnicodeClasses {
+    /// Asks the standard library (slow; kept out of line so that the scanners that call it for
+    /// scalars above U+FFFF do not pay for its set-up).
+    @inline(never)
     static func compute(_ u: Unicode.Scalar) -> CharClass {
         let p = u.properties
         var c: CharClass = []

@@ -1,0 +1,227 @@
+// Merging without merging: the backtracking BPE encoder (the algorithm of GitHub's `bpe` crate,
+// rust-gems), linear in the length of the piece, with exactly the ids of rank-order merging.
+//
+// Why it is exact. BPE is deterministic, so every text has one encoding, and:
+//   (a) a token sequence is "valid" when BPE of its bytes gives back exactly that sequence;
+//   (b) any contiguous part of a valid sequence is valid (BPE never merged across its edges, and
+//       restricted to the part it makes the same choices in the same order);
+//   (c) if t1…tk is valid and the pair (tk, t) is valid, t1…tk t is valid (BPE of the whole can
+//       only differ from the parts by a merge across the tk|t boundary, which (tk, t) excludes).
+// So the encoding of a piece is the one sequence of tokens, each valid alone, whose adjacent
+// pairs are all valid. The encoder builds it left to right: it appends the longest token that
+// is a prefix of the rest (a trie walk, TokenTrie.swift), checks the pair it forms with the last
+// token, and on failure tries the next shorter prefix token; when none works it pops the last
+// token and marks its end as "not a boundary" in a bit set (sound by (b): the sequence before
+// that position is the unique valid encoding of that prefix, so no encoding continues from
+// there). Each position is given up at most once, so the work is O(n · L), L the longest
+// token, whatever the text (a run of one letter, of digits, of spaces).
+//
+// Pair validity without merging. BPE of t1's bytes followed by t2's performs t1's own merges
+// and t2's own merges, interleaved by rank, until some merge crosses the boundary. Only the
+// symbols at the boundary can cross: the right spine of t1's merge tree (its last byte, …,
+// t1) and the left spine of t2's. When, along the spines, the crossing pair (a, b) has a rank
+// below the merge that would absorb a (strictly: that merge is to the left and wins ties) and
+// not above the merge that would absorb b (that one is to the right and loses ties), BPE
+// merges across: the pair is invalid. `isValidPair` walks the spines from the top down,
+// taking apart the side whose top merge came last, as the `bpe` crate does; each token's last
+// merge (its two halves) and rank are read at load from BPE of the token's own bytes.
+//
+// The walk over the spines assumes that a merge's rank is above the ranks of the merges that
+// made its two halves — then the ranks BPE merges at never decrease, and "a merge happens
+// before another" is "its rank is lower". Trained vocabularies have it (a merge is learnt
+// after its parts exist; only a merge list with two merges giving the same token can break
+// it); `BacktrackTables.build` checks it for every token and, if one fails, the model keeps
+// the heap merge. It also checks that no two tokens share bytes. The bundled gpt2, pythia,
+// dolma2, cl100k and qwen2 vocabularies all pass.
+//
+// Cost: each appended token is one trie walk (≤ L + 1 probes) and one validity check (one
+// probe of the thread's direct-mapped cache, else a walk down two spines, ≤ depth of the two
+// merge trees); a position is given up at most once, so a piece costs O(n · L) whatever it
+// holds. The heap merge is O(n log n) with a heap entry per merge; this is one pass with a
+// bit per byte.
+//
+// Used for every merge of a byte-level piece (BPEMerge.swift), short or long. A byte without
+// a token (GPT-NeoX has none for 0xC0, 0xC1, 0xF5–0xFF) starts no token: such a piece goes to
+// `mergeWithUnknownBytes`, which encodes the runs of known bytes on their own, as HF does.
+// BacktrackEncoderTests compares it with the heap merge on random pieces for gpt2, pythia,
+// cl100k and qwen2 (HF merge lists and tiktoken ranks), on the worst cases, and on random
+// small merge lists.
+
+/// The tables of the backtracking encoder for one model.
+final class BacktrackTables: @unchecked Sendable {
+    let trie: TokenTrie
+    /// Per token: the longest candidate token that is a proper prefix of it, or `noId`.
+    let nextPrefix: UnsafeMutablePointer<UInt32>
+    /// Per token: its two halves (left << 32 | right) in BPE of its own bytes; 0 for a byte.
+    let halves: UnsafeMutablePointer<UInt64>
+    /// Per token: 1 + the rank of the merge that makes it; 0 for a single byte.
+    let rank: UnsafeMutablePointer<UInt32>
+    let count: Int
+
+    private init(trie: TokenTrie, nextPrefix: [UInt32], halves: [UInt64], rank: [UInt32]) {
+        self.trie = trie
+        count = rank.count
+        self.nextPrefix = .allocate(capacity: count)
+        self.nextPrefix.initialize(from: nextPrefix, count: count)
+        self.halves = .allocate(capacity: count)
+        self.halves.initialize(from: halves, count: count)
+        self.rank = .allocate(capacity: count)
+        self.rank.initialize(from: rank, count: count)
+    }
+
+    deinit {
+        nextPrefix.deallocate()
+        halves.deallocate()
+        rank.deallocate()
+    }
+
+    /// The tables for `model`, or nil when the backtracking encoder would not be exact for it
+    /// (two tokens with the same bytes, a merge ranked below one of its halves' merges) or the
+    /// vocabulary is too large for its tables (2^31 ids, 2^24 bytes of tokens).
+    /// - Complexity: one merge of every token's bytes: ~10–40 ms for 50k–150k tokens.
+    static func build(model: BPEModel) -> BacktrackTables? {
+        let store = model.tokens
+        let n = store.count
+        // Ids below 2^31: the validity cache keeps a flag in bit 63 of `t1 << 32 | t2`.
+        guard n < 1 << 31 else { return nil }
+        var halves = [UInt64](repeating: 0, count: n)
+        var rank = [UInt32](repeating: 0, count: n)
+        var candidate = [Bool](repeating: false, count: n)
+        // A byte without a token is left out of the trie (see the top of the file).
+        for b in 0..<256 where model.byteIds[b] != BPEModel.noId {
+            candidate[Int(model.byteIds[b])] = true
+        }
+        // Each token's last merge in BPE of its own bytes. Shorter tokens first is not needed:
+        // the merge reads only the pair table.
+        let scratch = MergeScratch()
+        for id in 0..<n where store.present[id] {
+            let r = store.range(id)
+            if r.count < 2 { continue }
+            let p = store.bytes + r.lowerBound
+            guard let (l, rt) = model.lastMerge(p, r.count, scratch: scratch) else { continue }
+            let v = model.pairs.get(l, rt)
+            guard v != PairTable.missing, UInt32(truncatingIfNeeded: v) == UInt32(id) else { continue }
+            let k = UInt32(truncatingIfNeeded: v >> 32)
+            guard k < UInt32.max - 1 else { return nil }
+            candidate[id] = true
+            halves[id] = UInt64(l) << 32 | UInt64(rt)
+            rank[id] = k + 1
+        }
+        // Ranks must grow toward the root of every merge tree.
+        for id in 0..<n where candidate[id] && rank[id] > 0 {
+            let l = Int(halves[id] >> 32), r = Int(halves[id] & 0xFFFF_FFFF)
+            guard candidate[l], candidate[r], rank[l] < rank[id], rank[r] < rank[id] else { return nil }
+        }
+        let ids = (0..<n).filter { candidate[$0] }.map { UInt32($0) }
+        guard let trie = TokenTrie(store: store, ids: ids) else { return nil }
+        // Two candidates with the same bytes share a trie node: refuse.
+        var nextPrefix = [UInt32](repeating: BPEModel.noId, count: n)
+        for id in ids {
+            let r = store.range(Int(id))
+            let p = store.bytes + r.lowerBound
+            if trie.longestPrefix(p, r.count) != id { return nil }
+            if r.count > 1 { nextPrefix[Int(id)] = trie.longestPrefix(p, r.count - 1) }
+        }
+        return BacktrackTables(trie: trie, nextPrefix: nextPrefix, halves: halves, rank: rank)
+    }
+
+    /// Whether BPE of the bytes of `t1` then `t2` gives `[t1, t2]` (see the top of the file).
+    @inline(__always)
+    func isValidPair(_ t1: UInt32, _ t2: UInt32, _ pairs: PairTable) -> Bool {
+        var a = t1, b = t2
+        var leftLimit = UInt32.max, rightLimit = UInt32.max
+        while true {
+            let v = pairs.get(a, b)
+            if v != PairTable.missing {
+                let crossing = UInt32(truncatingIfNeeded: v &>> 32) &+ 1
+                if crossing < leftLimit && crossing <= rightLimit { return false }
+            }
+            let ra = rank[Int(a)], rb = rank[Int(b)]
+            if ra == 0 && rb == 0 { return true }
+            if ra > rb {
+                leftLimit = ra
+                a = UInt32(truncatingIfNeeded: halves[Int(a)])
+            } else {
+                rightLimit = rb
+                b = UInt32(truncatingIfNeeded: halves[Int(b)] &>> 32)
+            }
+        }
+    }
+
+    var byteCount: Int { trie.byteCount + count * 16 }
+}
+
+extension BPEModel {
+    /// The two symbols before the last merge of BPE of `p[0..<n]` (n ≥ 2), or nil if the merge
+    /// ends with more than two symbols.
+    func lastMerge(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: MergeScratch) -> (UInt32, UInt32)? {
+        scratch.reserve(n)
+        let ids = scratch.ids, ranks = scratch.ranks
+        for i in 0..<n {
+            let id = byteIds[Int(p[i])]
+            if id == BPEModel.noId { return nil }
+            ids[i] = id
+        }
+        for i in 0..<(n - 1) { ranks[i] = bytePairs.values[Int(p[i]) << 8 | Int(p[i + 1])] }
+        let count = n <= shortPieceLimit ? mergeShort(n, scratch: scratch, tiesByPosition: false, until: 2)
+                                         : mergeLong(n, scratch: scratch, until: 2)
+        return count == 2 ? (ids[0], ids[1]) : nil
+    }
+
+    /// The backtracking encoder: writes the ids of `p[0..<n]` (n ≥ 2) to `dst`, which has room
+    /// for n ids; returns the count. Exactly the heap merge's ids (`mergeWithHeap`); a piece
+    /// with a byte that has no token goes to `mergeWithUnknownBytes`.
+    /// - Complexity: O(n · L) for the longest token length L.
+    func encodeBacktracking(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>,
+                            scratch: MergeScratch, _ bt: BacktrackTables) -> Int {
+        scratch.bindValidity(to: bt)
+        let dead = scratch.clearedBits(n + 1)
+        let offsets = tokens.offsets
+        let pairs = self.pairs
+        var count = 0
+        var pos = 0
+        var token = bt.trie.longestPrefix(p, n)
+        while true {
+            // Only a byte without a token starts no token (every other byte is one).
+            if token == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch) }
+            let end = pos &+ Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+            if dead[end &>> 6] & (1 &<< UInt64(end & 63)) == 0
+                && (count == 0 || scratch.isValidPair(dst[count &- 1], token, bt, pairs)) {
+                dst[count] = token
+                count &+= 1
+                pos = end
+                if pos == n { return count }
+                token = bt.trie.longestPrefix(p + pos, n &- pos)
+                continue
+            }
+            let shorter = bt.nextPrefix[Int(token)]
+            if shorter != BPEModel.noId {
+                token = shorter
+                continue
+            }
+            // No token continues a valid encoding from `pos`: it is not a boundary.
+            dead[pos &>> 6] |= 1 &<< UInt64(pos & 63)
+            guard count > 0 else {
+                // Impossible for a vocabulary that passed `build`'s checks; stay exact anyway.
+                return mergeWithHeap(p, n, dst: dst, scratch: scratch)
+            }
+            count &-= 1
+            token = dst[count]
+            pos &-= Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+        }
+    }
+}
+
+extension MergeScratch {
+    /// Pair validity through the thread's cache: one probe for pairs seen before.
+    @inline(__always)
+    func isValidPair(_ t1: UInt32, _ t2: UInt32, _ bt: BacktrackTables, _ pairs: PairTable) -> Bool {
+        let key = UInt64(t1) &<< 32 | UInt64(t2)
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - MergeScratch.validityBits))
+        let v = validity[slot]
+        if v & ~MergeScratch.validBit == key { return v & MergeScratch.validBit != 0 }
+        let ok = bt.isValidPair(t1, t2, pairs)
+        validity[slot] = key | (ok ? MergeScratch.validBit : 0)
+        return ok
+    }
+}
