@@ -146,7 +146,10 @@ final class OutputFolder {
     func abandonOnSignal() -> Bool {
         switch state.abandonUnlessCommitting() {
         case .letFinish: return false
-        case .abandonedNow: discardFiles(); return true
+        case .abandonedNow:
+            TemporaryOutputs.markAbandonedBySignal()
+            discardFiles()
+            return true
         case .alreadyAbandoned: return true
         }
     }
@@ -313,7 +316,16 @@ public enum TemporaryOutputs {
     nonisolated(unsafe) private static var committedBuilds = 0
     private static let lock = NSLock()
 
+    nonisolated(unsafe) private static var abandoned = false
+
     static func register(_ f: OutputFolder) { lock.lock(); folders[ObjectIdentifier(f)] = f; lock.unlock() }
+
+    static func markAbandonedBySignal() { lock.lock(); abandoned = true; lock.unlock() }
+
+    /// True once a signal has made a build discard its partial folder. The build's own thread
+    /// may then fail (its files are gone) while the signal handler is about to exit with
+    /// 128 + signal; the CLI checks this so that the handler's exit status wins.
+    public static var abandonedBySignal: Bool { lock.lock(); defer { lock.unlock() }; return abandoned }
 
     static func unregister(_ f: OutputFolder, committed: Bool = false) {
         lock.lock()

@@ -11,14 +11,16 @@
 //   3. the piece is itself a token → that id, when the reference would give it too (tiktoken and
 //      HF `ignore_merges` always; otherwise only tokens marked self-merging at load);
 //   3b. the thread's second-level piece cache;
-//   4. a merge: for byte-level models whose merge list allows it (all the bundled ones), the
-//      backtracking encoder, O(n · L) for any piece (BacktrackEncoder.swift); otherwise
+//   4. a merge:
 //      - up to `shortPieceLimit` (24) bytes: a flat array of packed pair ranks, scanned for the minimum
 //        at each step and patched in place after a merge. O(n²) in theory, but n is small, the
 //        arrays stay in L1 and there is no heap bookkeeping; natural-text pieces are < 16 bytes.
-//      - longer: a doubly linked list of symbols and a binary heap of candidate merges keyed by
-//        (rank, position), stale entries skipped on pop: O(n log n). A 1 MB run of one letter is
-//        a single pre-token and must not be quadratic.
+//      - longer, for byte-level models whose merge list allows it (all the bundled ones): the
+//        backtracking encoder, O(n · L) for any piece (BacktrackEncoder.swift). Running it on
+//        every piece was measured slower on natural text (en ~60% of the scan's speed).
+//      - longer, other models: a doubly linked list of symbols and a binary heap of candidate
+//        merges keyed by (rank, position), stale entries skipped on pop: O(n log n). A 1 MB run
+//        of one letter is a single pre-token and must not be quadratic.
 // The limit, 24 bytes, was measured with `finetok bench` on zh.txt (cl100k), where long CJK
 // pieces make merging half the time: 24 was ~5% faster than 64, and 12 was within noise of 24;
 // English is unaffected (its pieces are short). Either side gives identical ids, which the tests
@@ -138,7 +140,10 @@ extension BPEModel {
     /// The merge of `p[0..<n]` (n ≥ 2) written to `dst` (room for n ids); returns the count.
     @inline(__always)
     func merge(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
-        if let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
+        // Short pieces (most of them) are fastest with the flat scan; long ones go to the
+        // backtracking encoder, linear in the piece (measured: backtracking every piece ran en
+        // at ~60% of this split's speed; gpt2's 1 MB run of one letter went from 4 to ~150 MB/s).
+        if n > shortPieceLimit, let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
         return mergeWithHeap(p, n, dst: dst, scratch: scratch)
     }
 

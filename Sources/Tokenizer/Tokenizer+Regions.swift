@@ -143,8 +143,13 @@ extension Tokenizer {
     func surface(_ id: UInt32) -> [UInt8] {
         if let added = addedById[id] { return Array(added.string.utf8) }
         guard Int(id) < model.tokens.count, model.tokens.present[Int(id)] else { return [] }
-        if let fb = model.byteFallbackIds, let b = byteFallbackByte(id, fb) { return [b] }
         var bytes = model.tokens.tokenBytes(Int(id))
+        // A byte-fallback token is spelled `<0xXX>`: read the byte from the spelling, then check
+        // the table maps it back to this id (O(1) per token).
+        if let fb = model.byteFallbackIds, bytes.count == 6, bytes[0] == 0x3C, bytes[5] == 0x3E,
+           let b = Decoder.byteFallbackByte(String(decoding: bytes, as: UTF8.self)), fb[Int(b)] == id {
+            if case .byteLevel = kind {} else { return [b] }
+        }
         if let chars = model.characters {
             // continuing_subword_prefix / end_of_word_suffix are not text.
             if !chars.prefix.isEmpty && bytes.starts(with: chars.prefix) { bytes.removeFirst(chars.prefix.count) }
@@ -153,15 +158,6 @@ extension Tokenizer {
             }
         }
         return bytes
-    }
-
-    private func byteFallbackByte(_ id: UInt32, _ fb: [UInt32]) -> UInt8? {
-        if case .byteLevel = kind { return nil }
-        // Byte-fallback ids are usually consecutive (`<0x00>` ... `<0xFF>`).
-        let guess = Int(id) - Int(fb[0])
-        if guess >= 0 && guess < 256 && fb[guess] == id { return UInt8(guess) }
-        guard let b = fb.firstIndex(of: id) else { return nil }
-        return UInt8(b)
     }
 
     /// The scalar at `j` with the combining marks after it (up to the next NFC-stable scalar),

@@ -83,4 +83,8 @@ func runMain() -> Int32 {
 // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process.
 signal(SIGXFSZ, SIG_IGN)
 let signalSources = installSignalHandlers()
-exit(runMain())
+let status = runMain()
+// A signal discarded the build's files and its handler is exiting with 128 + signal; a failure
+// the build met because its files vanished must not exit first with another status.
+while status != 0 && TemporaryOutputs.abandonedBySignal { sleep(1) }
+exit(status)
