@@ -98,13 +98,15 @@ enum AssistantSpans {
         var cursor = 0
         var anchored = false
         for i in assistants {
-            let upto: RenderedChat, head: RenderedChat, before: RenderedChat
+            let upto: RenderedChat, head: RenderedChat
+            func refused(_ error: Error) -> SpanError {
+                SpanError(message: "cannot locate assistant message \(i + 1): the template refuses the conversation up to it (\(error)); use --train-on all, or a template with {% generation %} blocks")
+            }
             do {
                 upto = try render(i + 1, false)
                 head = try render(i, true)
-                before = try render(i, false)
             } catch {
-                throw SpanError(message: "cannot locate assistant message \(i + 1): the template refuses the conversation up to it (\(error)); use --train-on all, or a template with {% generation %} blocks")
+                throw refused(error)
             }
             let span: Range<Int>
             if isPrefix(head.text, of: full.text) && isPrefix(upto.text, of: full.text) && upto.text.count >= head.text.count
@@ -112,6 +114,10 @@ enum AssistantSpans {
                 span = head.text.count..<upto.text.count
             } else {
                 anchored = true
+                // Only the anchored rule needs the conversation before the turn without the
+                // generation prompt (a third render per turn).
+                let before: RenderedChat
+                do { before = try render(i, false) } catch { throw refused(error) }
                 guard let s = anchor(turn: i, in: conversation, full: full, upto: upto.text, head: head.text,
                                      before: before.text, from: cursor, tokens: addedTokens) else {
                     throw SpanError(message: "cannot locate assistant message \(i + 1) in the rendered text (the template renders it differently in the whole conversation than alone); use --train-on all, or a template with {% generation %} blocks")

@@ -45,6 +45,8 @@ extension ExampleEncoder {
         do throws(SpanError) {
             found = try AssistantSpans.find(conversation, rendered: full, usesGenerationBlocks: chat.template.usesGenerationBlocks,
                                             trainOn: chat.trainOn, addedTokens: matches.map(\.range)) { count, generationPrompt in
+                // The last assistant turn's end is the whole conversation: already rendered.
+                if count == prepared.messageCount && !generationPrompt { return full }
                 do throws(JinjaError) {
                     return RenderedChat(try chat.template.render(prepared, messageCount: count, addGenerationPrompt: generationPrompt,
                                                                  clock: chat.clock))
