@@ -90,6 +90,8 @@ extension Tokenizer {
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(ids.count)
         var j = 0
+        var s: [UInt8] = []
+        s.reserveCapacity(64)
         for (t, id) in ids.enumerated() {
             let start = j
             if id == model.unkId && addedById[id] == nil {
@@ -101,7 +103,7 @@ extension Tokenizer {
                 ranges.append(start..<j)
                 continue
             }
-            let s = surface(id)
+            surface(id, into: &s)
             var i = 0
             var inserted = false
             while i < s.count {
@@ -141,23 +143,32 @@ extension Tokenizer {
     /// content, a byte-fallback token's byte, a model token's bytes (its string for
     /// character-level and SentencePiece models).
     func surface(_ id: UInt32) -> [UInt8] {
-        if let added = addedById[id] { return Array(added.string.utf8) }
-        guard Int(id) < model.tokens.count, model.tokens.present[Int(id)] else { return [] }
-        var bytes = model.tokens.tokenBytes(Int(id))
+        var bytes: [UInt8] = []
+        surface(id, into: &bytes)
+        return bytes
+    }
+
+    /// `surface(id)` written into `bytes` (emptied first, its storage kept): no allocation per
+    /// token once the buffer has grown.
+    func surface(_ id: UInt32, into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
+        if let added = addedById[id] { bytes.append(contentsOf: added.string.utf8); return }
+        guard Int(id) < model.tokens.count, model.tokens.present[Int(id)] else { return }
+        let r = model.tokens.range(Int(id))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: model.tokens.bytes + r.lowerBound, count: r.count))
         // A byte-fallback token is spelled `<0xXX>`: read the byte from the spelling, then check
         // the table maps it back to this id (O(1) per token).
         if let fb = model.byteFallbackIds, bytes.count == 6, bytes[0] == 0x3C, bytes[5] == 0x3E,
            let b = Decoder.byteFallbackByte(String(decoding: bytes, as: UTF8.self)), fb[Int(b)] == id {
-            if case .byteLevel = kind {} else { return [b] }
+            if case .byteLevel = kind {} else { bytes = [b]; return }
         }
         if let chars = model.characters {
             // continuing_subword_prefix / end_of_word_suffix are not text.
             if !chars.prefix.isEmpty && bytes.starts(with: chars.prefix) { bytes.removeFirst(chars.prefix.count) }
-            if !chars.suffix.isEmpty && bytes.count >= chars.suffix.count && Array(bytes.suffix(chars.suffix.count)) == chars.suffix {
+            if !chars.suffix.isEmpty && bytes.count >= chars.suffix.count && bytes.suffix(chars.suffix.count).elementsEqual(chars.suffix) {
                 bytes.removeLast(chars.suffix.count)
             }
         }
-        return bytes
     }
 
     /// The scalar at `j` with the combining marks after it (up to the next NFC-stable scalar),
