@@ -4,7 +4,7 @@
 usage: chat_build_bench.py [--finetok .build/release/finetok] [--vocab vocab/phi3]
                            [--conversations FILE] [--mb 20] [--threads 1] [--runs 3]
 
-1. Tiles --conversations (default ../shared/fixtures/chat/conversations.jsonl, whose rows have
+1. Tiles --conversations (default Tests/JinjaTests/Fixtures/chat/conversations.jsonl: the shared fixture's 200 rows, with
    tools, tool calls, reasoning and odd text) to --mb MB of JSONL.
 2. `finetok render --json` renders every row with the --vocab folder's chat template; the rendered
    texts become `{"text": ...}` rows.
@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
 ap.add_argument("--finetok", default=os.path.join(ROOT, ".build", "release", "finetok"))
 ap.add_argument("--vocab", default=os.path.join(ROOT, "vocab", "phi3"))
-ap.add_argument("--conversations", default=os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "chat", "conversations.jsonl"))
+ap.add_argument("--conversations", default=os.path.join(ROOT, "Tests", "JinjaTests", "Fixtures", "chat", "conversations.jsonl"))
 ap.add_argument("--mb", type=float, default=20)
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--runs", type=int, default=3)

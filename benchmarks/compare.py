@@ -20,13 +20,16 @@ GPT2_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(
 CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 
 p = argparse.ArgumentParser()
-p.add_argument("--corpus-dir", default=os.path.join(ROOT, "..", "shared", "corpus"))
+p.add_argument("--corpus-dir", default=os.environ.get("FINETOK_CORPUS_DIR"),
+               help="the folder holding en.txt, code.txt, zh.txt (or set FINETOK_CORPUS_DIR)")
 p.add_argument("--finetok", default=os.path.join(ROOT, ".build", "release", "finetok"))
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--skip-worst", action="store_true")
 p.add_argument("--skip-hf", action="store_true")
 p.add_argument("--hf-mb", type=float, default=10, help="HF tokenizers is slow: use the first M MB of each corpus for it")
 a = p.parse_args()
+if not a.corpus_dir:
+    p.error("pass --corpus-dir DIR (or set FINETOK_CORPUS_DIR): the folder holding the benchmark corpora en.txt, code.txt, zh.txt")
 
 
 def tiktoken_enc(name):

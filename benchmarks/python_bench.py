@@ -5,7 +5,7 @@ same documents, ids checked: the number a Python user sees.
 usage: benchmarks/python_bench.py [CORPUS] [--vocab gpt2|cl100k|pythia] [--mb M] [--threads N]
                                   [--runs R] [--tools LIST] [--wheel PATH] [--quiet-wait S]
 
-  CORPUS     en | code | zh (../shared/corpus/NAME.txt) or a path to a UTF-8 text file (default en)
+  CORPUS     en | code | zh ($FINETOK_CORPUS_DIR/NAME.txt) or a path to a UTF-8 text file (default en)
   --wheel    finetok's wheel (default: the newest dist/finetok-*.whl, from packaging/build_wheel.py);
              it is unpacked into a temporary folder and imported from there
   --tools    comma list from: tiktoken, hf, gigatoken, finetok, finetok-numpy, finetok-1by1
@@ -236,7 +236,10 @@ def main():
     wheels = [a.wheel] if a.wheel else sorted(glob.glob(os.path.join(ROOT, "dist", "finetok-*.whl")), key=os.path.getmtime)
     if any(t.startswith("finetok") for t in tools) and not wheels:
         ap.error("no wheel: run python3 packaging/build_wheel.py first, or pass --wheel")
-    corpus = a.corpus if os.path.exists(a.corpus) else os.path.join(ROOT, "..", "shared", "corpus", f"{a.corpus}.txt")
+    corpus_dir = os.environ.get("FINETOK_CORPUS_DIR")
+    if not os.path.exists(a.corpus) and not corpus_dir:
+        ap.error(f"{a.corpus}: not a file; pass a text file, or set FINETOK_CORPUS_DIR to the folder holding en.txt, code.txt, zh.txt")
+    corpus = a.corpus if os.path.exists(a.corpus) else os.path.join(corpus_dir, f"{a.corpus}.txt")
     with open(corpus, encoding="utf-8") as f:
         text = f.read()[: int(a.mb * 1e6)]
     docs = [d for d in text.split("\n\n") if d]

@@ -6,7 +6,7 @@ usage: benchmarks/spm_bench.py [--vocab-dir DIR] [--names phi3,llama2,gemma4] [-
                                [--finetok PATH] [--runs R] [--mb M] [--skip-worst]
 needs: pip install tokenizers sentencepiece; finetok built with `swift build -c release`
 
-For each model folder (default: vocab/phi3 and, when present, ../shared/vocab/llama2 and gemma4)
+For each model folder (vocab/phi3 from the repository; llama2, gemma4 from --vocab-dir, as their licences keep them out)
 and each corpus (en, code, zh): the first M MB of documents (the text split on "\\n\\n", as
 `finetok bench` does), written to a temporary file. Timed, median of R runs:
 - HF tokenizers: `Tokenizer.from_file(tokenizer.json).encode(doc, add_special_tokens=False)` for
@@ -21,18 +21,21 @@ import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 p = argparse.ArgumentParser()
-p.add_argument("--vocab-dir", default=None, help="a folder of model folders (default: vocab/ then ../shared/vocab)")
+p.add_argument("--vocab-dir", default=None, help="a folder of model folders (llama2, gemma4...; default: the repository's vocab/)")
 p.add_argument("--names", default="phi3,llama2,gemma4")
-p.add_argument("--corpus-dir", default=os.path.join(ROOT, "..", "shared", "corpus"))
+p.add_argument("--corpus-dir", default=os.environ.get("FINETOK_CORPUS_DIR"),
+               help="the folder holding en.txt, code.txt, zh.txt (or set FINETOK_CORPUS_DIR)")
 p.add_argument("--finetok", default=os.path.join(ROOT, ".build", "release", "finetok"))
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--mb", type=float, default=5, help="MB of each corpus (HF tokenizers and sentencepiece are slow)")
 p.add_argument("--skip-worst", action="store_true")
 a = p.parse_args()
+if not a.corpus_dir:
+    p.error("pass --corpus-dir DIR (or set FINETOK_CORPUS_DIR): the folder holding the benchmark corpora en.txt, code.txt, zh.txt")
 
 
 def folder(name):
-    for base in ([a.vocab_dir] if a.vocab_dir else [os.path.join(ROOT, "vocab"), os.path.join(ROOT, "..", "shared", "vocab")]):
+    for base in ([a.vocab_dir] if a.vocab_dir else [os.path.join(ROOT, "vocab")]):
         d = os.path.join(base, name)
         if os.path.isfile(os.path.join(d, "tokenizer.json")):
             return d
