@@ -20,8 +20,9 @@ extension Tokenizer {
     }
 }
 
-/// A generic pre-tokenizer as a pipeline step. Immutable; each call takes its own regex matcher
-/// (three small allocations), since a step may run on several threads at once.
+/// A generic pre-tokenizer as a pipeline step. Immutable; a regex search takes a matcher of its
+/// own (three small allocations), since a step may run on several threads at once. Character
+/// steps, and pieces holding no byte a match could start with, make none.
 struct GenericSplitter: PieceSplitter {
     let step: GenericPreTokenizer
     let description: String

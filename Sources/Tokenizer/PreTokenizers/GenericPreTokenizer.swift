@@ -33,8 +33,9 @@ struct GenericPreTokenizer: Sendable {
     /// see only it, as HF runs each step on each piece separately.
     /// - Complexity: O(end - start) for the character steps; for Split, the regex's bound (see
     ///   RegexMatcher.swift).
-    /// `matcher` must not be in use by an enclosing call (in a sequence, give each step its own).
-    func split(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ matcher: RegexMatcher,
+    /// `matcher` must not be in use by an enclosing call (in a sequence, give each step its own);
+    /// it is asked for only when a regex search runs.
+    func split(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ matcher: @autoclosure () -> RegexMatcher,
                _ body: (Int, Int) -> Void) {
         switch kind {
         case let .split(program, behavior, invert):
@@ -57,7 +58,7 @@ struct GenericPreTokenizer: Sendable {
                 }
             }
             var prev = start
-            matcher.forEachMatch(program, in: UnsafeBufferPointer(rebasing: text[start..<end])) { s, e in
+            matcher().forEachMatch(program, in: UnsafeBufferPointer(rebasing: text[start..<end])) { s, e in
                 if prev != start + s { combiner.add(prev, start + s, isMatch: invert, body) }
                 combiner.add(start + s, start + e, isMatch: !invert, body)
                 prev = start + e
