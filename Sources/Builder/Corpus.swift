@@ -161,6 +161,8 @@ public struct Throughput: Sendable {
     public var tokens: Int
     public var seconds: Double
     public var threads: Int
+    /// The encoding contexts' cache counters, summed (ParallelEncoder only).
+    public var cache = CacheStats()
     public var mbPerSecond: Double { Double(bytes) / 1e6 / max(seconds, 1e-12) }
     public var tokensPerSecond: Double { Double(tokens) / max(seconds, 1e-12) }
 }
@@ -233,7 +235,8 @@ public enum ParallelEncoder {
         var counts = [Int](repeating: 0, count: n)
         for (k, item) in items.enumerated() { counts[item.doc] += itemCounts[k] }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let t = Throughput(bytes: docs.byteCount, documents: n, tokens: counts.reduce(0, +), seconds: seconds, threads: threads)
+        var t = Throughput(bytes: docs.byteCount, documents: n, tokens: counts.reduce(0, +), seconds: seconds, threads: threads)
+        t.cache = contexts.reduce(CacheStats()) { $0 + $1.stats }
         return (t, counts)
     }
 }

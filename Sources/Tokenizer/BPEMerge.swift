@@ -201,30 +201,29 @@ extension BPEModel {
     @inline(__always)
     func mergeShort(_ n: Int, scratch: MergeScratch, tiesByPosition: Bool, until: Int = 1) -> Int {
         let ids = scratch.ids, ranks = scratch.ranks
+        let tieMask: UInt64 = tiesByPosition ? 0xFFFF_FFFF : 0
         var count = n
         while count > until {
-            // Lowest packed value = lowest rank; strict < keeps the leftmost on ties.
-            var best = PairTable.missing
-            var at = -1
-            if tiesByPosition {
-                for i in 0..<(count - 1) where ranks[i] | 0xFFFF_FFFF < best {
-                    best = ranks[i] | 0xFFFF_FFFF
-                    at = i
-                }
-            } else {
-                for i in 0..<(count - 1) where ranks[i] < best {
-                    best = ranks[i]
-                    at = i
-                }
+            // Lowest packed value = lowest rank; strict < keeps the leftmost on ties. Written
+            // as selects (no branch on the data: which pair wins is unpredictable).
+            var best = ranks[0] | tieMask
+            var at = 0
+            var i = 1
+            while i < count &- 1 {
+                let r = ranks[i] | tieMask
+                let less = r < best
+                best = less ? r : best
+                at = less ? i : at
+                i &+= 1
             }
-            if at < 0 { break }
+            if best == PairTable.missing { break }
             ids[at] = UInt32(truncatingIfNeeded: ranks[at])
             // Drop symbol at+1 and pair at+1 by shifting the tails left.
-            var k = at + 1
-            while k < count - 1 { ids[k] = ids[k + 1]; ranks[k] = ranks[k + 1]; k += 1 }
-            count -= 1
-            if at > 0 { ranks[at - 1] = pairs.get(ids[at - 1], ids[at]) }
-            if at < count - 1 { ranks[at] = pairs.get(ids[at], ids[at + 1]) }
+            var k = at &+ 1
+            while k < count &- 1 { ids[k] = ids[k &+ 1]; ranks[k] = ranks[k &+ 1]; k &+= 1 }
+            count &-= 1
+            if at > 0 { ranks[at &- 1] = pairs.get(ids[at &- 1], ids[at]) }
+            if at < count &- 1 { ranks[at] = pairs.get(ids[at], ids[at &+ 1]) }
         }
         return count
     }

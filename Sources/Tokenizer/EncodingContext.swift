@@ -22,19 +22,49 @@ final class ContextPool: @unchecked Sendable {
     }
 }
 
+/// How the piece caches of one context answered, for byte-level models with a split pattern
+/// (`finetok bench --cache-stats`). Hits are lookups minus misses; the counters cost a register
+/// increment per piece and a memory one per miss.
+public struct CacheStats: Sendable {
+    /// Pieces of 1–8 bytes (hot cache), 9–16 (medium cache) and longer.
+    public var shortPieces = 0, mediumPieces = 0, longPieces = 0
+    public var hotMisses = 0, mediumMisses = 0
+    /// Lookups in the second level (misses of the first levels that are not a single token).
+    public var secondLevelLookups = 0, secondLevelHits = 0
+    /// Pieces merged (every one not answered by a cache or as a single token).
+    public var merges = 0
+
+    public init() {}
+
+    public static func + (a: CacheStats, b: CacheStats) -> CacheStats {
+        var c = a
+        c.shortPieces += b.shortPieces; c.mediumPieces += b.mediumPieces; c.longPieces += b.longPieces
+        c.hotMisses += b.hotMisses; c.mediumMisses += b.mediumMisses
+        c.secondLevelLookups += b.secondLevelLookups; c.secondLevelHits += b.secondLevelHits
+        c.merges += b.merges
+        return c
+    }
+}
+
 /// Per-thread scratch space for encoding: merge buffers, the piece caches and the output
 /// buffer. Not thread-safe; give each thread its own.
 public final class EncodingContext {
     let scratch = MergeScratch()
     let hot = HotPieceCache()
+    let medium = MediumPieceCache()
     let cache = PieceCache()
     /// Ids of the text being encoded, before they are appended to the caller's array.
-    private(set) var buffer: UnsafeMutablePointer<UInt32> = .allocate(capacity: 1024)
-    private(set) var bufferCapacity = 1024
+    private(set) var buffer: UnsafeMutablePointer<UInt32> = .allocate(capacity: EncodingContext.stagingIds)
+    private(set) var bufferCapacity = EncodingContext.stagingIds
+    /// The staging buffer's usual size (16 KB: it stays in the L1 cache).
+    static let stagingIds = 4096
 
     /// The tokenizer whose ids the caches hold: a context passed to another tokenizer empties
     /// them first.
     private var owner: ObjectIdentifier?
+
+    /// What the caches answered so far (byte-level models with a split pattern only).
+    public internal(set) var stats = CacheStats()
 
     public init() {}
 
@@ -46,6 +76,7 @@ public final class EncodingContext {
         if owner == id { return }
         if owner != nil {
             hot.clear()
+            medium.clear()
             cache.clear()
         }
         owner = id
@@ -74,25 +105,44 @@ public final class EncodingContext {
         out.append(contentsOf: UnsafeBufferPointer(start: dst, count: count))
     }
 
-    /// Writes the ids of one pre-token (n ≥ 1) to `dst`, which has room for n + 3 ids: the hot
-    /// cache for pieces of ≤ 8 bytes, else the piece itself as a token, the second-level cache,
-    /// a merge. Returns the count.
+    /// Writes the ids of one pre-token (n ≥ 1) to `dst`, which has room for n + 4 ids: the hot
+    /// cache for pieces of ≤ 8 bytes, the medium cache for 9–16, else the piece itself as a
+    /// token, the second-level cache, a merge. Returns the count.
     @inline(__always)
     func encodePiece(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>) -> Int {
         if n <= 8 {
             let key = packShort(p, n)
-            let slot = HotPieceCache.slot(key, n)
-            let v = hot.slots[2 * slot + 1]
-            if hot.slots[2 * slot] == key && Int(v & 0xF) == n { return HotPieceCache.emit(v, dst) }
-            return encodeShortMiss(model, p, n, key: key, slot: slot, dst: dst)
+            let set = HotPieceCache.set(key, n)
+            let hit = HotPieceCache.lookup(hot.slots, set, key, n, dst)
+            if hit > 0 { return hit }
+            return encodeShortMiss(model, p, n, key: key, set: set, dst: dst)
+        }
+        if n <= 16 {
+            let r = UnsafeRawPointer(p)
+            let a = r.loadUnaligned(as: UInt64.self), b = r.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            let set = MediumPieceCache.set(a, b, n)
+            let hit = MediumPieceCache.lookup(medium.slots, set, a, b, n, dst)
+            if hit > 0 { return hit }
+            return encodeMediumMiss(model, p, n, a, b, set: set, dst: dst)
         }
         return encodeLongPiece(model, p, n, dst: dst)
     }
 
+    /// A piece of 9–16 bytes not in the medium cache: computed, then put there.
+    @inline(never)
+    func encodeMediumMiss(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, _ a: UInt64, _ b: UInt64, set: Int,
+                          dst: UnsafeMutablePointer<UInt32>) -> Int {
+        stats.mediumMisses &+= 1
+        let count = encodeLongPiece(model, p, n, dst: dst)
+        medium.insert(set: set, a, b, length: n, dst, count)
+        return count
+    }
+
     /// A piece of ≤ 8 bytes not in the hot cache: computed, then put there.
     @inline(never)
-    func encodeShortMiss(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, key: UInt64, slot: Int,
+    func encodeShortMiss(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, key: UInt64, set: Int,
                          dst: UnsafeMutablePointer<UInt32>) -> Int {
+        stats.hotMisses &+= 1
         let count: Int
         if n == 1 {
             count = model.encodeByte(p[0], dst: dst)
@@ -101,24 +151,33 @@ public final class EncodingContext {
             count = 1
         } else {
             let cached = cache.lookup(p, n, dst: dst)
+            stats.secondLevelLookups &+= 1
             if cached > 0 {
                 count = cached
+                stats.secondLevelHits &+= 1
             } else {
+                stats.merges &+= 1
                 count = model.merge(p, n, dst: dst, scratch: scratch)
                 cache.insert(p, n, dst, count)
             }
         }
-        hot.insert(slot: slot, key: key, length: n, dst, count)
+        hot.insert(set: set, key: key, length: n, dst, count)
         return count
     }
 
-    /// A piece of more than 8 bytes: whole token, second-level cache, merge.
+    /// A piece of more than 8 bytes: whole token, second-level cache, merge (pieces of 9–16
+    /// bytes come here when the medium cache misses).
     @inline(never)
     func encodeLongPiece(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>) -> Int {
-        if n > PieceCache.maxKeyLength { return model.encodePiece(p, n, dst: dst, scratch: scratch) }
+        if n > PieceCache.maxKeyLength {
+            stats.merges &+= 1
+            return model.encodePiece(p, n, dst: dst, scratch: scratch)
+        }
         if let id = model.wholeToken(p, n) { dst[0] = id; return 1 }
         let cached = cache.lookup(p, n, dst: dst)
-        if cached > 0 { return cached }
+        stats.secondLevelLookups &+= 1
+        if cached > 0 { stats.secondLevelHits &+= 1; return cached }
+        stats.merges &+= 1
         let count = model.merge(p, n, dst: dst, scratch: scratch)
         cache.insert(p, n, dst, count)
         return count

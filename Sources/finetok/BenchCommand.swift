@@ -4,7 +4,7 @@ import Tokenizer
 
 enum BenchCommand {
     static let usage = """
-        usage: finetok bench [FILE...] [--vocab V] [--threads N] [--docs blank-lines|lines|whole] [--runs R] [--json]
+        usage: finetok bench [FILE...] [--vocab V] [--threads N] [--docs blank-lines|lines|whole] [--runs R] [--json] [--cache-stats]
 
         Tokenizer throughput: encodes each file's documents (input already in memory) and reports
         bytes, documents, tokens, seconds, MB/s and tokens/s for the encoding alone.
@@ -17,6 +17,9 @@ enum BenchCommand {
           --runs R             repeat R times and report the median time (default 3)
           --json               one JSON object per file: file, bytes, documents, tokens, seconds,
                                mb_per_s, tokens_per_s, threads, load_seconds
+          --cache-stats        how the piece caches answered (byte-level models with a split
+                               pattern): pieces by length, hit rates of the hot (1-8 bytes),
+                               medium (9-16) and second-level caches, pieces merged
         \(Vocabulary.help)
 
         Build it with -c release: swift run -c release finetok bench FILE
@@ -25,7 +28,7 @@ enum BenchCommand {
     static func run(_ argv: ArraySlice<String>) throws {
         let args = try Arguments(argv, spec: ArgumentSpec(
             valued: Vocabulary.valued.union(["threads", "docs", "runs", "field"]),
-            flags: Vocabulary.flags.union(["json"])))
+            flags: Vocabulary.flags.union(["json", "cache-stats"])))
         if args.has("help") { print(usage); return }
         let threads = try args.int("threads", min: 1) ?? 1
         let runs = try args.int("runs", min: 1) ?? 3
@@ -58,14 +61,36 @@ enum BenchCommand {
                     ("seconds", String(format: "%.4f", t.seconds)), ("mb_per_s", String(format: "%.2f", t.mbPerSecond)),
                     ("tokens_per_s", String(format: "%.0f", t.tokensPerSecond)), ("threads", "\(t.threads)"),
                     ("load_seconds", String(format: "%.4f", loadSeconds)),
-                ]
+                ] + (args.has("cache-stats") ? cacheFields(t.cache) : [])
                 Console.out.write("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}\n")
             } else {
                 Console.out.write(pad((name as NSString).lastPathComponent, 28) + pad(String(format: "%.1f", Double(t.bytes) / 1e6), 9)
                     + pad("\(t.documents)", 9) + pad("\(t.tokens)", 12) + pad(String(format: "%.3f", t.seconds), 9)
                     + pad(String(format: "%.1f", t.mbPerSecond), 9) + String(format: "%.0f\n", t.tokensPerSecond))
+                if args.has("cache-stats") { Console.out.write(cacheSummary(t.cache)) }
             }
         }
+    }
+
+    /// Percent `part` of `whole` (0 when whole is 0).
+    static func percent(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : 100 * Double(part) / Double(whole) }
+
+    static func cacheFields(_ c: CacheStats) -> [(String, String)] {
+        [("pieces", "\(c.shortPieces + c.mediumPieces + c.longPieces)"), ("short_pieces", "\(c.shortPieces)"),
+         ("medium_pieces", "\(c.mediumPieces)"), ("long_pieces", "\(c.longPieces)"), ("hot_misses", "\(c.hotMisses)"),
+         ("medium_misses", "\(c.mediumMisses)"), ("second_level_lookups", "\(c.secondLevelLookups)"),
+         ("second_level_hits", "\(c.secondLevelHits)"), ("merges", "\(c.merges)")]
+    }
+
+    /// Two lines on how the piece caches answered (one run, the median's).
+    static func cacheSummary(_ c: CacheStats) -> String {
+        let pieces = c.shortPieces + c.mediumPieces + c.longPieces
+        if pieces == 0 { return "  piece caches: not used by this tokenizer's pipeline\n" }
+        return String(format: "  pieces %d: %.1f%% of 1-8 bytes (hot cache hits %.1f%%), %.1f%% of 9-16 (medium cache hits %.1f%%), %.1f%% longer\n",
+                      pieces, percent(c.shortPieces, pieces), 100 - percent(c.hotMisses, c.shortPieces),
+                      percent(c.mediumPieces, pieces), 100 - percent(c.mediumMisses, c.mediumPieces), percent(c.longPieces, pieces))
+            + String(format: "  second level: %d lookups, %.1f%% hits; merged %d pieces (%.1f%% of all)\n",
+                     c.secondLevelLookups, percent(c.secondLevelHits, c.secondLevelLookups), c.merges, percent(c.merges, pieces))
     }
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

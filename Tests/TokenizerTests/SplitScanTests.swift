@@ -115,27 +115,11 @@ final class SplitScanTests: XCTestCase {
             for _ in 0..<1500 {
                 let text = randomText(&rng, maxAtoms: 30)
                 var fast: [UInt32] = []
-                var plain: [UInt32] = []
                 text.withUnsafeBufferPointer { p in
                     ctx.bind(to: tokenizer)
                     ctx.encodeSplit(p, pattern, tokenizer.model, into: &fast)
-                    let s = Scanner(p: p, end: p.count)
-                    let dst = UnsafeMutablePointer<UInt32>.allocate(capacity: p.count + 4)
-                    defer { dst.deallocate() }
-                    var i = 0
-                    while i < p.count {
-                        let e: Int
-                        switch pattern {
-                        case .gpt2: e = s.gpt2(i)
-                        case .cl100k: e = s.cl100k(i, maxDigits: 3)
-                        case .qwen2: e = s.cl100k(i, maxDigits: 1)
-                        case .o200k: e = s.o200k(i)
-                        }
-                        let c = tokenizer.model.encodePiece(p.baseAddress! + i, e - i, dst: dst, scratch: scratch)
-                        plain += UnsafeBufferPointer(start: dst, count: c)
-                        i = e
-                    }
                 }
+                let plain = plainEncode(text, tokenizer, pattern, scratch: scratch)
                 if fast != plain {
                     differ += 1
                     if differ <= 3 { XCTFail("\(pattern): \(text)\n fast  \(fast)\n plain \(plain)") }

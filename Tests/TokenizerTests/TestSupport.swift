@@ -46,3 +46,34 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Ids of `text` split by the scalar scanner of `pattern`, each piece encoded by the model with
+/// no cache: the reference for the fast loop (EncodingContext+Split.swift).
+func plainEncode(_ text: [UInt8], _ tokenizer: Tokenizer, _ pattern: SplitPattern, scratch: MergeScratch,
+                 piece: (UnsafeBufferPointer<UInt8>) -> Void) -> [UInt32] {
+    var plain: [UInt32] = []
+    text.withUnsafeBufferPointer { p in
+        let s = Scanner(p: p, end: p.count)
+        let dst = UnsafeMutablePointer<UInt32>.allocate(capacity: p.count + 4)
+        defer { dst.deallocate() }
+        var i = 0
+        while i < p.count {
+            let e: Int
+            switch pattern {
+            case .gpt2: e = s.gpt2(i)
+            case .cl100k: e = s.cl100k(i, maxDigits: 3)
+            case .qwen2: e = s.cl100k(i, maxDigits: 1)
+            case .o200k: e = s.o200k(i)
+            }
+            let c = tokenizer.model.encodePiece(p.baseAddress! + i, e - i, dst: dst, scratch: scratch)
+            plain += UnsafeBufferPointer(start: dst, count: c)
+            piece(UnsafeBufferPointer(start: p.baseAddress! + i, count: e - i))
+            i = e
+        }
+    }
+    return plain
+}
+
+func plainEncode(_ text: [UInt8], _ tokenizer: Tokenizer, _ pattern: SplitPattern, scratch: MergeScratch) -> [UInt32] {
+    plainEncode(text, tokenizer, pattern, scratch: scratch) { _ in }
+}
