@@ -176,10 +176,11 @@ public enum ParallelEncoder {
     /// token count per document, timing the encoding only. With more than one thread, long
     /// documents are cut where the tokenizer allows it (`Tokenizer.cut`), so the counts are
     /// exactly those of whole documents.
-    public static func run(_ docs: Documents, tokenizer: Tokenizer, threads: Int) -> (Throughput, [Int]) {
+    /// - Parameter countsPieces: count pieces by length in `Throughput.cache` (a little slower).
+    public static func run(_ docs: Documents, tokenizer: Tokenizer, threads: Int, countsPieces: Bool = false) -> (Throughput, [Int]) {
         let n = docs.count
         let requested = max(1, threads)
-        let contexts = (0..<requested).map { _ in EncodingContext() }
+        let contexts = (0..<requested).map { _ in EncodingContext(countsPieces: countsPieces) }
         let start = DispatchTime.now().uptimeNanoseconds
         // Work items: (document, byte range), in order; groups of consecutive items of about
         // `partBytes` each are handed out one at a time.

@@ -2,8 +2,9 @@
 // o200k) — what most texts go through.
 //
 // Per piece:
-//   1. the fast scanner finds where the piece ends (SplitPattern+ASCII.swift; the scalar
-//      scanner for what is not ASCII);
+//   1. where the piece ends: for GPT-2, the next set bit of the 64-byte block's start mask over
+//      ASCII text (PieceStarts.swift); otherwise the fast scanner (SplitPattern+ASCII.swift;
+//      the scalar scanner for what is not ASCII);
 //   2. a piece of ≤ 8 bytes (~90% of pieces) is looked up in the hot cache (PieceCache.swift)
 //      with its bytes as the key: one 8-byte load masked to the piece's length, one multiply
 //      for the slot, one compare; a hit writes its 1–3 ids;
@@ -23,10 +24,18 @@
 /// A pattern's fast piece scanner, as a type so that the loop is specialized for each.
 protocol PieceScanner {
     static func end(_ s: Scanner, _ i: Int) -> Int
+    /// Whether piece ends come from the start masks of 64-byte blocks where they can
+    /// (PieceStarts.swift), `end` elsewhere.
+    static var usesBlockStarts: Bool { get }
+}
+
+extension PieceScanner {
+    static var usesBlockStarts: Bool { false }
 }
 
 enum GPT2Pieces: PieceScanner {
     @inline(__always) static func end(_ s: Scanner, _ i: Int) -> Int { s.gpt2Fast(i) }
+    static var usesBlockStarts: Bool { true }
 }
 
 enum CL100kPieces: PieceScanner {
@@ -41,23 +50,41 @@ enum O200kPieces: PieceScanner {
     @inline(__always) static func end(_ s: Scanner, _ i: Int) -> Int { s.o200kFast(i) }
 }
 
+/// Whether the loop counts pieces by length for `CacheStats` (a type, so that the loop without
+/// counters keeps them out of its registers).
+protocol PieceCounting { static var on: Bool { get } }
+enum Counting: PieceCounting { static var on: Bool { true } }
+enum NotCounting: PieceCounting { static var on: Bool { false } }
+
 extension EncodingContext {
     /// Appends the ids of `p` split by `pattern`, each piece encoded by `model`.
     func encodeSplit(_ p: UnsafeBufferPointer<UInt8>, _ pattern: SplitPattern, _ model: BPEModel, into out: inout [UInt32]) {
+        if countsPieces {
+            switch pattern {
+            case .gpt2: encodeSplit(p, GPT2Pieces.self, Counting.self, model, into: &out)
+            case .cl100k: encodeSplit(p, CL100kPieces.self, Counting.self, model, into: &out)
+            case .qwen2: encodeSplit(p, Qwen2Pieces.self, Counting.self, model, into: &out)
+            case .o200k: encodeSplit(p, O200kPieces.self, Counting.self, model, into: &out)
+            }
+            return
+        }
         switch pattern {
-        case .gpt2: encodeSplit(p, GPT2Pieces.self, model, into: &out)
-        case .cl100k: encodeSplit(p, CL100kPieces.self, model, into: &out)
-        case .qwen2: encodeSplit(p, Qwen2Pieces.self, model, into: &out)
-        case .o200k: encodeSplit(p, O200kPieces.self, model, into: &out)
+        case .gpt2: encodeSplit(p, GPT2Pieces.self, NotCounting.self, model, into: &out)
+        case .cl100k: encodeSplit(p, CL100kPieces.self, NotCounting.self, model, into: &out)
+        case .qwen2: encodeSplit(p, Qwen2Pieces.self, NotCounting.self, model, into: &out)
+        case .o200k: encodeSplit(p, O200kPieces.self, NotCounting.self, model, into: &out)
         }
     }
 
     @inline(__always)
-    private func encodeSplit<S: PieceScanner>(_ p: UnsafeBufferPointer<UInt8>, _: S.Type, _ model: BPEModel,
-                                              into out: inout [UInt32]) {
+    private func encodeSplit<S: PieceScanner, C: PieceCounting>(_ p: UnsafeBufferPointer<UInt8>, _: S.Type, _: C.Type,
+                                                                _ model: BPEModel, into out: inout [UInt32]) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
         let scanner = Scanner(p: p, end: n)
+        // GPT-2's piece starts from block masks: the block, its starts after the current piece,
+        // the last block the masks could not decide.
+        var startsBase = -1, startsRest: UInt64 = 0, undecided = -1
         var dst = reserveBuffer(EncodingContext.stagingIds)
         var room = bufferCapacity
         let hot = self.hot.slots, medium = self.medium.slots
@@ -76,10 +103,20 @@ extension EncodingContext {
             }
             let stop = min(n, i &+ (room &- count &- 20) / 5)
             while i < stop {
-                let e = S.end(scanner, i)
+                let e: Int
+                if S.usesBlockStarts {
+                    if startsRest != 0 {
+                        e = startsBase &+ startsRest.trailingZeroBitCount
+                        startsRest &= startsRest &- 1
+                    } else {
+                        (e, startsBase, startsRest, undecided) = GPT2Starts.end(scanner, i, base: startsBase, undecided: undecided)
+                    }
+                } else {
+                    e = S.end(scanner, i)
+                }
                 let len = e &- i
                 if len <= 8 {
-                    shortPieces &+= 1
+                    if C.on { shortPieces &+= 1 }
                     let key = i &+ 8 <= n
                         ? raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (UInt64.max &>> UInt64(64 &- 8 &* len))
                         : packShort(base + i, len)
@@ -87,14 +124,14 @@ extension EncodingContext {
                     let hit = HotPieceCache.lookup(hot, set, key, len, dst + count)
                     count &+= hit > 0 ? hit : encodeShortMiss(model, base + i, len, key: key, set: set, dst: dst + count)
                 } else if len <= 16 {
-                    mediumPieces &+= 1
+                    if C.on { mediumPieces &+= 1 }
                     let a = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                     let b = raw.loadUnaligned(fromByteOffset: e &- 8, as: UInt64.self)
                     let set = MediumPieceCache.set(a, b, len)
                     let hit = MediumPieceCache.lookup(medium, set, a, b, len, dst + count)
                     count &+= hit > 0 ? hit : encodeMediumMiss(model, base + i, len, a, b, set: set, dst: dst + count)
                 } else {
-                    longPieces &+= 1
+                    if C.on { longPieces &+= 1 }
                     if count &+ len &+ 4 > room {
                         out.append(contentsOf: UnsafeBufferPointer(start: dst, count: count))
                         count = 0
@@ -109,8 +146,10 @@ extension EncodingContext {
             }
         }
         out.append(contentsOf: UnsafeBufferPointer(start: dst, count: count))
-        stats.shortPieces &+= shortPieces
-        stats.mediumPieces &+= mediumPieces
-        stats.longPieces &+= longPieces
+        if C.on {
+            stats.shortPieces &+= shortPieces
+            stats.mediumPieces &+= mediumPieces
+            stats.longPieces &+= longPieces
+        }
     }
 }

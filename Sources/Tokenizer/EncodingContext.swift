@@ -63,10 +63,14 @@ public final class EncodingContext {
     /// them first.
     private var owner: ObjectIdentifier?
 
-    /// What the caches answered so far (byte-level models with a split pattern only).
+    /// What the caches answered so far (byte-level models with a split pattern only). The piece
+    /// counts by length are kept only when `countsPieces` is set.
     public internal(set) var stats = CacheStats()
+    /// Count pieces by length in `stats` (`finetok bench --cache-stats`; off, the fast loop keeps
+    /// no counter).
+    public var countsPieces: Bool
 
-    public init() {}
+    public init(countsPieces: Bool = false) { self.countsPieces = countsPieces }
 
     deinit { buffer.deallocate() }
 

@@ -19,7 +19,8 @@ enum BenchCommand {
                                mb_per_s, tokens_per_s, threads, load_seconds
           --cache-stats        how the piece caches answered (byte-level models with a split
                                pattern): pieces by length, hit rates of the hot (1-8 bytes),
-                               medium (9-16) and second-level caches, pieces merged
+                               medium (9-16) and second-level caches, pieces merged (the
+                               counting costs a few percent of the speed)
         \(Vocabulary.help)
 
         Build it with -c release: swift run -c release finetok bench FILE
@@ -52,7 +53,7 @@ enum BenchCommand {
         }
         for (name, docs) in inputs {
             var results: [Throughput] = []
-            for _ in 0..<runs { results.append(ParallelEncoder.run(docs, tokenizer: tokenizer, threads: threads).0) }
+            for _ in 0..<runs { results.append(ParallelEncoder.run(docs, tokenizer: tokenizer, threads: threads, countsPieces: args.has("cache-stats")).0) }
             results.sort { $0.seconds < $1.seconds }
             let t = results[results.count / 2]
             if args.has("json") {

@@ -29,7 +29,7 @@ final class PieceCacheTests: XCTestCase {
         for (tokenizer, pattern) in [(Loaded.gpt2, SplitPattern.gpt2), (Loaded.cl100k, .cl100k)] {
             var rng = SeededRandom(seed: 77)
             let words = (0..<60_000).map { _ in randomWord(&rng) }
-            let ctx = EncodingContext()
+            let ctx = EncodingContext(countsPieces: true)
             let scratch = MergeScratch()
             var pieces = 0
             var distinct = Set<[UInt8]>()
@@ -86,7 +86,7 @@ final class PieceCacheTests: XCTestCase {
         var rng = SeededRandom(seed: 5)
         var text: [UInt8] = []
         for _ in 0..<3000 { text += words[Int(rng.next() % 300)] }
-        let ctx = EncodingContext()
+        let ctx = EncodingContext(countsPieces: true)
         var first: [UInt32] = [], second: [UInt32] = []
         text.withUnsafeBufferPointer { p in
             ctx.bind(to: Loaded.gpt2)
@@ -109,7 +109,7 @@ final class PieceCacheTests: XCTestCase {
     /// position relative to a flush.
     func testStagingBufferFlushesAndGrows() {
         var rng = SeededRandom(seed: 9)
-        let ctx = EncodingContext()
+        let ctx = EncodingContext(countsPieces: true)
         let scratch = MergeScratch()
         for round in 0..<6 {
             var text: [UInt8] = []

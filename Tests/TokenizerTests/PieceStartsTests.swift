@@ -1,0 +1,133 @@
+// GPT-2's piece starts from block masks (PieceStarts.swift) against the scalar scanner, on long
+// seeded random texts made mostly of ASCII (so that most 64-byte blocks are decided by the
+// masks) with every class and edge the rule distinguishes: contractions and near-contractions,
+// apostrophes after each class, U+0020 against the other white space before letters, digits
+// and punctuation, white-space runs that end before a non-space or at the end of the text,
+// and non-ASCII letters, spaces and punctuation now and then, next to block edges.
+
+import XCTest
+@testable import Tokenizer
+
+final class PieceStartsTests: XCTestCase {
+    static let atoms: [[UInt8]] = [
+        "a", "Z", "word", " word", "s", "t", "re", "ve", "ll", "d", "m", "S", "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d",
+        "'l", "'r", "'v", "'S", "''s", " 's", "9's", "\n's", "\t'", "0", "42", "1234567", " 7", ".", ",", "!?", "()", " (", "-",
+        "\u{00}", "\u{1F}", "\u{7F}", "~", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\u{0B}", "\u{0C}", " \t ",
+        "\n   ", "it's", "we're", "they'll", "don't", "I'm", "you'd", "x'y",
+    ].map { Array($0.utf8) }
+    static let rareAtoms: [[UInt8]] = ["é", "中文", "\u{00A0}", "—", "’s", "😀", "\u{3000}", "²"].map { Array($0.utf8) }
+
+    func randomText(_ rng: inout SeededRandom, bytes: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < bytes {
+            if rng.next() % 60 == 0 {
+                out += PieceStartsTests.rareAtoms[Int(rng.next() % UInt64(PieceStartsTests.rareAtoms.count))]
+            } else {
+                out += PieceStartsTests.atoms[Int(rng.next() % UInt64(PieceStartsTests.atoms.count))]
+            }
+        }
+        return out
+    }
+
+    /// Piece ends by the loop's cursor: set bits while there are some, `GPT2Starts.end` else.
+    func blockEnds(_ text: [UInt8]) -> [Int] {
+        text.withUnsafeBufferPointer { p in
+            let s = Scanner(p: p, end: p.count)
+            var ends: [Int] = []
+            var base = -1, rest: UInt64 = 0, undecided = -1
+            var i = 0
+            while i < p.count {
+                let e: Int
+                if rest != 0 {
+                    e = base + rest.trailingZeroBitCount
+                    rest &= rest - 1
+                } else {
+                    (e, base, rest, undecided) = GPT2Starts.end(s, i, base: base, undecided: undecided)
+                }
+                ends.append(e)
+                i = e
+            }
+            return ends
+        }
+    }
+
+    func scalarEnds(_ text: [UInt8]) -> [Int] {
+        text.withUnsafeBufferPointer { p in
+            let s = Scanner(p: p, end: p.count)
+            var ends: [Int] = []
+            var i = 0
+            while i < p.count {
+                i = s.gpt2(i)
+                ends.append(i)
+            }
+            return ends
+        }
+    }
+
+    func testBlockStartsEqualTheScalarScanner() {
+        var rng = SeededRandom(seed: 64)
+        var decided = 0, blocks = 0
+        for round in 0..<400 {
+            let text = randomText(&rng, bytes: 200 + Int(rng.next() % 3000))
+            let expected = scalarEnds(text)
+            let got = blockEnds(text)
+            if got != expected {
+                let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
+                let at = k > 0 ? expected[k - 1] : 0
+                XCTFail("round \(round): first difference after byte \(at): "
+                        + "\(String(decoding: text[max(0, at - 10)..<min(text.count, at + 20)], as: UTF8.self).debugDescription)")
+                return
+            }
+            text.withUnsafeBufferPointer { p in
+                let s = Scanner(p: p, end: p.count)
+                for b in stride(from: 0, to: p.count, by: 64) {
+                    blocks += 1
+                    if GPT2Starts.block(s, b) != nil { decided += 1 }
+                }
+            }
+        }
+        // The texts must exercise the masks, not only the scanner.
+        XCTAssertGreaterThan(Double(decided) / Double(blocks), 0.3)
+    }
+
+    func testSSE2MasksEqualSWARMasks() {
+        #if arch(x86_64)
+        var rng = SeededRandom(seed: 3)
+        var block = [UInt8](repeating: 0, count: 64)
+        for _ in 0..<5000 {
+            for k in 0..<64 {
+                // Mostly the ASCII range, with every byte value possible.
+                block[k] = rng.next() % 5 == 0 ? UInt8(rng.next() % 256) : UInt8(rng.next() % 128)
+            }
+            block.withUnsafeBytes { b in
+                let a = ByteClassMasks.sse2(b.baseAddress!), w = ByteClassMasks.swar(b.baseAddress!)
+                XCTAssertEqual(a.letter, w.letter)
+                XCTAssertEqual(a.digit, w.digit)
+                XCTAssertEqual(a.space, w.space)
+                XCTAssertEqual(a.blank, w.blank)
+                XCTAssertEqual(a.apostrophe, w.apostrophe)
+                XCTAssertEqual(a.nonASCII, w.nonASCII)
+            }
+        }
+        #endif
+    }
+
+    /// The masks' classes are the class table's (which the scalar scanner uses).
+    func testMasksAgreeWithTheClassTable() {
+        var block = [UInt8](repeating: 0, count: 64)
+        for start in stride(from: 0, to: 256, by: 64) {
+            for k in 0..<64 { block[k] = UInt8(start + k) }
+            block.withUnsafeBytes { b in
+                let m = ByteClassMasks.swar(b.baseAddress!)
+                for k in 0..<64 {
+                    let c = ASCIIClass.table[start + k]
+                    let bit: UInt64 = 1 << UInt64(k)
+                    XCTAssertEqual(m.letter & bit != 0, c == ASCIIClass.letter, "byte \(start + k)")
+                    XCTAssertEqual(m.digit & bit != 0, c == ASCIIClass.digit, "byte \(start + k)")
+                    XCTAssertEqual(m.space & bit != 0, c == ASCIIClass.space, "byte \(start + k)")
+                    XCTAssertEqual(m.nonASCII & bit != 0, start + k >= 0x80, "byte \(start + k)")
+                }
+            }
+        }
+    }
+}
