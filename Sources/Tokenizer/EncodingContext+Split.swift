@@ -27,15 +27,26 @@ protocol PieceScanner {
     /// Whether piece ends come from the start masks of 64-byte blocks where they can
     /// (PieceStarts.swift), `end` elsewhere.
     static var usesBlockStarts: Bool { get }
+    /// The block cursor's slow step (`StartMasks.end`): the end of the piece at `i` and the
+    /// masks' state after it.
+    static func blockEnd(_ s: Scanner, _ i: Int, base: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int)
 }
 
 extension PieceScanner {
     static var usesBlockStarts: Bool { false }
+    /// No masks: the scanner's end, and no state.
+    static func blockEnd(_ s: Scanner, _ i: Int, base: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int) {
+        (end(s, i), -1, 0, undecided)
+    }
 }
 
 enum GPT2Pieces: PieceScanner {
     @inline(__always) static func end(_ s: Scanner, _ i: Int) -> Int { s.gpt2Fast(i) }
     static var usesBlockStarts: Bool { true }
+    @inline(__always)
+    static func blockEnd(_ s: Scanner, _ i: Int, base: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int) {
+        GPT2Starts.end(s, i, base: base, undecided: undecided)
+    }
 }
 
 enum CL100kPieces: PieceScanner {
@@ -82,8 +93,8 @@ extension EncodingContext {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
         let scanner = Scanner(p: p, end: n)
-        // GPT-2's piece starts from block masks: the block, its starts after the current piece,
-        // the last block the masks could not decide.
+        // Piece starts from block masks (usesBlockStarts): the block, its starts after the
+        // current piece, the last block the masks could not decide.
         var startsBase = -1, startsRest: UInt64 = 0, undecided = -1
         var dst = reserveBuffer(EncodingContext.stagingIds)
         var room = bufferCapacity
@@ -109,7 +120,7 @@ extension EncodingContext {
                         e = startsBase &+ startsRest.trailingZeroBitCount
                         startsRest &= startsRest &- 1
                     } else {
-                        (e, startsBase, startsRest, undecided) = GPT2Starts.end(scanner, i, base: startsBase, undecided: undecided)
+                        (e, startsBase, startsRest, undecided) = S.blockEnd(scanner, i, base: startsBase, undecided: undecided)
                     }
                 } else {
                     e = S.end(scanner, i)

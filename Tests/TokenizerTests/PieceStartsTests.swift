@@ -13,7 +13,8 @@ final class PieceStartsTests: XCTestCase {
         "a", "Z", "word", " word", "s", "t", "re", "ve", "ll", "d", "m", "S", "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d",
         "'l", "'r", "'v", "'S", "''s", " 's", "9's", "\n's", "\t'", "0", "42", "1234567", " 7", ".", ",", "!?", "()", " (", "-",
         "\u{00}", "\u{1F}", "\u{7F}", "~", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\u{0B}", "\u{0C}", " \t ",
-        "\n   ", "it's", "we're", "they'll", "don't", "I'm", "you'd", "x'y",
+        "\n   ", "it's", "we're", "they'll", "don't", "I'm", "you'd", "x'y", "(word", "((x", " (x", "\t(x", "\tword", "'S", "'LL",
+        "'Re", "IT'S", "12", "123456789", "'x", ".'s", "a\t'd", "\t\t", "\u{0B}x",
     ].map { Array($0.utf8) }
     static let rareAtoms: [[UInt8]] = ["é", "中文", "\u{00A0}", "—", "’s", "😀", "\u{3000}", "²"].map { Array($0.utf8) }
 
@@ -29,8 +30,8 @@ final class PieceStartsTests: XCTestCase {
         return out
     }
 
-    /// Piece ends by the loop's cursor: set bits while there are some, `GPT2Starts.end` else.
-    func blockEnds(_ text: [UInt8]) -> [Int] {
+    /// Piece ends by the loop's cursor: set bits while there are some, `StartMasks.end` else.
+    func blockEnds<M: StartMasks>(_ text: [UInt8], _: M.Type) -> [Int] {
         text.withUnsafeBufferPointer { p in
             let s = Scanner(p: p, end: p.count)
             var ends: [Int] = []
@@ -42,7 +43,7 @@ final class PieceStartsTests: XCTestCase {
                     e = base + rest.trailingZeroBitCount
                     rest &= rest - 1
                 } else {
-                    (e, base, rest, undecided) = GPT2Starts.end(s, i, base: base, undecided: undecided)
+                    (e, base, rest, undecided) = M.end(s, i, base: base, undecided: undecided)
                 }
                 ends.append(e)
                 i = e
@@ -51,30 +52,40 @@ final class PieceStartsTests: XCTestCase {
         }
     }
 
-    func scalarEnds(_ text: [UInt8]) -> [Int] {
+    func scalarEnds(_ text: [UInt8], _ pattern: SplitPattern) -> [Int] {
         text.withUnsafeBufferPointer { p in
             let s = Scanner(p: p, end: p.count)
             var ends: [Int] = []
             var i = 0
             while i < p.count {
-                i = s.gpt2(i)
+                switch pattern {
+                case .gpt2: i = s.gpt2(i)
+                case .cl100k: i = s.cl100k(i, maxDigits: 3)
+                case .qwen2: i = s.cl100k(i, maxDigits: 1)
+                case .o200k: i = s.o200k(i)
+                }
                 ends.append(i)
             }
             return ends
         }
     }
 
-    func testBlockStartsEqualTheScalarScanner() {
+    func testGPT2BlockStartsEqualTheScalarScanner() {
+        check(GPT2Starts.self, .gpt2, lineBreaks: true)
+    }
+
+    func check<M: StartMasks>(_ masks: M.Type, _ pattern: SplitPattern, lineBreaks: Bool) {
         var rng = SeededRandom(seed: 64)
         var decided = 0, blocks = 0
         for round in 0..<400 {
-            let text = randomText(&rng, bytes: 200 + Int(rng.next() % 3000))
-            let expected = scalarEnds(text)
-            let got = blockEnds(text)
+            var text = randomText(&rng, bytes: 200 + Int(rng.next() % 3000))
+            if !lineBreaks { text = text.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } }
+            let expected = scalarEnds(text, pattern)
+            let got = blockEnds(text, M.self)
             if got != expected {
                 let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
                 let at = k > 0 ? expected[k - 1] : 0
-                XCTFail("round \(round): first difference after byte \(at): "
+                XCTFail("\(pattern) round \(round): first difference after byte \(at): "
                         + "\(String(decoding: text[max(0, at - 10)..<min(text.count, at + 20)], as: UTF8.self).debugDescription)")
                 return
             }
@@ -82,12 +93,12 @@ final class PieceStartsTests: XCTestCase {
                 let s = Scanner(p: p, end: p.count)
                 for b in stride(from: 0, to: p.count, by: 64) {
                     blocks += 1
-                    if GPT2Starts.block(s, b) != nil { decided += 1 }
+                    if M.block(s, b) != nil { decided += 1 }
                 }
             }
         }
         // The texts must exercise the masks, not only the scanner.
-        XCTAssertGreaterThan(Double(decided) / Double(blocks), 0.3)
+        XCTAssertGreaterThan(Double(decided) / Double(blocks), lineBreaks ? 0.1 : 0.3, "\(pattern)")
     }
 
     func testSSE2MasksEqualSWARMasks() {

@@ -1,0 +1,73 @@
+// GPT-2's piece starts by block masks (PieceStarts.swift).
+//
+// Over ASCII, whether a piece of
+//     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// starts at byte k depends only on bytes k-4 … k+1. With L, D, W, O the ASCII letters, digits,
+// white space and the rest:
+//   - white space starts a piece when the byte before is not white space, or when it is the
+//     last byte of a run followed by a non-space byte (`\s+(?!\S)` leaves it to the next piece);
+//   - a letter, digit or other byte starts a piece when the byte before is of another class and
+//     is not U+0020 (a space before L, D or O is that piece's ` ?`: the space is the start);
+//   - a contraction (an apostrophe that starts a piece — after L, D or white space other than
+//     U+0020 — followed by s, t, m, d, re, ve or ll) is one piece: no start inside, a start
+//     right after it even before a letter. Whether the apostrophe three bytes back starts a
+//     piece reads a fourth byte.
+// A block is decided when it, the four bytes before it and the two after it are ASCII and
+// inside the text.
+
+/// The piece starts of the GPT-2 pattern, block by block (rule at the top of the file).
+enum GPT2Starts: StartMasks {
+    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64`
+    /// (base a multiple of 64), or nil when the block is not decided here (a byte ≥ 0x80 among
+    /// bytes base-4 … base+65, or the text ends before base + 66).
+    @inline(__always)
+    static func block(_ s: Scanner, _ base: Int) -> UInt64? {
+        guard base &+ 66 <= s.end else { return nil }
+        let p = s.p.baseAddress.unsafelyUnwrapped
+        guard asciiBlock(p, base) else { return nil }
+        let m = ByteClassMasks(UnsafeRawPointer(p + base))
+        let after0 = p[base &+ 64], after1 = p[base &+ 65]
+        var edge = after0 | after1
+        // base > 0 is at least 64.
+        if base > 0 { edge |= p[base &- 1] | p[base &- 2] | p[base &- 3] | p[base &- 4] }
+        guard m.nonASCII == 0 && edge < 0x80 else { return nil }
+        return starts(s, base, m)
+    }
+
+    @inline(__always)
+    private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64 {
+        let p = s.p.baseAddress.unsafelyUnwrapped
+        let table = s.ascii
+        let L = m.letter, D = m.digit, W = m.space
+        let O = ~(L | D | W)
+        // The class of the byte before each position (bit 0: byte base-1).
+        let before = base > 0 ? table[Int(p[base &- 1])] : 0
+        let pL = L &<< 1 | bit(before == ASCIIClass.letter)
+        let pD = D &<< 1 | bit(before == ASCIIClass.digit)
+        let pW = W &<< 1 | bit(before == ASCIIClass.space)
+        let pO = O &<< 1 | bit(before == ASCIIClass.other)
+        let pBlank = m.blank &<< 1 | bit(base > 0 && p[base &- 1] == 0x20)
+        // The byte after each position is not white space (bit 63: byte base+64).
+        let nextNotW = ~W &>> 1 | bit(table[Int(p[base &+ 64])] != ASCIIClass.space) &<< 63
+        var starts = (W & (~pW | nextNotW)) | (((L & ~pL) | (D & ~pD) | (O & ~pO)) & ~pBlank)
+        if base == 0 { starts |= 1 }
+        // Contractions starting in the block (an apostrophe that starts a piece).
+        var quotes = m.apostrophe & starts
+        while quotes != 0 {
+            let k = quotes.trailingZeroBitCount
+            quotes &= quotes &- 1
+            if let e = s.contraction(base &+ k, fold: false) { starts = markPiece(starts, from: base &+ k, to: e, base) }
+        }
+        // Contractions starting in the three bytes before the block and reaching into it (or
+        // ending at its first byte).
+        for c in max(0, base &- 3)..<base where p[c] == 0x27 {
+            let b = c > 0 ? table[Int(p[c &- 1])] : 0
+            let startsPiece = c == 0 || b == ASCIIClass.letter || b == ASCIIClass.digit
+                || (b == ASCIIClass.space && p[c &- 1] != 0x20)
+            if startsPiece, let e = s.contraction(c, fold: false) { starts = markPiece(starts, from: c, to: e, base) }
+        }
+        return starts
+    }
+
+    @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.gpt2Fast(i) }
+}
