@@ -19,8 +19,8 @@ enum BenchCommand {
                                mb_per_s, tokens_per_s, threads, load_seconds
           --cache-stats        how the piece caches answered (byte-level models with a split
                                pattern): pieces by length, hit rates of the hot (1-8 bytes),
-                               medium (9-16) and second-level caches, pieces merged (the
-                               counting costs a few percent of the speed)
+                               medium (9-16) and second-level caches, pieces merged (runs
+                               the loop with counters, so time it without this flag)
         \(Vocabulary.help)
 
         Build it with -c release: swift run -c release finetok bench FILE
