@@ -112,8 +112,8 @@ protocol StartMasks {
 /// Bit 0 set when `b`.
 @inline(__always) func bit(_ b: Bool) -> UInt64 { b ? 1 : 0 }
 
-/// Whether `p[from ..< to]` (clamped to the text) holds only ASCII bytes: the eight-word test
-/// most undecided blocks (CJK text) fail at once.
+/// Whether the 64 bytes at `p + base` are all ASCII: the eight-word test that most undecided
+/// blocks (CJK text) fail at once, before any mask is computed.
 @inline(__always)
 func asciiBlock(_ p: UnsafePointer<UInt8>, _ base: Int) -> Bool {
     var any: UInt64 = 0
