@@ -5,7 +5,7 @@ usage: benchmarks/compare.py [--corpus-dir DIR] [--finetok PATH] [--runs R] [--s
 needs: pip install tiktoken tokenizers; finetok built with `swift build -c release`
 
 For each corpus (en, code, zh): documents are the text split on "\\n\\n" without empty ones (as
-shared/tools/anchor_bench.py and `finetok bench` do). Each tool encodes every document on one
+the anchor benchmark and `finetok bench` do). Each tool encodes every document on one
 thread; the table shows MB/s (median of R runs), token totals (which must be equal) and the ratio.
 Worst cases: 1 MB of one letter, base64, digits, spaces and random CJK, one document each.
 """

@@ -12,7 +12,7 @@ usage: benchmarks/python_bench.py [CORPUS] [--vocab gpt2|cl100k|pythia] [--mb M]
              (default: all but finetok-1by1)
 needs: the wheel, and pip install tiktoken tokenizers gigatoken awkward numpy
 
-Documents are text[:M*1e6].split("\\n\\n") without empty ones (as ../shared/tools/anchor_bench.py,
+Documents are text[:M*1e6].split("\\n\\n") without empty ones (as the anchor benchmark,
 peer_bench.py and `finetok bench`); MB/s counts their UTF-8 bytes. The protocol is peer_bench.py's:
 each timed run is a fresh worker process (no tool replays a cache warmed on the same text) that
 loads the tokenizer, makes one tiny warm-up call of the same API, then times ONE pass over all
