@@ -1,0 +1,114 @@
+// Step 9 of the build (Build.swift): one split's rows padded and written in every output
+// format, and the arrays they are padded into.
+
+import Foundation
+import Tokenizer
+
+extension Build {
+    static func writeSplit(_ name: String, indices: [Int], spill: RowStore, width: Int?, pad: Int32, options: BuildOptions,
+                           output: OutputFolder, report: inout BuildReport, tokenizer: Tokenizer,
+                           progress: (Int) -> Void = { _ in }) throws {
+        var jsonl: JSONLRowWriter?
+        var npy: NPYWriter?
+        var st: SafetensorsWriter?
+        if options.formats.contains(.jsonl) {
+            jsonl = try JSONLRowWriter(path: output.temporaryPath("\(name).jsonl"))
+            report.files.append("\(name).jsonl")
+        }
+        if options.formats.contains(.npy), let w = width {
+            npy = try NPYWriter(prefix: output.temporaryPath(name), dtype: options.dtype, rows: indices.count, width: w)
+            report.files += ["input_ids", "attention_mask", "labels"].map { "\(name)_\($0).npy" }
+        }
+        if options.formats.contains(.safetensors), let w = width {
+            st = try SafetensorsWriter(path: output.temporaryPath("\(name).safetensors"), dtype: options.dtype, rows: indices.count, width: w)
+            report.files.append("\(name).safetensors")
+        }
+        var documents: TokenStreamWriter?
+        if options.formats.contains(where: \.isTokenStream) {
+            documents = try TokenStreamWriter(prefix: output.temporaryPath(name), formats: options.formats,
+                                              vocabularySize: tokenizer.vocabularySize, eosId: report.eosId)
+            report.files += TokenStreamWriter.files(split: name, formats: options.formats)
+        }
+        let wantArrays = jsonl != nil || npy != nil || st != nil
+        // Rows are read in order, then filled and formatted in parallel (formatting the JSON
+        // text is most of this pass), then written in order.
+        let chunk = 4096
+        let threads = max(1, options.threads)
+        var start = 0
+        while start < indices.count {
+            let end = min(start + chunk, indices.count)
+            if !wantArrays, let documents {
+                // Documents only: ids go from the row file to the token file, no row arrays.
+                try spill.forEachIds(at: indices[start..<end]) { (ids) throws(OutputError) in try documents.append(ids) }
+                start = end
+                progress(end)
+                continue
+            }
+            var rows: [(ids: [UInt32], labels: LabelRanges)] = []
+            rows.reserveCapacity(end - start)
+            rows += try spill.rows(at: indices[start..<end])
+            let side = options.paddingSide
+            let wantJSON = jsonl != nil
+            for row in rows { try documents?.append(row.ids) }
+            let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
+                var arrays = TrainingArrays()
+                fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
+                var line: [UInt8] = []
+                if wantJSON { JSONLRowWriter.format(arrays, into: &line) }
+                return (arrays, line)
+            }
+            for (arrays, line) in prepared {
+                try jsonl?.file.write(line)
+                try npy?.write(arrays)
+                try st?.write(arrays)
+            }
+            start = end
+            progress(end)
+        }
+        if let jsonl {
+            try jsonl.close()
+            TestHooks.stage("wrote:\(name).jsonl")
+        }
+        if let npy {
+            try npy.close()
+            TestHooks.stage("wrote:\(name)_*.npy")
+        }
+        if let st {
+            try st.close(metadata: safetensorsMetadata(split: name, tokenizer: tokenizer))
+            TestHooks.stage("wrote:\(name).safetensors")
+        }
+        if let documents {
+            try documents.close()
+            TestHooks.stage("wrote:\(name).bin")
+        }
+    }
+
+    static func safetensorsMetadata(split: String, tokenizer: Tokenizer) -> [(String, String)] {
+        [("format", "pt"), ("split", split), ("tokenizer", tokenizer.paths.map { ($0 as NSString).lastPathComponent }.joined(separator: "+"))]
+    }
+
+    /// input_ids, attention_mask and labels for one row, padded to `width`.
+    static func fill(_ a: inout TrainingArrays, ids: [UInt32], labels: LabelRanges, width: Int?, pad: Int32, side: PaddingSide) {
+        let n = ids.count
+        let w = max(width ?? n, n)
+        let padCount = w - n
+        a.inputIds.removeAll(keepingCapacity: true)
+        a.attentionMask.removeAll(keepingCapacity: true)
+        a.labels.removeAll(keepingCapacity: true)
+        func padding() {
+            for _ in 0..<padCount {
+                a.inputIds.append(pad)
+                a.attentionMask.append(0)
+                a.labels.append(-100)
+            }
+        }
+        if side == .left { padding() }
+        labels.forEach(count: ids.count) { i, labelled in
+            let id = Int32(truncatingIfNeeded: Int(ids[i]))
+            a.inputIds.append(id)
+            a.attentionMask.append(1)
+            a.labels.append(labelled ? id : -100)
+        }
+        if side == .right { padding() }
+    }
+}
