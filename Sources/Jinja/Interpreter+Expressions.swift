@@ -6,10 +6,7 @@ extension Interpreter {
 
     /// Evaluates an expression (see `exec` on why every non-trivial case has a function of its own).
     func eval(_ e: Expression) throws(JinjaError) -> Value {
-        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
-            throw budgetError(at: e.position)
-        }
-        budget.steps &+= 1
+        try step(at: e.position)
         budget.evalDepth &+= 1
         defer { budget.evalDepth &-= 1 }
         switch e.tag {
@@ -97,10 +94,7 @@ extension Interpreter {
     /// `obj.name` when the attribute is there; nil where `eval` would return an Undefined for a
     /// missing dict key (any other outcome, including errors, is exactly `eval`'s).
     func present(_ node: GetattrExpr) throws(JinjaError) -> Value? {
-        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
-            throw budgetError(at: node.position)
-        }
-        budget.steps &+= 1
+        try step(at: node.position)
         let o = try eval(node.object)
         let name = node.name
         if case .dict(let d) = o, !name.isPrivate, name.member?.dictMethodIsSafe == nil {

@@ -277,10 +277,7 @@ final class Interpreter {
     /// goes through small frames: every non-trivial case is a function of its own, so a deep
     /// template needs little stack (see `JinjaLimits.maxEvalDepth`).
     func exec(_ ins: Instruction) throws(JinjaError) -> Flow {
-        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
-            throw budgetError(at: ins.position)
-        }
-        budget.steps &+= 1
+        try step(at: ins.position)
         budget.evalDepth &+= 1
         defer { budget.evalDepth &-= 1 }
         switch ins.tag {
@@ -314,6 +311,16 @@ final class Interpreter {
         return .normal
     }
 
+    /// Counts one step of the template at `pos`, or throws when the step budget or the depth
+    /// budget is spent.
+    @inline(__always)
+    func step(at pos: Int) throws(JinjaError) {
+        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
+            throw budgetError(at: pos)
+        }
+        budget.steps &+= 1
+    }
+
     @inline(never)
     func budgetError(at pos: Int) -> JinjaError {
         if budget.steps >= budget.limits.maxSteps { return Budget.stepError(budget.limits.maxSteps).at(pos) }
@@ -337,10 +344,7 @@ final class Interpreter {
     /// output; if one is not (a number, Markup, ...), what was written is taken back and the
     /// chain continues as `+` would, left to right, with the same errors.
     func printAddChain(_ node: AddChainExpr, _ pos: Int) throws(JinjaError) {
-        if budget.steps >= budget.limits.maxSteps || budget.evalDepth >= budget.limits.maxEvalDepth {
-            throw budgetError(at: node.position)
-        }
-        budget.steps &+= 1
+        try step(at: node.position)
         let mark = out.bytes.count
         let items = node.items
         for i in 0..<items.count {

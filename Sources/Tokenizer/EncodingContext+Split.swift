@@ -128,19 +128,14 @@ extension EncodingContext {
                 let len = e &- i
                 if len <= 8 {
                     if C.on { shortPieces &+= 1 }
+                    // One masked 8-byte load where the text goes on (packShort's loads otherwise).
                     let key = i &+ 8 <= n
                         ? raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (UInt64.max &>> UInt64(64 &- 8 &* len))
                         : packShort(base + i, len)
-                    let set = HotPieceCache.set(key, len)
-                    let hit = HotPieceCache.lookup(hot, set, key, len, dst + count)
-                    count &+= hit > 0 ? hit : encodeShortMiss(model, base + i, len, key: key, set: set, dst: dst + count)
+                    count &+= encodeShort(model, base + i, len, key: key, hot, dst: dst + count)
                 } else if len <= 16 {
                     if C.on { mediumPieces &+= 1 }
-                    let a = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let b = raw.loadUnaligned(fromByteOffset: e &- 8, as: UInt64.self)
-                    let set = MediumPieceCache.set(a, b, len)
-                    let hit = MediumPieceCache.lookup(medium, set, a, b, len, dst + count)
-                    count &+= hit > 0 ? hit : encodeMediumMiss(model, base + i, len, a, b, set: set, dst: dst + count)
+                    count &+= encodeMedium(model, base + i, len, medium, dst: dst + count)
                 } else {
                     if C.on { longPieces &+= 1 }
                     if count &+ len &+ 4 > room {

@@ -114,22 +114,31 @@ public final class EncodingContext {
     /// token, the second-level cache, a merge. Returns the count.
     @inline(__always)
     func encodePiece(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>) -> Int {
-        if n <= 8 {
-            let key = packShort(p, n)
-            let set = HotPieceCache.set(key, n)
-            let hit = HotPieceCache.lookup(hot.slots, set, key, n, dst)
-            if hit > 0 { return hit }
-            return encodeShortMiss(model, p, n, key: key, set: set, dst: dst)
-        }
-        if n <= 16 {
-            let r = UnsafeRawPointer(p)
-            let a = r.loadUnaligned(as: UInt64.self), b = r.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
-            let set = MediumPieceCache.set(a, b, n)
-            let hit = MediumPieceCache.lookup(medium.slots, set, a, b, n, dst)
-            if hit > 0 { return hit }
-            return encodeMediumMiss(model, p, n, a, b, set: set, dst: dst)
-        }
+        if n <= 8 { return encodeShort(model, p, n, key: packShort(p, n), hot.slots, dst: dst) }
+        if n <= 16 { return encodeMedium(model, p, n, medium.slots, dst: dst) }
         return encodeLongPiece(model, p, n, dst: dst)
+    }
+
+    /// A piece of 1–8 bytes, its bytes packed in `key`, from the hot cache (`hot`: its slots), else
+    /// computed and put there.
+    @inline(__always)
+    func encodeShort(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, key: UInt64, _ hot: UnsafeMutablePointer<UInt64>,
+                     dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let set = HotPieceCache.set(key, n)
+        let hit = HotPieceCache.lookup(hot, set, key, n, dst)
+        return hit > 0 ? hit : encodeShortMiss(model, p, n, key: key, set: set, dst: dst)
+    }
+
+    /// A piece of 9–16 bytes from the medium cache (`medium`: its slots), else computed and put
+    /// there.
+    @inline(__always)
+    func encodeMedium(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, _ medium: UnsafeMutablePointer<UInt64>,
+                      dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let r = UnsafeRawPointer(p)
+        let a = r.loadUnaligned(as: UInt64.self), b = r.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        let set = MediumPieceCache.set(a, b, n)
+        let hit = MediumPieceCache.lookup(medium, set, a, b, n, dst)
+        return hit > 0 ? hit : encodeMediumMiss(model, p, n, a, b, set: set, dst: dst)
     }
 
     /// A piece of 9–16 bytes not in the medium cache: computed, then put there.

@@ -26,6 +26,23 @@ import Glibc
 import Darwin
 #endif
 
+/// Sets of one 64-byte cache line each (eight words), zeroed, aligned to 64 bytes: the storage
+/// of the hot and medium levels.
+final class CacheLines {
+    let words: UnsafeMutablePointer<UInt64>
+    private let count: Int
+
+    init(_ sets: Int) {
+        count = 8 * sets
+        words = UnsafeMutableRawPointer.allocate(byteCount: 8 * count, alignment: 64).bindMemory(to: UInt64.self, capacity: count)
+        words.initialize(repeating: 0, count: count)
+    }
+
+    deinit { UnsafeMutableRawPointer(words).deallocate() }
+
+    func clear() { words.update(repeating: 0, count: count) }
+}
+
 /// The hot level: pieces of 1–8 bytes → 1–3 ids, four-way set associative.
 ///
 /// A set is one 64-byte cache line: four keys, then their four values. A lookup compares the
@@ -45,15 +62,11 @@ final class HotPieceCache {
     /// id count, then three 19-bit ids from bit 6.
     let slots: UnsafeMutablePointer<UInt64>
 
-    init() {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64 * HotPieceCache.sets, alignment: 64)
-        slots = raw.bindMemory(to: UInt64.self, capacity: 8 * HotPieceCache.sets)
-        slots.initialize(repeating: 0, count: 8 * HotPieceCache.sets)
-    }
+    private let lines = CacheLines(HotPieceCache.sets)
 
-    deinit { UnsafeMutableRawPointer(slots).deallocate() }
+    init() { slots = lines.words }
 
-    func clear() { slots.update(repeating: 0, count: 8 * HotPieceCache.sets) }
+    func clear() { lines.clear() }
 
     /// The first word of the set of a piece of `n` bytes packed into `key`.
     @inline(__always)
@@ -133,15 +146,11 @@ final class MediumPieceCache {
 
     let slots: UnsafeMutablePointer<UInt64>
 
-    init() {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64 * MediumPieceCache.sets, alignment: 64)
-        slots = raw.bindMemory(to: UInt64.self, capacity: 8 * MediumPieceCache.sets)
-        slots.initialize(repeating: 0, count: 8 * MediumPieceCache.sets)
-    }
+    private let lines = CacheLines(MediumPieceCache.sets)
 
-    deinit { UnsafeMutableRawPointer(slots).deallocate() }
+    init() { slots = lines.words }
 
-    func clear() { slots.update(repeating: 0, count: 8 * MediumPieceCache.sets) }
+    func clear() { lines.clear() }
 
     /// The first word of the set of a piece of `n` bytes whose first and last eight are `a`, `b`.
     @inline(__always)
