@@ -61,61 +61,6 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
     return true
 }
 
-/// Merge rules: the pair of ids (left, right) → (rank, merged id), packed as `rank << 32 | id`.
-/// A lower rank merges first. Keys and values sit side by side, so a probe touches one cache line.
-final class PairTable: @unchecked Sendable {
-    static let missing: UInt64 = .max
-    private let slots: UnsafeMutablePointer<UInt64>
-    private let mask: Int
-    private(set) var count = 0
-
-    init(capacity: Int) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        slots = .allocate(capacity: 2 * size)
-        slots.initialize(repeating: .max, count: 2 * size)
-        mask = size - 1
-    }
-
-    deinit { slots.deallocate() }
-
-    @inline(__always)
-    static func key(_ left: UInt32, _ right: UInt32) -> UInt64 { UInt64(left) << 32 | UInt64(right) }
-
-    @inline(__always)
-    private func home(_ k: UInt64) -> Int { Int(truncatingIfNeeded: mix64(k) >> 20) & mask }
-
-    /// Inserts or replaces (a later rule for the same pair replaces the earlier, as in HF).
-    func set(_ left: UInt32, _ right: UInt32, rank: UInt32, id: UInt32) {
-        let k = PairTable.key(left, right)
-        var i = home(k)
-        while slots[2 * i] != .max && slots[2 * i] != k { i = (i + 1) & mask }
-        if slots[2 * i] == .max { count += 1 }
-        slots[2 * i] = k
-        slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(id)
-    }
-
-    /// Calls `body(left, right)` for every rule (in table order).
-    func forEachPair(_ body: (UInt32, UInt32) -> Void) {
-        for i in 0...mask where slots[2 * i] != .max {
-            body(UInt32(truncatingIfNeeded: slots[2 * i] >> 32), UInt32(truncatingIfNeeded: slots[2 * i]))
-        }
-    }
-
-    /// `rank << 32 | id` for the pair, or `PairTable.missing`.
-    @inline(__always)
-    func get(_ left: UInt32, _ right: UInt32) -> UInt64 {
-        let k = PairTable.key(left, right)
-        var i = home(k)
-        while true {
-            let e = slots[2 * i]
-            if e == k { return slots[2 * i + 1] }
-            if e == .max { return PairTable.missing }
-            i = (i + 1) & mask
-        }
-    }
-}
-
 /// Every token's bytes, stored end to end: token `id` is `bytes[offsets[id]..<offsets[id+1]]`.
 final class TokenStore: @unchecked Sendable {
     let bytes: UnsafeMutablePointer<UInt8>

@@ -169,7 +169,7 @@ extension Tokenizer {
         guard String(validating: mergeBytes, as: UTF8.self) != nil else {
             throw .invalidContent(path: merges, location: "", message: "not valid UTF-8 text")
         }
-        let pairs = PairTable(capacity: tokens.count)
+        let rules = PairRules(capacity: tokens.count)
         var rank: UInt32 = 0
         var lineNumber = 0
         var start = 0
@@ -192,7 +192,7 @@ extension Tokenizer {
                 }
                 do {
                     try addMerge(UnsafeBufferPointer(rebasing: line[..<space]), UnsafeBufferPointer(rebasing: line[(space + 1)...]),
-                                 rank: rank, index: index, pairs: pairs, path: merges, location: "\(lineNumber)")
+                                 rank: rank, index: index, rules: rules, path: merges, location: "\(lineNumber)")
                 } catch let e as TokenizerError {
                     return e
                 } catch {
@@ -203,6 +203,7 @@ extension Tokenizer {
             return nil
         }
         if let failure { throw failure }
+        let pairs = try rules.table(path: merges)
         var model = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: false)
         model.markSelfMergingTokens()
         // The <|...|> entries of the vocabulary are its special tokens (GPT-2: <|endoftext|>).
@@ -220,7 +221,7 @@ extension Tokenizer {
     /// Adds merge `a b` (UTF-8 of the token strings) with `rank`. The merged token is `a` then
     /// `b` without its first `dropPrefix` bytes (HF's `continuing_subword_prefix`).
     static func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rank: UInt32, index: VocabIndex,
-                         pairs: PairTable, path: String, location: String, dropPrefix: Int = 0) throws(TokenizerError) {
+                         rules: PairRules, path: String, location: String, dropPrefix: Int = 0) throws(TokenizerError) {
         func text(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
         func merge() -> String { text(a) + " " + text(b) }
         guard let left = index.id(a) else {
@@ -236,7 +237,7 @@ extension Tokenizer {
         guard let merged = index.id(concatenating: a, tail) else {
             throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(tail))), which is not in the vocabulary")
         }
-        pairs.set(left, right, rank: rank, id: merged)
+        rules.set(left, right, rank: rank, id: merged)
     }
 }
 

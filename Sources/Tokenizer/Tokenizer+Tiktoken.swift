@@ -103,11 +103,11 @@ extension Tokenizer {
         }
         // tiktoken merges the adjacent pair whose concatenation has the lowest rank. Every split of
         // a token into two tokens is such a pair: turn them into pair rules once, here.
-        let model0 = BPEModel(tokens: tokens, pairs: PairTable(capacity: 0), wholePieceFirst: true)
+        let model0 = BPEModel(tokens: tokens, pairs: .empty, wholePieceFirst: true)
         for b in 0..<256 where model0.byteIds[b] == BPEModel.noId {
             throw .invalidContent(path: path, location: "", message: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); a byte-level rank file needs all 256")
         }
-        let pairs = PairTable(capacity: tokens.count * 2)
+        let rules = PairRules(capacity: tokens.count * 2)
         let store = model0.tokens
         for id in 0..<store.count where store.present[id] {
             let r = store.range(id)
@@ -118,11 +118,11 @@ extension Tokenizer {
                 if a == BytesToId.empty { continue }
                 let b = model0.lookup.get(base + k, r.count - k)
                 if b == BytesToId.empty { continue }
-                pairs.set(a, b, rank: UInt32(id), id: UInt32(id))
+                rules.set(a, b, rank: UInt32(id), id: UInt32(id))
             }
         }
         var model = model0
-        model.setPairs(pairs)
+        model.setPairs(try rules.table(path: path))
         let specials = encoding.specialTokens.map { AddedToken(id: $0.1, content: $0.0, special: true) }
         return Tokenizer(format: .tiktoken, paths: [path], model: model, normalizer: .none,
                          steps: [.split(options.pattern ?? encoding.pattern)],

@@ -89,7 +89,7 @@ extension Tokenizer {
         guard case .array(let merges)? = model["merges"] else {
             throw .invalidContent(path: path, location: "model.merges", message: "expected an array of merges")
         }
-        let pairs = PairTable(capacity: merges.count)
+        let rules = PairRules(capacity: merges.count)
         for (rank, m) in merges.enumerated() {
             let where_ = "model.merges[\(rank)]"
             var a = "", b = ""
@@ -116,7 +116,7 @@ extension Tokenizer {
             let failure: TokenizerError? = a8.withUTF8 { pa in
                 b8.withUTF8 { pb in
                     do {
-                        try addMerge(pa, pb, rank: UInt32(rank), index: index, pairs: pairs, path: path, location: where_, dropPrefix: prefix.count)
+                        try addMerge(pa, pb, rank: UInt32(rank), index: index, rules: rules, path: path, location: where_, dropPrefix: prefix.count)
                     } catch let e as TokenizerError {
                         return e
                     } catch {
@@ -128,6 +128,7 @@ extension Tokenizer {
             if let failure { throw failure }
         }
         let ignoreMerges = model["ignore_merges"]?.boolValue ?? false
+        let pairs = try rules.table(path: path)
         var bpe = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: ignoreMerges)
         if let unk = model["unk_token"]?.stringValue {
             guard let id = index.id(unk) else {

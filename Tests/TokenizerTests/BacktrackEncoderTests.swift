@@ -185,8 +185,9 @@ final class BacktrackEncoderTests: XCTestCase {
             }
             rules.append((l, r, UInt32(rank), id))
         }
-        let pairs = PairTable(capacity: rules.count)
-        for (l, r, rank, id) in rules { pairs.set(l, r, rank: rank, id: id) }
+        let table = PairRules(capacity: rules.count)
+        for (l, r, rank, id) in rules { table.set(l, r, rank: rank, id: id) }
+        guard let pairs = try? table.table(path: "random merges") else { return nil }
         return BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: false)
     }
 
@@ -249,11 +250,11 @@ final class BacktrackEncoderTests: XCTestCase {
         var tokens: [[UInt8]?] = (0..<256).map { [UInt8($0)] }
         tokens += [Array("xy".utf8), Array("xyz".utf8), Array("xyzw".utf8)]
         let x = UInt32(UInt8(ascii: "x")), y = UInt32(UInt8(ascii: "y")), z = UInt32(UInt8(ascii: "z")), w = UInt32(UInt8(ascii: "w"))
-        let pairs = PairTable(capacity: 3)
-        pairs.set(x, y, rank: 1, id: 256)
-        pairs.set(256, z, rank: 2, id: 257)
-        pairs.set(257, w, rank: 0, id: 258)
-        let bad = BPEModel(tokens: tokens, pairs: pairs, wholePieceFirst: false)
+        let rules = PairRules(capacity: 3)
+        rules.set(x, y, rank: 1, id: 256)
+        rules.set(256, z, rank: 2, id: 257)
+        rules.set(257, w, rank: 0, id: 258)
+        let bad = BPEModel(tokens: tokens, pairs: try rules.table(path: "three merges"), wholePieceFirst: false)
         var out: [UInt32] = []
         Array("xyzw".utf8).withUnsafeBufferPointer { p in
             if let base = p.baseAddress { bad.merge(base, p.count, into: &out, scratch: MergeScratch()) }

@@ -53,7 +53,7 @@ extension Tokenizer {
         // The pair table: every cut of a mergeable piece into two mergeable, non-user-defined
         // pieces. (User-defined symbols are frozen and never formed by a merge.)
         let types = proto.pieces.map(\.type)
-        let pairs = PairTable(capacity: proto.pieces.count * 2)
+        let rules = PairRules(capacity: proto.pieces.count * 2)
         var tiedRanks = [UInt32: UInt32]()   // rank → the first piece id seen with it
         var tiesByPosition = false
         var unknownCharacters = false
@@ -75,7 +75,7 @@ extension Tokenizer {
                 while k < t.count {
                     let l = lookup.get(base, k), r = lookup.get(base + k, t.count - k)
                     if l != BytesToId.empty, r != BytesToId.empty, types[Int(l)] != .userDefined, types[Int(r)] != .userDefined {
-                        pairs.set(l, r, rank: scoreRank[id], id: UInt32(id))
+                        rules.set(l, r, rank: scoreRank[id], id: UInt32(id))
                         any = true
                     }
                     k += min(utf8SequenceLength(t[k]), t.count - k)
@@ -90,6 +90,7 @@ extension Tokenizer {
             p.type == .control && utf8SequenceLength(p.text[0]) == p.text.count
         }
 
+        let pairs = try rules.table(path: path)
         var model = BPEModel(store: store, lookup: lookup, tokens: all, pairs: pairs, wholePieceFirst: false)
         model.characters = CharacterSymbols(lookup: lookup, pairs: pairs)
         model.unkId = UInt32(proto.unkId)

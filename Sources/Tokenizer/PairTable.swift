@@ -1,0 +1,155 @@
+// The merge rules, read by every merge step: the pair of ids (left, right) → `rank << 32 | id`,
+// the rank saying which merge goes first and the id what it makes.
+//
+// Why 8-byte slots. A piece that is in no cache is merged from its bytes, and each merge step
+// looks up the one or two pairs it creates: a chain of dependent loads into this table, one per
+// step. The table is read at random, so its size decides whether those loads hit the shared
+// cache or go to memory; on the benchmark machine a random load cost ~19 ns within 2 MB and
+// ~160–190 ns beyond 4 MB (a pointer chase, /tmp-free: `benchmarks/README.md`). With 16-byte
+// slots kept half full, GPT-2's 50k rules took 2 MB and cl100k's 233k (every split of a token
+// into two tokens) 8 MB. Here a slot is one word, `left << 43 | right << 22 | v`, at most 80%
+// full: 512 KB and 4 MB.
+//
+// What `v` is. The rank is only ever compared with another rank of the same table (the merge
+// loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in
+// rank order will do. When ranks and merged ids are in the same order — tiktoken files (rank
+// = id) and merge lists whose ids follow their ranks, as GPT-2's — `v` is the merged id and
+// doubles as the rank: one load per lookup. Otherwise (SentencePiece's equal scores, a merge
+// list where two rules make one token) `v` indexes `values`, which holds the true
+// `rank << 32 | id`: a second, dependent load into a table of the distinct values.
+//
+// Limits: ids below 2^21 - 1 (2,097,150 tokens; the largest vocabularies in use are ~262k),
+// and at most 2^22 distinct values. `PairRules.table` names the file when a vocabulary is
+// larger.
+
+/// Merge rules while a tokenizer is being read: set, replaced (a later rule for the same pair
+/// replaces the earlier, as in HF), then turned into a `PairTable`.
+final class PairRules {
+    private var rules: [UInt64: UInt64] = [:]
+
+    init(capacity: Int) { rules.reserveCapacity(capacity) }
+
+    var count: Int { rules.count }
+
+    func set(_ left: UInt32, _ right: UInt32, rank: UInt32, id: UInt32) {
+        rules[UInt64(left) << 32 | UInt64(right)] = UInt64(rank) << 32 | UInt64(id)
+    }
+
+    /// The lookup table, or an error naming `path` when an id is beyond the table's limit.
+    func table(path: String) throws(TokenizerError) -> PairTable {
+        var maxId: UInt32 = 0
+        for (k, v) in rules { maxId = max(maxId, UInt32(truncatingIfNeeded: k >> 32), UInt32(truncatingIfNeeded: k), UInt32(truncatingIfNeeded: v)) }
+        // Distinct values ≤ rules ≤ (ids below 2^21)², but a value index has 22 bits.
+        guard Int(maxId) < PairTable.idLimit, rules.count <= 1 << 22 else {
+            throw .invalidContent(path: path, location: "", message: "the merge rules use ids of \(PairTable.idLimit) or more (or more than 4,194,304 rules); finetok's merge table holds vocabularies of up to \(PairTable.idLimit) tokens")
+        }
+        return PairTable(self)
+    }
+
+    fileprivate func forEach(_ body: (UInt32, UInt32, UInt64) -> Void) {
+        for (k, v) in rules { body(UInt32(truncatingIfNeeded: k >> 32), UInt32(truncatingIfNeeded: k), v) }
+    }
+}
+
+/// The merge rules, read-only (see the top of the file).
+final class PairTable: @unchecked Sendable {
+    static let missing: UInt64 = .max
+    /// Ids must be below this (the all-ones 21-bit value stays free, so no slot equals `.max`).
+    static let idLimit = (1 << 21) - 1
+    private static let valueBits: UInt64 = 22
+    private static let valueMask: UInt64 = (1 << 22) - 1
+
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+    /// `v` → `rank << 32 | id`; nil when `v` is the merged id and stands for its rank.
+    private let values: UnsafeMutablePointer<UInt64>?
+    let count: Int
+
+    /// No rules (a model whose rules are computed from its own lookups, then set).
+    static let empty = PairTable(PairRules(capacity: 0))
+
+    /// The table of `rules`, whose ids are below `idLimit` (`PairRules.table` checks).
+    fileprivate init(_ rules: PairRules) {
+        // Direct when walking the ranks in order meets strictly increasing ids: each rank has one
+        // id, each id one rank, in the same order.
+        var direct = true
+        var idOfRank: [UInt32: UInt32] = [:]
+        rules.forEach { _, _, v in
+            let rank = UInt32(truncatingIfNeeded: v >> 32), id = UInt32(truncatingIfNeeded: v)
+            if let seen = idOfRank[rank], seen != id { direct = false }
+            idOfRank[rank] = id
+        }
+        if direct {
+            var last: UInt32?
+            for rank in idOfRank.keys.sorted() {
+                let id = idOfRank[rank] ?? 0
+                if let last, id <= last { direct = false; break }
+                last = id
+            }
+        }
+        var index: [UInt64: UInt64] = [:]
+        var distinct: [UInt64] = []
+        if !direct {
+            rules.forEach { _, _, v in
+                if index[v] == nil { index[v] = UInt64(distinct.count); distinct.append(v) }
+            }
+        }
+        var size = 16
+        while size * 4 < rules.count * 5 { size <<= 1 }
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: .max, count: size)
+        mask = size - 1
+        count = rules.count
+        if direct {
+            values = nil
+        } else {
+            let p = UnsafeMutablePointer<UInt64>.allocate(capacity: max(distinct.count, 1))
+            p.initialize(from: distinct, count: distinct.count)
+            values = p
+        }
+        rules.forEach { l, r, v in
+            let k = PairTable.key(l, r)
+            var i = home(k)
+            while slots[i] != .max { i = (i &+ 1) & mask }
+            let tag = direct ? v & 0xFFFF_FFFF : index[v] ?? 0
+            slots[i] = k << PairTable.valueBits | tag
+        }
+    }
+
+    deinit {
+        slots.deallocate()
+        values?.deallocate()
+    }
+
+    @inline(__always)
+    private static func key(_ left: UInt32, _ right: UInt32) -> UInt64 { UInt64(left) << 21 | UInt64(right) }
+
+    @inline(__always)
+    private func home(_ k: UInt64) -> Int { Int(truncatingIfNeeded: mix64(k) >> 20) & mask }
+
+    /// `rank << 32 | id` for the pair, or `PairTable.missing`. `left` and `right` are ids of the
+    /// model (below `idLimit`) or `BPEModel.noId`, which matches nothing.
+    @inline(__always)
+    func get(_ left: UInt32, _ right: UInt32) -> UInt64 {
+        let k = PairTable.key(left, right)
+        var i = home(k)
+        while true {
+            let e = slots[i]
+            if e == .max { return PairTable.missing }
+            if e &>> PairTable.valueBits == k {
+                let v = e & PairTable.valueMask
+                guard let values else { return v << 32 | v }
+                return values[Int(truncatingIfNeeded: v)]
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// Calls `body(left, right)` for every rule (in table order).
+    func forEachPair(_ body: (UInt32, UInt32) -> Void) {
+        for i in 0...mask where slots[i] != .max {
+            let k = slots[i] >> PairTable.valueBits
+            body(UInt32(truncatingIfNeeded: k >> 21), UInt32(truncatingIfNeeded: k & 0x1F_FFFF))
+        }
+    }
+}
