@@ -112,7 +112,7 @@ final class BytesToId: @unchecked Sendable {
     init(_ store: TokenStore) {
         self.store = store
         var size = 16
-        while size < store.count * 2 { size <<= 1 }
+        while size * 4 < store.count * 5 { size <<= 1 }
         slots = .allocate(capacity: size)
         slots.initialize(repeating: .max, count: size)
         mask = size - 1
@@ -171,7 +171,7 @@ final class ShortTokens: @unchecked Sendable {
         var n = 0
         for id in 0..<store.count where store.present[id] && (2...8).contains(store.range(id).count) && keep(id) { n += 1 }
         var size = 16
-        while size < n * 2 { size <<= 1 }
+        while size * 4 < n * 5 { size <<= 1 }
         slots = .allocate(capacity: 2 * size)
         slots.initialize(repeating: 0, count: 2 * size)
         mask = size - 1
@@ -221,7 +221,7 @@ final class MediumTokens: @unchecked Sendable {
         var n = 0
         for id in 0..<store.count where store.present[id] && (9...16).contains(store.range(id).count) && keep(id) { n += 1 }
         var size = 16
-        while size < n * 2 { size <<= 1 }
+        while size * 4 < n * 5 { size <<= 1 }
         slots = .allocate(capacity: 3 * size)
         slots.initialize(repeating: 0, count: 3 * size)
         mask = size - 1
