@@ -14,7 +14,7 @@
 // loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in
 // rank order will do. When ranks and merged ids are in the same order — tiktoken files (rank
 // = id) and merge lists whose ids follow their ranks, as GPT-2's — `v` is the merged id and
-// doubles as the rank: one load per lookup. Otherwise (SentencePiece's equal scores, a merge
+// doubles as the rank (`idsAreRanks`): one load per lookup. Otherwise (SentencePiece's equal scores, a merge
 // list where two rules make one token) `v` indexes `values`, which holds the true
 // `rank << 32 | id`: a second, dependent load into a table of the distinct values.
 //
@@ -64,6 +64,8 @@ final class PairTable: @unchecked Sendable {
     /// `v` → `rank << 32 | id`; nil when `v` is the merged id and stands for its rank.
     private let values: UnsafeMutablePointer<UInt64>?
     let count: Int
+    /// Whether the merged id stands for the rank (no side table).
+    var idsAreRanks: Bool { values == nil }
 
     /// No rules (a model whose rules are computed from its own lookups, then set).
     static let empty = PairTable(PairRules(capacity: 0))
