@@ -92,6 +92,11 @@ extension EncodingContext {
                                                                 _ model: BPEModel, into out: inout [UInt32]) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
+        // A long text gets its room at once: a growing array copies its ids and faults in fresh
+        // pages at every doubling. A third of the bytes covers natural text (en has ~4.5 bytes a
+        // token); denser text grows from there as usual. Capacity never written costs no memory.
+        let expected = out.count &+ n / 3
+        if n > 1 << 16 && out.capacity < expected { out.reserveCapacity(max(expected, 2 &* out.capacity)) }
         let scanner = Scanner(p: p, end: n)
         // Piece starts from block masks (usesBlockStarts): the block, its starts after the
         // current piece, the last block the masks could not decide.
