@@ -4,11 +4,12 @@
 // Why 8-byte slots. A piece that is in no cache is merged from its bytes, and each merge step
 // looks up the one or two pairs it creates: a chain of dependent loads into this table, one per
 // step. The table is read at random, so its size decides whether those loads hit the shared
-// cache or go to memory; on the benchmark machine a random load cost ~19 ns within 2 MB and
-// ~160–190 ns beyond 4 MB (a pointer chase, /tmp-free: `benchmarks/README.md`). With 16-byte
-// slots kept half full, GPT-2's 50k rules took 2 MB and cl100k's 233k (every split of a token
-// into two tokens) 8 MB. Here a slot is one word, `left << 43 | right << 22 | v`, at most 80%
-// full: 512 KB and 4 MB.
+// cache or go to memory: on the benchmark machine a dependent random load costs ~18–21 ns
+// within 1–2 MB and ~180 ns from 4 MB (`finetok-bench --sections latency`). With 16-byte slots
+// kept half full, GPT-2's 50k rules took 2 MB and cl100k's 233k (every split of a token into
+// two tokens) 8 MB. Here a slot is one word, `left << 43 | right << 22 | v`, at most 80% full:
+// 512 KB and 4 MB. (Measured on en/gpt2, alternating runs on one CPU: the 512 KB table beat
+// the same slots at 1 MB, half full, by 7% in the median, though it runs more probes.)
 //
 // What `v` is. The rank is only ever compared with another rank of the same table (the merge
 // loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in

@@ -7,7 +7,7 @@
 //     packed into the key word and up to three ids packed into the value word: 16 bytes a
 //     slot, four-way sets of one cache line, 16,384 slots, 256 KB that stay in the 1 MB L2
 //     cache. A hit is one probe and a compare or four, whether the piece is a whole token or
-//     merged (the vocabulary's own tables, 2–4 MB, miss the L2 cache on most lookups);
+//     merged (the vocabulary's own tables, 0.5–4 MB each, miss the L2 cache on most lookups);
 //   - the medium level holds pieces of 9–16 bytes (~9% of en's pieces), whole tokens or not,
 //     keyed by their first and last eight bytes: 8,192 slots in two-way sets, 256 KB;
 //   - the second level holds pieces of up to 32 bytes that are not a single token, with up

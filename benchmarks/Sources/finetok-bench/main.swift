@@ -14,6 +14,9 @@
 //   render   chat templates: renders/s per template on the fixture conversations (single thread),
 //            with the digest `benchmarks/render_bench.py` prints for transformers (--chat-dir DIR
 //            with templates/ and chat/conversations.jsonl; default Tests/JinjaTests/Fixtures)
+//   latency  a random pointer chase over 256 KB to 16 MB: the cost of one dependent load at
+//            each table size, which is what the merge tables' sizes are chosen against
+//            (Sources/Tokenizer/PairTable.swift); not in the default set
 // Timings are medians of repeated runs; the machine is shared, so compare ratios, not absolutes.
 
 import Builder
@@ -163,6 +166,27 @@ if sections.contains("load") {
         if name == "qwen2" { options.encoding = "qwen2" }
         let t = time(5) { _ = try? Tokenizer.load(path, options: options) }
         say(row([name, String(format: "%.1f", t * 1000)], widths))
+    }
+}
+
+if sections.contains("latency") {
+    say("\n## Dependent-load latency (random cyclic pointer chase, one line per hop, median of 3)")
+    let widths = [10, 10]
+    say(row(["table", "ns/load"], widths))
+    for kb in [256, 512, 1024, 2048, 4096, 8192, 16384] {
+        let words = kb * 1024 / 8, lines = words / 8
+        let chain = UnsafeMutablePointer<Int>.allocate(capacity: words)
+        chain.initialize(repeating: 0, count: words)
+        var order = Array(0..<lines)
+        var rng = SystemRandomNumberGenerator()
+        order.shuffle(using: &rng)
+        for k in 0..<lines { chain[order[k] * 8] = order[(k + 1) % lines] * 8 }
+        let hops = 2_000_000
+        var at = order[0] * 8
+        let t = time(3) { for _ in 0..<hops { at = chain[at] } }
+        if at < 0 { say("") }   // keeps the chase
+        chain.deallocate()
+        say(row([kb >= 1024 ? "\(kb / 1024) MB" : "\(kb) KB", String(format: "%.1f", t / Double(hops) * 1e9)], widths))
     }
 }
 
