@@ -29,6 +29,8 @@ public struct CacheStats: Sendable {
     /// Pieces of 1–8 bytes (hot cache), 9–16 (medium cache) and longer.
     public var shortPieces = 0, mediumPieces = 0, longPieces = 0
     public var hotMisses = 0, mediumMisses = 0
+    /// Hot misses answered by the hot level's side table (pieces of 4–8 ids).
+    public var wideHits = 0
     /// Lookups in the second level (misses of the first levels that are not a single token).
     public var secondLevelLookups = 0, secondLevelHits = 0
     /// Pieces merged (every one not answered by a cache or as a single token).
@@ -39,7 +41,7 @@ public struct CacheStats: Sendable {
     public static func + (a: CacheStats, b: CacheStats) -> CacheStats {
         var c = a
         c.shortPieces += b.shortPieces; c.mediumPieces += b.mediumPieces; c.longPieces += b.longPieces
-        c.hotMisses += b.hotMisses; c.mediumMisses += b.mediumMisses
+        c.hotMisses += b.hotMisses; c.mediumMisses += b.mediumMisses; c.wideHits += b.wideHits
         c.secondLevelLookups += b.secondLevelLookups; c.secondLevelHits += b.secondLevelHits
         c.merges += b.merges
         return c
@@ -52,6 +54,7 @@ public final class EncodingContext {
     let scratch = MergeScratch()
     let hot = HotPieceCache()
     let medium = MediumPieceCache()
+    let wide = WidePieceCache()
     let cache = PieceCache()
     /// Ids of the text being encoded, before they are appended to the caller's array.
     private(set) var buffer: UnsafeMutablePointer<UInt32> = .allocate(capacity: EncodingContext.stagingIds)
@@ -80,6 +83,7 @@ public final class EncodingContext {
         if owner == id { return }
         if owner != nil {
             hot.clear()
+            wide.clear()
             medium.clear()
             cache.clear()
         }
@@ -151,11 +155,14 @@ public final class EncodingContext {
         return count
     }
 
-    /// A piece of ≤ 8 bytes not in the hot cache: computed, then put there.
+    /// A piece of ≤ 8 bytes not in the hot cache: from its side table (4–8 ids), else computed,
+    /// then put in one of the two.
     @inline(never)
     func encodeShortMiss(_ model: BPEModel, _ p: UnsafePointer<UInt8>, _ n: Int, key: UInt64, set: Int,
                          dst: UnsafeMutablePointer<UInt32>) -> Int {
         stats.hotMisses &+= 1
+        let held = wide.lookup(key, n, dst)
+        if held > 0 { stats.wideHits &+= 1; return held }
         let count: Int
         if n == 1 {
             count = model.encodeByte(p[0], dst: dst)
@@ -174,7 +181,7 @@ public final class EncodingContext {
                 cache.insert(p, n, dst, count)
             }
         }
-        hot.insert(set: set, key: key, length: n, dst, count)
+        if count <= 3 { hot.insert(set: set, key: key, length: n, dst, count) } else { wide.insert(key, n, dst, count) }
         return count
     }
 

@@ -8,6 +8,8 @@
 //     slot, four-way sets of one cache line, 16,384 slots, 256 KB that stay in the 1 MB L2
 //     cache. A hit is one probe and a compare or four, whether the piece is a whole token or
 //     merged (the vocabulary's own tables, 0.5–4 MB each, miss the L2 cache on most lookups);
+//     Pieces of ≤ 8 bytes with 4–8 ids (runs of spaces under GPT-2) go to its side table,
+//     `WidePieceCache`, 64 KB;
 //   - the medium level holds pieces of 9–16 bytes (~9% of en's pieces), whole tokens or not,
 //     keyed by their first and last eight bytes: 8,192 slots in two-way sets, 256 KB;
 //   - the second level holds pieces of up to 32 bytes that are not a single token, with up
@@ -126,6 +128,55 @@ final class HotPieceCache {
         set[2] = set[1]; set[6] = set[5]
         set[1] = set[0]; set[5] = set[4]
         set[0] = key; set[4] = v
+    }
+}
+
+/// The hot level's side table: pieces of 1–8 bytes with 4–8 ids, which a hot slot cannot hold.
+/// Few distinct pieces, but frequent in code: GPT-2 has no tokens for runs of spaces, so each
+/// indentation ("\n" and seven spaces: 38 k of code's 1.8 M pieces) is one such piece. Without
+/// this table each of them missed the hot level and read three lines of the second level
+/// (~5% of code's pieces). 1,024 direct-mapped entries of one 64-byte line each (64 KB): the
+/// key, then `length | count << 8`, then the ids, two to a word.
+final class WidePieceCache {
+    static let entryBits = 10
+    static let minIds = 4, maxIds = 8
+
+    private let lines = CacheLines(1 << WidePieceCache.entryBits)
+
+    func clear() { lines.clear() }
+
+    @inline(__always)
+    private func entry(_ key: UInt64, _ n: Int) -> UnsafeMutablePointer<UInt64> {
+        let h = (key ^ UInt64(truncatingIfNeeded: n) &<< 59) &* 0xC2B2_AE3D_27D4_EB4F
+        return lines.words + (Int(truncatingIfNeeded: h &>> (64 - UInt64(WidePieceCache.entryBits))) &<< 3)
+    }
+
+    /// Writes the piece's ids to `dst` (room for 8) and returns their count, or 0.
+    @inline(__always)
+    func lookup(_ key: UInt64, _ n: Int, _ dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let e = entry(key, n)
+        let meta = e[1]
+        guard e[0] == key && Int(truncatingIfNeeded: meta & 0xFF) == n else { return 0 }
+        for k in 0..<4 {
+            let w = e[2 &+ k]
+            dst[2 &* k] = UInt32(truncatingIfNeeded: w)
+            dst[2 &* k &+ 1] = UInt32(truncatingIfNeeded: w &>> 32)
+        }
+        return Int(truncatingIfNeeded: meta &>> 8)
+    }
+
+    /// Keeps `ids[0..<count]` for the piece when 4 ≤ count ≤ 8 (replacing the entry's piece).
+    @inline(__always)
+    func insert(_ key: UInt64, _ n: Int, _ ids: UnsafePointer<UInt32>, _ count: Int) {
+        guard count >= WidePieceCache.minIds && count <= WidePieceCache.maxIds else { return }
+        let e = entry(key, n)
+        e[0] = key
+        e[1] = UInt64(n) | UInt64(count) << 8
+        for k in 0..<4 {
+            let lo = 2 &* k < count ? UInt64(ids[2 &* k]) : 0
+            let hi = 2 &* k &+ 1 < count ? UInt64(ids[2 &* k &+ 1]) : 0
+            e[2 &+ k] = lo | hi << 32
+        }
     }
 }
 

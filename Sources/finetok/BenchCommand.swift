@@ -78,7 +78,7 @@ enum BenchCommand {
 
     static func cacheFields(_ c: CacheStats) -> [(String, String)] {
         [("pieces", "\(c.shortPieces + c.mediumPieces + c.longPieces)"), ("short_pieces", "\(c.shortPieces)"),
-         ("medium_pieces", "\(c.mediumPieces)"), ("long_pieces", "\(c.longPieces)"), ("hot_misses", "\(c.hotMisses)"),
+         ("medium_pieces", "\(c.mediumPieces)"), ("long_pieces", "\(c.longPieces)"), ("hot_misses", "\(c.hotMisses)"), ("wide_hits", "\(c.wideHits)"),
          ("medium_misses", "\(c.mediumMisses)"), ("second_level_lookups", "\(c.secondLevelLookups)"),
          ("second_level_hits", "\(c.secondLevelHits)"), ("merges", "\(c.merges)")]
     }
@@ -87,8 +87,8 @@ enum BenchCommand {
     static func cacheSummary(_ c: CacheStats) -> String {
         let pieces = c.shortPieces + c.mediumPieces + c.longPieces
         if pieces == 0 { return "  piece caches: not used by this tokenizer's pipeline\n" }
-        return String(format: "  pieces %d: %.1f%% of 1-8 bytes (hot cache hits %.1f%%), %.1f%% of 9-16 (medium cache hits %.1f%%), %.1f%% longer\n",
-                      pieces, percent(c.shortPieces, pieces), 100 - percent(c.hotMisses, c.shortPieces),
+        return String(format: "  pieces %d: %.1f%% of 1-8 bytes (hot cache hits %.1f%%, then its side table %.1f%%), %.1f%% of 9-16 (medium cache hits %.1f%%), %.1f%% longer\n",
+                      pieces, percent(c.shortPieces, pieces), 100 - percent(c.hotMisses, c.shortPieces), percent(c.wideHits, c.shortPieces),
                       percent(c.mediumPieces, pieces), 100 - percent(c.mediumMisses, c.mediumPieces), percent(c.longPieces, pieces))
             + String(format: "  second level: %d lookups, %.1f%% hits; merged %d pieces (%.1f%% of all)\n",
                      c.secondLevelLookups, percent(c.secondLevelHits, c.secondLevelLookups), c.merges, percent(c.merges, pieces))

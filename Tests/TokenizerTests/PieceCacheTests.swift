@@ -67,6 +67,49 @@ final class PieceCacheTests: XCTestCase {
         }
     }
 
+    /// Indentation under GPT-2 (no tokens for runs of spaces): pieces of ≤ 8 bytes with 4–8 ids
+    /// go to the hot level's side table. With more distinct ones (2,600) than its 1,024 entries,
+    /// entries are replaced; the ids stay those of no cache, and after the first pass most such
+    /// pieces are answered by the side table, not recomputed (the hot misses stay below them).
+    func testPiecesWithManyIdsGiveTheIdsOfNoCache() {
+        let tokenizer = Loaded.gpt2
+        var rng = SeededRandom(seed: 91)
+        // "\n" or a letter, then 3–7 spaces and a few marks: 4–8 bytes, mostly one id a byte.
+        var pieces: [[UInt8]] = []
+        for lead in Array("\nabcdefghijklmnopqrstuvwxyz".utf8) {
+            for spaces in 3...7 {
+                for _ in 0..<20 {
+                    var w: [UInt8] = [lead] + [UInt8](repeating: 0x20, count: spaces)
+                    if rng.next() % 2 == 0 { w.append(Array("([{<".utf8)[Int(rng.next() % 4)]) }
+                    pieces.append(w)
+                }
+            }
+        }
+        let ctx = EncodingContext(countsPieces: true)
+        let scratch = MergeScratch()
+        var wideOccurrences = 0
+        var differ = 0
+        for _ in 0..<40 {
+            var text: [UInt8] = []
+            while text.count < 4096 { text += pieces[Int(rng.next() % UInt64(pieces.count))] + Array("x=1".utf8) }
+            var fast: [UInt32] = []
+            text.withUnsafeBufferPointer { p in
+                ctx.bind(to: tokenizer)
+                ctx.encodeSplit(p, .gpt2, tokenizer.model, into: &fast)
+            }
+            let plain = plainEncode(text, tokenizer, .gpt2, scratch: scratch) { piece in
+                var ids: [UInt32] = []
+                if let base = piece.baseAddress { tokenizer.model.merge(base, piece.count, into: &ids, scratch: scratch) }
+                if piece.count <= 8 && ids.count >= 4 { wideOccurrences += 1 }
+            }
+            if fast != plain { differ += 1 }
+        }
+        XCTAssertEqual(differ, 0)
+        XCTAssertGreaterThan(wideOccurrences, 10_000, "the texts hold pieces of 4–8 ids")
+        XCTAssertGreaterThan(ctx.stats.wideHits, wideOccurrences / 2, "the side table answers most of them")
+        XCTAssertLessThan(ctx.stats.wideHits, wideOccurrences, "and misses the pieces it has not seen or has replaced")
+    }
+
     /// A second pass over a text of 300 distinct pieces, each a gpt2 token of a space and 1–14
     /// letters (so one id, which both caches store), misses nothing.
     func testSecondPassHitsEveryPiece() {
