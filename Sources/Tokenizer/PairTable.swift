@@ -15,9 +15,10 @@
 // loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in
 // rank order will do. When ranks and merged ids are in the same order — tiktoken files (rank
 // = id) and merge lists whose ids follow their ranks, as GPT-2's — `v` is the merged id and
-// doubles as the rank (`idsAreRanks`): one load per lookup. Otherwise (SentencePiece's equal scores, a merge
-// list where two rules make one token) `v` indexes `values`, which holds the true
-// `rank << 32 | id`: a second, dependent load into a table of the distinct values.
+// doubles as the rank (`idsAreRanks`; every bundled vocabulary): one load per lookup.
+// Otherwise (SentencePiece's equal scores, a merge list where two rules make one token) `v`
+// indexes `values`, which holds the true `rank << 32 | id`: a second, dependent load into a
+// table of the distinct values.
 //
 // Limits: ids below 2^21 - 1 (2,097,150 tokens; the largest vocabularies in use are ~262k),
 // and at most 2^22 distinct values. `PairRules.table` names the file when a vocabulary is
