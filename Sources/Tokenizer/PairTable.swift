@@ -15,7 +15,7 @@
 // loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in
 // rank order will do. When ranks and merged ids are in the same order — tiktoken files (rank
 // = id) and merge lists whose ids follow their ranks, as GPT-2's — `v` is the merged id and
-// doubles as the rank (`idsAreRanks`; every bundled vocabulary): one load per lookup.
+// doubles as the rank (`idsAreRanks`; all bundled byte-level vocabularies): one load per lookup.
 // Otherwise (SentencePiece's equal scores, a merge list where two rules make one token) `v`
 // indexes `values`, which holds the true `rank << 32 | id`: a second, dependent load into a
 // table of the distinct values.
