@@ -5,10 +5,15 @@
 // a dense array; the children of every other node are in one open-addressing table keyed by
 // `node << 8 | byte`, each slot a single word `key << 32 | child` (4 MB for cl100k at a load
 // factor of ~0.4, so a failed probe — the end of every walk — costs about two slots).
+//
+// The node of token t is numbered t + 2 (0 is "none", 1 the root), the other nodes from the
+// vocabulary's size + 2 on: a walk reads the token off the child it just found, where a table
+// of each node's token cost a second dependent load per byte (zh: two of them per byte of a
+// Chinese piece, into tables of several MB).
 
 final class TokenTrie: @unchecked Sendable {
-    /// The token that ends at each node, or `BPEModel.noId` (index = node; node 0 unused).
-    private let tokenAt: UnsafeMutablePointer<UInt32>
+    /// Nodes below this are tokens: node t + 2 is token t.
+    private let tokenNodes: UInt32
     /// The root's child for each first byte (0 = none).
     private let first: UnsafeMutablePointer<UInt32>
     private let slots: UnsafeMutablePointer<UInt64>
@@ -19,8 +24,9 @@ final class TokenTrie: @unchecked Sendable {
 
     static let root: UInt32 = 1
 
-    /// Builds the trie of the tokens `ids` (bytes from `store`); nil when the tokens have more
-    /// than 2^24 bytes in all (a child key `node << 8 | byte` must fit in 32 bits).
+    /// Builds the trie of the tokens `ids` (bytes from `store`); nil when the vocabulary's size
+    /// and the nodes that are no token come to 2^24 or more (a child key `node << 8 | byte`
+    /// must fit in 32 bits).
     init?(store: TokenStore, ids: [UInt32]) {
         // Count nodes first (an upper bound: every byte of every token).
         var bound = 2
@@ -70,9 +76,24 @@ final class TokenTrie: @unchecked Sendable {
             }
             if tokens[Int(node)] == BPEModel.noId { tokens[Int(node)] = id }
         }
+        // Renumber (see the top of the file). A node holds the first of the ids inserted there;
+        // a second token with the same bytes is refused by the caller.
+        let limit = store.count + 2
+        var renumbered = [UInt32](repeating: 0, count: Int(nodes))
+        var next = limit
+        renumbered[Int(TokenTrie.root)] = TokenTrie.root
+        for old in 2..<Int(nodes) {
+            if tokens[old] != BPEModel.noId {
+                renumbered[old] = tokens[old] + 2
+            } else {
+                renumbered[old] = UInt32(truncatingIfNeeded: next)
+                next += 1
+            }
+        }
+        guard next < 1 << 24 else { firstChild.deallocate(); return nil }
+        tokenNodes = UInt32(limit)
         nodeCount = Int(nodes)
-        tokenAt = .allocate(capacity: nodeCount)
-        tokenAt.initialize(from: tokens, count: nodeCount)
+        for b in 0..<256 where firstChild[b] != 0 { firstChild[b] = renumbered[Int(firstChild[b])] }
         first = firstChild
         // The final table: load factor ≤ 0.5.
         var final = 16
@@ -81,14 +102,15 @@ final class TokenTrie: @unchecked Sendable {
         slots = .allocate(capacity: final)
         slots.initialize(repeating: 0, count: final)
         for i in 0...bigMask where big[i] != 0 {
-            var j = TokenTrie.home(big[i] >> 32) & mask
+            let parent = renumbered[Int(big[i] >> 40)], byte = (big[i] >> 32) & 0xFF
+            let key = UInt64(parent) << 8 | byte
+            var j = TokenTrie.home(key) & mask
             while slots[j] != 0 { j = (j + 1) & mask }
-            slots[j] = big[i]
+            slots[j] = key << 32 | UInt64(renumbered[Int(big[i] & 0xFFFF_FFFF)])
         }
     }
 
     deinit {
-        tokenAt.deallocate()
         first.deallocate()
         slots.deallocate()
     }
@@ -117,8 +139,7 @@ final class TokenTrie: @unchecked Sendable {
         var best = BPEModel.noId
         var k = 1
         while node != 0 {
-            let t = tokenAt[Int(node)]
-            if t != BPEModel.noId { best = t }
+            if node < tokenNodes { best = node &- 2 }
             if k >= n { break }
             node = child(node, p[k])
             k &+= 1
@@ -127,5 +148,5 @@ final class TokenTrie: @unchecked Sendable {
     }
 
     /// Bytes of memory the trie holds.
-    var byteCount: Int { nodeCount * 4 + 256 * 4 + (mask + 1) * 8 }
+    var byteCount: Int { 256 * 4 + (mask + 1) * 8 }
 }
