@@ -15,18 +15,23 @@
 //      - up to `shortPieceLimit` (24) bytes: a flat array of packed pair ranks, scanned for the minimum
 //        at each step and patched in place after a merge. O(n²) in theory, but n is small, the
 //        arrays stay in L1 and there is no heap bookkeeping; natural-text pieces are < 16 bytes.
-//      - longer, for byte-level models whose merge list allows it (all the bundled ones): the
-//        backtracking encoder, O(n · L) for any piece (BacktrackEncoder.swift). Running it on
-//        every piece was measured slower on natural text (en ~60% of the scan's speed).
+//      - longer, or longer than `scriptPieceLimit` (8) bytes and ending in a non-ASCII byte, for
+//        byte-level models whose merge list allows it (all the bundled ones): the backtracking
+//        encoder, O(n · L) for any piece (BacktrackEncoder.swift).
 //      - longer, other models: a doubly linked list of symbols and a binary heap of candidate
 //        merges keyed by (rank, position), stale entries skipped on pop: O(n log n). A 1 MB run
 //        of one letter is a single pre-token and must not be quadratic.
-// The limit, 24 bytes, was measured with `finetok bench` on zh.txt (cl100k), where long CJK
-// pieces make merging half the time: 24 was ~5% faster than 64, and 12 was within noise of 24;
-// English is unaffected (its pieces are short). Either side gives identical ids, which the tests
-// check on lengths around the threshold.
+// The limits were measured with `finetok bench` and cachegrind. Latin-script pieces merge
+// fastest with the scan: backtracking every piece ran en at ~60% of the scan's speed, and
+// moving the limit from 24 to 8 bytes cost en/cl100k 7% and code/gpt2 8% (cachegrind's cycle
+// estimate). Chinese pieces (3 bytes a character, few merges that hit) are the other way
+// round: 8 instead of 24 saved zh 9–10%, and in alternating runs on one CPU zh/cl100k went
+// from 16.2 to 24.5 MB/s in the median with the trie and filter changes of the same commit.
+// The last byte tells the two apart without a scan. Either side gives identical ids, which the
+// tests check on lengths around both limits.
 
 let shortPieceLimit = 24
+let scriptPieceLimit = 8
 
 /// Scratch buffers reused across pieces by one encoding thread (raw memory: no bounds or
 /// exclusivity checks in the loops below).
@@ -140,10 +145,10 @@ extension BPEModel {
     /// The merge of `p[0..<n]` (n ≥ 2) written to `dst` (room for n ids); returns the count.
     @inline(__always)
     func merge(_ p: UnsafePointer<UInt8>, _ n: Int, dst: UnsafeMutablePointer<UInt32>, scratch: MergeScratch) -> Int {
-        // Short pieces (most of them) are fastest with the flat scan; long ones go to the
-        // backtracking encoder, linear in the piece (measured: backtracking every piece ran en
-        // at ~60% of this split's speed; gpt2's 1 MB run of one letter went from 4 to ~150 MB/s).
-        if n > shortPieceLimit, let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
+        // Short pieces (most of them) are fastest with the flat scan; long ones, and Chinese and
+        // other non-Latin ones from 9 bytes, go to the backtracking encoder, linear in the piece
+        // (see the top of the file; gpt2's 1 MB run of one letter went from 4 to ~150 MB/s).
+        if n > shortPieceLimit || (n > scriptPieceLimit && p[n &- 1] >= 0x80), let bt = backtrack { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
         return mergeWithHeap(p, n, dst: dst, scratch: scratch)
     }
 

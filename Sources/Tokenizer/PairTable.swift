@@ -20,6 +20,11 @@
 // indexes `values`, which holds the true `rank << 32 | id`: a second, dependent load into a
 // table of the distinct values.
 //
+// Most lookups of the backtracking encoder's validity walk (BacktrackEncoder.swift) find
+// nothing: on zh/cl100k 99.5% of them, ~4 per walk. `mayHave` answers those from a Bloom filter
+// of one 64-bit word per key (two bits), sized at ~8 bits a rule: 256 KB for cl100k, 64 KB for
+// GPT-2, about 4% false positives. A "no" from it is exact; a "maybe" goes to the table.
+//
 // Limits: ids below 2^21 - 1 (2,097,150 tokens; the largest vocabularies in use are ~262k),
 // and at most 2^22 distinct values. `PairRules.table` names the file when a vocabulary is
 // larger.
@@ -66,6 +71,9 @@ final class PairTable: @unchecked Sendable {
     /// `v` → `rank << 32 | id`; nil when `v` is the merged id and stands for its rank.
     private let values: UnsafeMutablePointer<UInt64>?
     let count: Int
+    /// The Bloom filter of the rules' keys (see the top of the file).
+    private let filter: UnsafeMutablePointer<UInt64>
+    private let filterShift: UInt64
     /// Whether the merged id stands for the rank (no side table).
     var idsAreRanks: Bool { values == nil }
 
@@ -111,8 +119,15 @@ final class PairTable: @unchecked Sendable {
             p.initialize(from: distinct, count: distinct.count)
             values = p
         }
+        var words = 64
+        while words * 64 < rules.count * 8 { words <<= 1 }
+        filter = .allocate(capacity: words)
+        filter.initialize(repeating: 0, count: words)
+        filterShift = UInt64(64 - words.trailingZeroBitCount)
         rules.forEach { l, r, v in
             let k = PairTable.key(l, r)
+            let (w, bits) = filterBits(k)
+            filter[w] |= bits
             var i = home(k)
             while slots[i] != .max { i = (i &+ 1) & mask }
             let tag = direct ? v & 0xFFFF_FFFF : index[v] ?? 0
@@ -123,6 +138,7 @@ final class PairTable: @unchecked Sendable {
     deinit {
         slots.deallocate()
         values?.deallocate()
+        filter.deallocate()
     }
 
     @inline(__always)
@@ -130,6 +146,20 @@ final class PairTable: @unchecked Sendable {
 
     @inline(__always)
     private func home(_ k: UInt64) -> Int { Int(truncatingIfNeeded: mix64(k) >> 20) & mask }
+
+    /// The filter's word and bits for a key.
+    @inline(__always)
+    private func filterBits(_ k: UInt64) -> (Int, UInt64) {
+        let h = mix64(k), g = h &* 0xC2B2_AE3D_27D4_EB4F
+        return (Int(truncatingIfNeeded: h &>> filterShift), 1 &<< (g &>> 58) | 1 &<< (g &>> 52 & 63))
+    }
+
+    /// False when the table has no rule for the pair (exact); true when it may have one.
+    @inline(__always)
+    func mayHave(_ left: UInt32, _ right: UInt32) -> Bool {
+        let (w, bits) = filterBits(PairTable.key(left, right))
+        return filter[w] & bits == bits
+    }
 
     /// `rank << 32 | id` for the pair, or `PairTable.missing`. `left` and `right` are ids of the
     /// model (below `idLimit`) or `BPEModel.noId`, which matches nothing.

@@ -151,6 +151,35 @@ final class BacktrackEncoderTests: XCTestCase {
         XCTAssertEqual(Array(ids.prefix(first.count)), first)
     }
 
+    /// `merge`, which picks the scan or the backtracking encoder by length and last byte, gives
+    /// the heap's ids on both sides of both limits (Latin-script and Chinese pieces).
+    func testMergeRoutesExactly() throws {
+        for (name, t) in [("gpt2", Loaded.gpt2), ("cl100k", Loaded.cl100k)] {
+            _ = try tables(t, name)
+            let scratch = MergeScratch()
+            var rng = SeededRandom(seed: 11)
+            var routed = 0
+            let letters = Array("etaoinshrdlu")
+            for _ in 0..<400 {
+                let chinese = utf8([0x4E00...0x9FFF], count: 1 + Int(rng.next() % 10), rng: &rng)
+                let latin = Array(String((0..<(2 + Int(rng.next() % 30))).map { _ in letters[Int(rng.next() % 12)] }).utf8)
+                for piece in [chinese, latin, latin + chinese, chinese + latin] where piece.count >= 2 {
+                    var viaMerge: [UInt32] = []
+                    t.model.merge(piece, piece.count, into: &viaMerge, scratch: scratch)
+                    let heap = piece.withUnsafeBufferPointer { p -> [UInt32] in
+                        let dst = UnsafeMutablePointer<UInt32>.allocate(capacity: p.count)
+                        defer { dst.deallocate() }
+                        let n = t.model.mergeWithHeap(p.baseAddress!, p.count, dst: dst, scratch: scratch)
+                        return Array(UnsafeBufferPointer(start: dst, count: n))
+                    }
+                    XCTAssertEqual(viaMerge, heap, "\(name): \(String(decoding: piece, as: UTF8.self))")
+                    if piece.count > scriptPieceLimit && piece.count <= shortPieceLimit && piece.last! >= 0x80 { routed += 1 }
+                }
+            }
+            XCTAssertGreaterThan(routed, 100, "\(name): pieces between the limits ending in Chinese")
+        }
+    }
+
     /// One scratch used with two models must not answer the second from the first's cache.
     func testScratchSharedBetweenModels() throws {
         let scratch = MergeScratch()

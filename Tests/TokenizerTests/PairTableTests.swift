@@ -25,6 +25,7 @@ final class PairTableTests: XCTestCase {
         for (k, v) in expected {
             let value = table.get(UInt32(k >> 32), UInt32(truncatingIfNeeded: k))
             XCTAssertNotEqual(value, PairTable.missing, what)
+            XCTAssertTrue(table.mayHave(UInt32(k >> 32), UInt32(truncatingIfNeeded: k)), "\(what): the filter lost a rule")
             XCTAssertEqual(UInt32(truncatingIfNeeded: value), v.id, "\(what): merged id")
             got.append((value >> 32, v.rank))
         }
@@ -36,12 +37,19 @@ final class PairTableTests: XCTestCase {
         }
         // Pairs without a rule, and pairs holding noId.
         var rng = SeededRandom(seed: seed ^ 0xABCD)
+        var absent = 0, maybe = 0
         for _ in 0..<2000 {
             let l = UInt32.random(in: idRange, using: &rng), r = UInt32.random(in: idRange, using: &rng)
-            if expected[UInt64(l) << 32 | UInt64(r)] == nil { XCTAssertEqual(table.get(l, r), PairTable.missing, what) }
+            if expected[UInt64(l) << 32 | UInt64(r)] == nil {
+                XCTAssertEqual(table.get(l, r), PairTable.missing, what)
+                absent += 1
+                if table.mayHave(l, r) { maybe += 1 }
+            }
             XCTAssertEqual(table.get(l, BPEModel.noId), PairTable.missing, what)
             XCTAssertEqual(table.get(BPEModel.noId, r), PairTable.missing, what)
         }
+        // The filter is sized for ~4% false positives; 10% would mean it is broken or undersized.
+        XCTAssertLessThan(Double(maybe), 0.10 * Double(absent), "\(what): filter false positives \(maybe) of \(absent)")
         var pairs = Set<UInt64>()
         table.forEachPair { l, r in pairs.insert(UInt64(l) << 32 | UInt64(r)) }
         XCTAssertEqual(pairs, Set(expected.keys), "\(what): forEachPair")
@@ -94,6 +102,19 @@ final class PairTableTests: XCTestCase {
         for (name, t) in [("gpt2", Loaded.gpt2), ("pythia", Loaded.pythia), ("dolma2", Loaded.dolma2),
                           ("cl100k", Loaded.cl100k), ("qwen2", Loaded.qwen2)] {
             XCTAssertTrue(t.model.pairs.idsAreRanks, name)
+        }
+    }
+
+    func testFilterHoldsEveryRuleOfTheBundledVocabularies() {
+        // A lost rule would make the backtracking encoder accept an invalid pair.
+        for (name, t) in [("gpt2", Loaded.gpt2), ("cl100k", Loaded.cl100k), ("qwen2", Loaded.qwen2)] {
+            var lost = 0, rules = 0
+            t.model.pairs.forEachPair { l, r in
+                rules += 1
+                if !t.model.pairs.mayHave(l, r) { lost += 1 }
+            }
+            XCTAssertEqual(lost, 0, "\(name): \(lost) of \(rules) rules not in the filter")
+            XCTAssertEqual(rules, t.model.pairs.count, name)
         }
     }
 
