@@ -114,6 +114,28 @@ final class NaiveMergeTests: XCTestCase {
         }
     }
 
+    /// The tiktoken loader keeps only the split of each token that a merge can make (the last
+    /// merge of its own bytes, `usedSplits`), not every split into two tokens. Texts made of two
+    /// or three random tokens, where other splits of the tokens inside would meet, still merge
+    /// exactly as the textbook merge with every rank.
+    func testTiktokenKeepsOnlyUsedSplitsExactly() {
+        let t = Loaded.cl100k
+        XCTAssertLessThan(t.model.pairs.count, 110_000, "cl100k's merge table holds \(t.model.pairs.count) rules")
+        XCTAssertGreaterThan(t.model.pairs.count, 90_000)
+        var rng = SeededRandom(seed: 99)
+        let n = UInt64(t.model.tokens.count)
+        for i in 0..<1500 {
+            var piece: [UInt8] = []
+            for _ in 0..<(2 + Int(rng.next() % 2)) {
+                let id = Int(rng.next() % n)
+                if t.model.tokens.present[id] { piece += t.model.tokens.tokenBytes(id) }
+            }
+            if piece.count < 2 { continue }
+            let naive = naiveMerge(piece) { a, b in NaiveMergeTests.cl100kRanks[a + b] }.map { UInt32(NaiveMergeTests.cl100kRanks[$0]!) }
+            XCTAssertEqual(mergeOnly(t, piece), naive, "text \(i): \(piece)")
+        }
+    }
+
     /// Every token of 2+ bytes that the shortcut emits whole really merges back to itself.
     func testSelfMergingShortcutIsExact() {
         let m = Loaded.gpt2.model
