@@ -8,8 +8,10 @@
 // within 1–2 MB and ~180 ns from 4 MB (`finetok-bench --sections latency`). With 16-byte slots
 // kept half full, GPT-2's 50k rules took 2 MB and cl100k's 233k (every split of a token into
 // two tokens) 8 MB. Here a slot is one word, `left << 43 | right << 22 | v`, at most 80% full:
-// 512 KB and 4 MB. (Measured on en/gpt2, alternating runs on one CPU: the 512 KB table beat
-// the same slots at 1 MB, half full, by 7% in the median, though it runs more probes.)
+// 512 KB for GPT-2. (Measured on en/gpt2, alternating runs on one CPU: the 512 KB table beat
+// the same slots at 1 MB, half full, by 7% in the median, though it runs more probes.) A
+// tiktoken file keeps only the split of each token that a merge can make (`tiktokenRules`,
+// Tokenizer+Tiktoken.swift): cl100k's 100k rules take 1 MB.
 //
 // What `v` is. The rank is only ever compared with another rank of the same table (the merge
 // loops, the heap's keys, the backtracking encoder's spines), so any numbering of the rules in
@@ -22,7 +24,7 @@
 //
 // Most lookups of the backtracking encoder's validity walk (BacktrackEncoder.swift) find
 // nothing: on zh/cl100k 99.5% of them, ~4 per walk. `mayHave` answers those from a Bloom filter
-// of one 64-bit word per key (two bits), sized at ~8 bits a rule: 256 KB for cl100k, 64 KB for
+// of one 64-bit word per key (two bits), sized at ~8 bits a rule: 128 KB for cl100k, 64 KB for
 // GPT-2, about 4% false positives. A "no" from it is exact; a "maybe" goes to the table.
 //
 // Limits: ids below 2^21 - 1 (2,097,150 tokens; the largest vocabularies in use are ~262k),

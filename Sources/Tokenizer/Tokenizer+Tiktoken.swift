@@ -44,25 +44,53 @@ public struct TiktokenEncoding: Sendable {
 }
 
 extension BPEModel {
-    /// The one split of each token that a merge can ever make: the two symbols before the last
-    /// merge of the token's own bytes. (If symbols a and b are ever adjacent in a merge of some
-    /// text and a + b is a token T, the merges that made a and b stayed inside T's bytes and
-    /// each took the lowest-ranked pair, so BPE of T's bytes alone makes the same merges in
-    /// the same order and reaches [a, b]: any other split of T is never adjacent.) cl100k has
-    /// 233k splits of tokens into two tokens and 100k used ones; its table shrinks from 4 MB to
-    /// 1 MB, which a merge step's dependent lookups notice (about 180 ns from 4 MB on the
+    /// The merge rules of a tiktoken vocabulary: for each token, the one split of it that a merge
+    /// can ever make, the two symbols before the last merge of the token's own bytes.
+    ///
+    /// tiktoken merges the adjacent pair whose concatenation has the lowest rank, so any split of
+    /// a token into two tokens could look like a rule (cl100k has 233k of them). But if symbols
+    /// a and b are ever adjacent in a merge of some text and a + b is a token T, the merges that
+    /// made a and b stayed inside T's bytes and each took the lowest-ranked pair, so BPE of T's
+    /// bytes alone makes the same merges in the same order and reaches [a, b]: every other split
+    /// of T is never adjacent. Keeping the used ones (cl100k: 100k) shrinks the table from 4 MB
+    /// to 1 MB, which a merge step's dependent lookups notice (about 180 ns from 4 MB on the
     /// benchmark machine, about 20 ns within 1–2 MB).
-    func usedSplits() -> PairRules {
+    ///
+    /// The merge here runs on the token store alone: the rank of two adjacent symbols is the
+    /// id of their concatenated bytes. A scan per step, the ranks of the two new neighbours
+    /// looked up after each merge, leftmost on ties (as tiktoken's `byte_pair_encode`).
+    /// A token whose merge stops at more than two symbols is never made by merging: no rule.
+    func tiktokenRules() -> PairRules {
         let used = PairRules(capacity: tokens.count)
-        let scratch = MergeScratch()
+        var starts: [Int] = [], ranks: [UInt32] = []
         for id in 0..<tokens.count where tokens.present[id] {
             let r = tokens.range(id)
-            if r.count < 2 { continue }
-            guard let (l, rt) = lastMerge(tokens.bytes + r.lowerBound, r.count, scratch: scratch) else { continue }
-            let v = pairs.get(l, rt)
-            if v != PairTable.missing && UInt32(truncatingIfNeeded: v) == UInt32(id) {
-                used.set(l, rt, rank: UInt32(truncatingIfNeeded: v >> 32), id: UInt32(id))
+            let n = r.count
+            if n < 2 { continue }
+            let p = tokens.bytes + r.lowerBound
+            // Symbol i is p[starts[i] ..< starts[i + 1]]; ranks[i] is the id of symbols i and i + 1.
+            starts.removeAll(keepingCapacity: true)
+            starts.append(contentsOf: 0...n)
+            func pairRank(_ i: Int) -> UInt32 {
+                let id = lookup.get(p + starts[i], starts[i + 2] - starts[i])
+                return id == BytesToId.empty ? .max : id
             }
+            ranks.removeAll(keepingCapacity: true)
+            for i in 0..<(n - 1) { ranks.append(pairRank(i)) }
+            var count = n
+            while count > 2 {
+                var at = 0
+                for i in 1..<(count - 1) where ranks[i] < ranks[at] { at = i }
+                if ranks[at] == .max { break }
+                starts.remove(at: at + 1)
+                ranks.remove(at: at)
+                count -= 1
+                if at > 0 { ranks[at - 1] = pairRank(at - 1) }
+                if at < count - 1 { ranks[at] = pairRank(at) }
+            }
+            guard count == 2 else { continue }
+            let left = lookup.get(p, starts[1]), right = lookup.get(p + starts[1], n - starts[1])
+            used.set(left, right, rank: UInt32(id), id: UInt32(id))
         }
         return used
     }
@@ -89,7 +117,7 @@ extension Tokenizer {
         tokens.reserveCapacity(bytes.count / 12)
         var lineNumber = 0
         var start = 0
-        var seen = Set<[UInt8]>()
+        var lineOfRank: [Int] = []
         while start < bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
@@ -117,38 +145,31 @@ extension Tokenizer {
             if tokens[rank] != nil {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "rank \(rank) appears twice; every token needs its own rank")
             }
-            guard seen.insert(token).inserted else {
-                throw .invalidContent(path: path, location: "\(lineNumber)", message: "token \(JSON.quoted(String(decoding: line[start..<space], as: UTF8.self))) appears twice")
-            }
             tokens[rank] = token
+            if rank >= lineOfRank.count { lineOfRank.append(contentsOf: repeatElement(0, count: rank + 1 - lineOfRank.count)) }
+            lineOfRank[rank] = lineNumber
         }
         if tokens.isEmpty { throw .invalidContent(path: path, location: "", message: "the rank file is empty") }
         if let gap = tokens.firstIndex(where: { $0 == nil }) {
             throw .invalidContent(path: path, location: "", message: "ranks must run from 0 to \(tokens.count - 1) without gaps, but rank \(gap) is missing")
         }
-        // tiktoken merges the adjacent pair whose concatenation has the lowest rank. Every split of
-        // a token into two tokens is such a pair: turn them into pair rules once, here.
         let model0 = BPEModel(tokens: tokens, pairs: .empty, wholePieceFirst: true)
+        // Two ranks with the same bytes: the token table holds one of them.
+        for id in 0..<tokens.count where model0.lookup.duplicates > 0 {
+            let r = model0.tokens.range(id)
+            let found = model0.lookup.get(model0.tokens.bytes + r.lowerBound, r.count)
+            if found != UInt32(id) {
+                let other = found == BytesToId.empty ? id : Int(found)
+                let (first, second) = (min(lineOfRank[id], lineOfRank[other]), max(lineOfRank[id], lineOfRank[other]))
+                let text = Data(model0.tokens.tokenBytes(id)).base64EncodedString()
+                throw .invalidContent(path: path, location: "\(second)", message: "token \(JSON.quoted(text)) appears twice (also on line \(first)); every token needs its own bytes")
+            }
+        }
         for b in 0..<256 where model0.byteIds[b] == BPEModel.noId {
             throw .invalidContent(path: path, location: "", message: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); a byte-level rank file needs all 256")
         }
-        let rules = PairRules(capacity: tokens.count * 2)
-        let store = model0.tokens
-        for id in 0..<store.count where store.present[id] {
-            let r = store.range(id)
-            if r.count < 2 { continue }
-            let base = store.bytes + r.lowerBound
-            for k in 1..<r.count {
-                let a = model0.lookup.get(base, k)
-                if a == BytesToId.empty { continue }
-                let b = model0.lookup.get(base + k, r.count - k)
-                if b == BytesToId.empty { continue }
-                rules.set(a, b, rank: UInt32(id), id: UInt32(id))
-            }
-        }
         var model = model0
-        model.setPairs(try rules.table(path: path))
-        model.setPairs(try model.usedSplits().table(path: path))
+        model.setPairs(try model0.tiktokenRules().table(path: path))
         let specials = encoding.specialTokens.map { AddedToken(id: $0.1, content: $0.0, special: true) }
         return Tokenizer(format: .tiktoken, paths: [path], model: model, normalizer: .none,
                          steps: [.split(options.pattern ?? encoding.pattern)],

@@ -84,6 +84,9 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(error { _ = try Tokenizer.load(bad) }.contains("x_cl100k.tiktoken:2: invalid base64 token"))
         let dup = write("y_cl100k.tiktoken", "YQ== 0\nYg== 0\n")
         XCTAssertTrue(error { _ = try Tokenizer.load(dup) }.contains("y_cl100k.tiktoken:2: rank 0 appears twice"))
+        let twice = write("w_cl100k.tiktoken", "YQ== 0\nYg== 1\nYQ== 2\n")
+        XCTAssertTrue(error { _ = try Tokenizer.load(twice) }.contains("w_cl100k.tiktoken:3: token \"YQ==\" appears twice (also on line 1)"),
+                      error { _ = try Tokenizer.load(twice) })
         let noRank = write("z_cl100k.tiktoken", "YQ==\n")
         XCTAssertTrue(error { _ = try Tokenizer.load(noRank) }.contains("z_cl100k.tiktoken:1: expected `base64-token rank`"))
         let unknown = write("mystery.tiktoken", good)

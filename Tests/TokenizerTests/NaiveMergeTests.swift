@@ -115,7 +115,7 @@ final class NaiveMergeTests: XCTestCase {
     }
 
     /// The tiktoken loader keeps only the split of each token that a merge can make (the last
-    /// merge of its own bytes, `usedSplits`), not every split into two tokens. Texts made of two
+    /// merge of its own bytes, `tiktokenRules`), not every split into two tokens. Texts made of two
     /// or three random tokens, where other splits of the tokens inside would meet, still merge
     /// exactly as the textbook merge with every rank.
     func testTiktokenKeepsOnlyUsedSplitsExactly() {
