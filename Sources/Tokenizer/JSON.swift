@@ -283,6 +283,20 @@ struct JSONParser {
         return v
     }
 
+    /// Whether none of eight bytes is a quote, a backslash, a control character or non-ASCII
+    /// (SWAR: `x - 0x01…` borrows into a byte's top bit exactly when some byte is zero, so
+    /// `(x - 0x01…) & ~x & 0x80…` is non-zero iff some byte of x is zero; a byte equal to c is
+    /// a zero of `x ^ c…`; a byte below 0x20, given no byte of 0x80 or more, borrows the same way
+    /// from `x - 0x20…`).
+    @inline(__always)
+    static func plain(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & high }
+        let quote = hasZero(x ^ (ones &* 0x22)), backslash = hasZero(x ^ (ones &* 0x5C))
+        let control = (x &- ones &* 0x20) & ~x & high
+        return (x & high) | quote | backslash | control == 0
+    }
+
     mutating func string() throws(JSONError) -> String {
         let open = i
         i += 1
@@ -291,6 +305,12 @@ struct JSONParser {
         var out: [UInt8] = []
         var usedOut = false
         while true {
+            // Eight bytes at a time while none needs a look (a build spends a tenth of its time
+            // here on English rows, byte by byte).
+            if let base = b.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while i &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i &+= 8 }
+            }
             guard i < b.count else { throw fail("unterminated string", at: open) }
             let c = b[i]
             if c == UInt8(ascii: "\"") {

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Tokenizer
 
@@ -25,6 +26,32 @@ final class JSONTests: XCTestCase {
         XCTAssertTrue(offset(#"01"#)?.1.contains("leading zero") ?? false)
         // Invalid UTF-8 inside a string.
         do { _ = try JSON.parse([0x22, 0xC3, 0x28, 0x22]); XCTFail() } catch { XCTAssertTrue(error.message.contains("invalid UTF-8")) }
+    }
+
+    /// The eight-bytes-at-a-time scan inside strings: every byte that needs a look (quote,
+    /// backslash, control character, non-ASCII, invalid UTF-8) at every position of a block,
+    /// against Foundation's JSON reader.
+    func testStringScanAtEveryOffset() throws {
+        let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8),
+                                   Array("é".utf8), Array("中".utf8), Array("😀".utf8), Array("~".utf8), Array(" ".utf8)]
+        for length in 0..<20 {
+            for at in 0...length {
+                for special in specials {
+                    var body = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+                    body.insert(contentsOf: special, at: at)
+                    let line: [UInt8] = Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)
+                    let ours = try JSON.parse(line)
+                    let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]
+                    XCTAssertEqual(ours["k"], .string(object?["k"] ?? "?"), "\(String(decoding: line, as: UTF8.self))")
+                }
+                // Bytes that must be refused wherever they fall.
+                for bad: [UInt8] in [[0x01], [0x1F], [0xC3, 0x28], [0xFF]] {
+                    var body = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+                    body.insert(contentsOf: bad, at: at)
+                    XCTAssertThrowsError(try JSON.parse(Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)), "\(bad) at \(at) of \(length)")
+                }
+            }
+        }
     }
 
     func testQuotingMatchesPython() {
