@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// finetok: no package dependencies — the toolchain only (stdlib, Foundation, Dispatch, XCTest).
+// finetok: no package dependencies — the toolchain only (stdlib, Foundation, Dispatch, XCTest,
+// and the toolchain's clang for one C file: SHA-256 with the CPU's SHA instructions).
 let package = Package(
     name: "finetok",
     products: [
@@ -16,7 +17,10 @@ let package = Package(
         .target(name: "Tokenizer"),
         // The chat-template engine (Jinja as transformers runs it); Tokenizer only for its JSON reader.
         .target(name: "Jinja", dependencies: ["Tokenizer"]),
-        .target(name: "Builder", dependencies: ["Tokenizer", "Jinja"]),
+        // SHA-256 block compression with x86-64 SHA-NI, checked for at run time (Builder's
+        // SHA256.swift is the portable reference and fallback).
+        .target(name: "SHA256Hardware"),
+        .target(name: "Builder", dependencies: ["Tokenizer", "Jinja", "SHA256Hardware"]),
         .executableTarget(name: "finetok", dependencies: ["Tokenizer", "Builder", "Jinja"]),
         .target(name: "FinetokC", dependencies: ["Tokenizer"]),
         .executableTarget(

@@ -1,7 +1,19 @@
 // SHA-256 (FIPS 180-4), for the manifest's file identities. Foundation on Linux has no digest API
-// and finetok takes no dependencies, so here are the ~60 lines.
+// and finetok takes no dependencies, so here are the ~60 lines. On x86-64 CPUs with SHA-NI the
+// blocks go to the SHA256Hardware target instead (one C function; Swift cannot emit those
+// instructions): ~1.5 GB/s against ~200 MB/s, which mattered because `build` hashes every input
+// and this loop ran about as fast as the encoder. The tests compare the two on random inputs.
+
+import SHA256Hardware
 
 struct SHA256 {
+    /// Whether this CPU runs the hardware blocks (checked once).
+    static let hardwareAvailable = finetok_sha256_hardware_available() == 1
+    /// Use the hardware blocks (false: the portable loop below, for tests).
+    private let hardware: Bool
+
+    init(hardware: Bool = SHA256.hardwareAvailable) { self.hardware = hardware && SHA256.hardwareAvailable }
+
     private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
@@ -42,6 +54,10 @@ struct SHA256 {
     /// schedule is a 64-word stack array; Ch and Maj in their two-operation forms.
     private mutating func blocks(_ chunk: UnsafePointer<UInt8>, _ count: Int) {
         guard count > 0 else { return }
+        if hardware {
+            h.withUnsafeMutableBufferPointer { finetok_sha256_hardware_blocks($0.baseAddress, chunk, count) }
+            return
+        }
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
         var h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7]
         let raw = UnsafeRawPointer(chunk)
