@@ -251,7 +251,7 @@ public enum Build {
             do {
                 let add = { (number: Int, bytes: UnsafeBufferPointer<UInt8>) throws in
                     batch.append(number, bytes)
-                    if batch.count >= options.batchSize || batch.byteCount >= 64 << 20 { try flush() }
+                    if batch.count >= options.batchSize || batch.byteCount >= LineBatch.byteLimit { try flush() }
                 }
                 if part.isText {
                     try Documents.forEachDocument(path: path, split: options.documents, range: part.range,

@@ -205,12 +205,12 @@ public enum Lengths {
                 if plain {
                     try Documents.forEachDocument(path: path, split: options.documents) { line, doc in
                         batch.append(line, doc)
-                        if batch.count >= options.batchSize || batch.byteCount >= 64 << 20 { try flush() }
+                        if batch.count >= options.batchSize || batch.byteCount >= LineBatch.byteLimit { try flush() }
                     }
                 } else {
                     try LineReader.forEachLine(path: path) { number, bytes in
                         batch.append(number, bytes)
-                        if batch.count >= options.batchSize || batch.byteCount >= 64 << 20 { try flush() }
+                        if batch.count >= options.batchSize || batch.byteCount >= LineBatch.byteLimit { try flush() }
                     }
                 }
                 if batch.count > 0 { try flush() }

@@ -20,6 +20,12 @@ final class BackgroundHasher: @unchecked Sendable {
 
 /// A batch of input lines, encoded in parallel.
 struct LineBatch {
+    /// A batch ends at this many bytes (or at `--batch-size` lines, whichever comes first).
+    /// Small enough that long documents still pipeline: with 64 MB, a 32 MB pre-training file
+    /// was one batch, read, then encoded, then written, one after the other (en, 105 documents
+    /// of 76 KB on average: build at 47 MB/s against 100 MB/s for the encoding alone).
+    static let byteLimit = 4 << 20
+
     var bytes: [UInt8] = []
     var ranges: [Range<Int>] = []
     var lineNumbers: [Int] = []
