@@ -40,7 +40,8 @@
 // holds. The heap merge is O(n log n) with a heap entry per merge; this is one pass with a
 // bit per byte.
 //
-// Used for every merge of a byte-level piece (BPEMerge.swift), short or long. A byte without
+// Used for the byte-level pieces of more than 24 bytes, and of more than 8 when they end in a
+// non-ASCII byte (Chinese and other non-Latin scripts; BPEMerge.swift). A byte without
 // a token (GPT-NeoX has none for 0xC0, 0xC1, 0xF5–0xFF) starts no token: such a piece goes to
 // `mergeWithUnknownBytes`, which encodes the runs of known bytes on their own, as HF does.
 // BacktrackEncoderTests compares it with the heap merge on random pieces for gpt2, pythia,
