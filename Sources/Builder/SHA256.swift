@@ -55,7 +55,9 @@ struct SHA256 {
     private mutating func blocks(_ chunk: UnsafePointer<UInt8>, _ count: Int) {
         guard count > 0 else { return }
         if hardware {
-            h.withUnsafeMutableBufferPointer { finetok_sha256_hardware_blocks($0.baseAddress, chunk, count) }
+            h.withUnsafeMutableBufferPointer { state in
+                SHA256.k.withUnsafeBufferPointer { finetok_sha256_hardware_blocks(state.baseAddress, chunk, count, $0.baseAddress) }
+            }
             return
         }
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }

@@ -13,8 +13,9 @@
 /// 1 when this CPU has the SHA, SSSE3 and SSE4.1 instructions (x86-64), else 0.
 int finetok_sha256_hardware_available(void);
 
-/// Compresses `count` 64-byte blocks at `data` into `state` (h0…h7, host order). Call only
-/// when `finetok_sha256_hardware_available()` returned 1.
-void finetok_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t count);
+/// Compresses `count` 64-byte blocks at `data` into `state` (h0…h7, host order), with the
+/// round constants `k` (the Swift side's table, so there is one copy). Call only when
+/// `finetok_sha256_hardware_available()` returned 1.
+void finetok_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t count, const uint32_t k[64]);
 
 #endif
