@@ -297,10 +297,11 @@ struct JSONParser {
         return (x & high) | quote | backslash | control == 0
     }
 
+    /// Reads a string. Every byte is checked here (escapes, control characters, UTF-8
+    /// sequences), so the String is made from bytes known to be valid UTF-8 (`validString`).
     mutating func string() throws(JSONError) -> String {
         let open = i
         i += 1
-        // Fast path: no escapes, ASCII or valid UTF-8 checked by the decoder below.
         var start = i
         var out: [UInt8] = []
         var usedOut = false
@@ -316,7 +317,7 @@ struct JSONParser {
             if c == UInt8(ascii: "\"") {
                 break
             } else if c == 92 {
-                if !usedOut { usedOut = true; out.reserveCapacity(i - start + 16) }
+                if !usedOut { usedOut = true; out.reserveCapacity(escapedStringBound(from: i) - start) }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
                 i += 1
                 guard i < b.count else { throw fail("unterminated string", at: open) }
@@ -376,11 +377,40 @@ struct JSONParser {
         }
         let end = i
         i += 1
-        if !usedOut {
-            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
-        }
+        if !usedOut { return JSONParser.validString(UnsafeBufferPointer(rebasing: b[start..<end])) }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<end]))
-        return String(decoding: out, as: UTF8.self)
+        return out.withUnsafeBufferPointer { JSONParser.validString($0) }
+    }
+
+    /// An upper bound on where the string holding the escape at `p` ends: the offset of its
+    /// closing quote, or of the end of the input (decoded bytes never outnumber escaped ones,
+    /// so the decoded string fits in that many bytes: one allocation instead of doublings).
+    func escapedStringBound(from p: Int) -> Int {
+        var k = p
+        while k < b.count {
+            if let base = b.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while k &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
+            }
+            guard k < b.count else { break }
+            switch b[k] {
+            case UInt8(ascii: "\""): return k
+            case 92: k += 2
+            default: k += 1
+            }
+        }
+        return b.count
+    }
+
+    /// A String of bytes already checked to be valid UTF-8, copied without the standard
+    /// library's second validation (String(decoding:) ran at ~1 GB/s on English text with a
+    /// few curly quotes, a tenth of a build's encoding thread; the copy alone at ~25 GB/s).
+    @inline(__always)
+    static func validString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if #available(macOS 26, iOS 26, watchOS 26, tvOS 26, visionOS 26, *) {
+            return String(copying: unsafe UTF8Span(unchecked: bytes.span))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Length of the well-formed UTF-8 sequence starting at `p`, or 0 if it is ill-formed.

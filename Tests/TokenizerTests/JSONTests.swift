@@ -54,6 +54,46 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// The parser makes its Strings without a second UTF-8 check (`validString`), so it must
+    /// accept exactly the valid bodies: seeded random strings of letters, escapes, valid and
+    /// ill-formed sequences and stray high bytes (which may pair up into valid ones). Accepted
+    /// ⇔ the standard library validates the raw body; accepted strings equal Foundation's.
+    func testStringsAreAcceptedExactlyWhenValidUTF8() throws {
+        let pieces: [[UInt8]] = [Array("abc".utf8), Array("xy z".utf8), Array(#"\n"#.utf8), Array(#"\""#.utf8),
+                                 Array(#"\\"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\ud83d\ude00"#.utf8),
+                                 Array("é".utf8), Array("中".utf8), Array("😀".utf8),
+                                 [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x80, 0x80], [0xE4, 0xB8]]
+        var rng = SeededRandom(seed: 20261128)
+        var accepted = 0, refused = 0
+        for round in 0..<4000 {
+            var body: [UInt8] = []
+            let parts = Int(rng.next() % (round % 10 == 0 ? 120 : 12))
+            for _ in 0..<parts {
+                if rng.next() % 6 == 0 {
+                    body.append(UInt8(0x80 + rng.next() % 0x80))   // a stray high byte
+                } else {
+                    body += pieces[Int(rng.next() % UInt64(pieces.count))]
+                }
+            }
+            let line: [UInt8] = Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)
+            let valid = String(validating: body, as: UTF8.self) != nil
+            if valid {
+                let ours = try JSON.parse(line)
+                let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]
+                let expected = try XCTUnwrap(object?["k"])
+                guard case .string(let s)? = ours["k"] else { return XCTFail("no string: \(body)") }
+                XCTAssertEqual(Array(s.utf8), Array(expected.utf8), "\(body)")
+                XCTAssertEqual(s, expected)
+                accepted += 1
+            } else {
+                XCTAssertThrowsError(try JSON.parse(line), "\(body)")
+                refused += 1
+            }
+        }
+        XCTAssertGreaterThan(accepted, 500)
+        XCTAssertGreaterThan(refused, 500)
+    }
+
     func testQuotingMatchesPython() {
         XCTAssertEqual(JSON.quoted("a\"b\\c\n\u{1}é"), #""a\"b\\c\n\u0001é""#)
     }
