@@ -53,9 +53,7 @@ extension Build {
             let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
                 var arrays = TrainingArrays()
                 fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
-                var line: [UInt8] = []
-                if wantJSON { JSONLRowWriter.format(arrays, into: &line) }
-                return (arrays, line)
+                return (arrays, wantJSON ? JSONLRowWriter.line(arrays) : [])
             }
             for (arrays, line) in prepared {
                 try jsonl?.file.write(line)

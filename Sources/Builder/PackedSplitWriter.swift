@@ -109,8 +109,7 @@ extension Build {
             let prepared = parallelMap(packed.count, threads: threads) { r -> (PackedRow, [UInt8]) in
                 var row = PackedRow()
                 row.fill(packed[r], example: { examples[$0 - first] }, oneSequence: oneSequence)
-                var line: [UInt8] = []
-                if jsonl != nil { row.padded(to: jsonWidth, pad: pad).formatJSON(into: &line) }
+                let line = jsonl != nil ? row.padded(to: jsonWidth, pad: pad).jsonLine() : []
                 return (row, line)
             }
             for (row, line) in prepared {

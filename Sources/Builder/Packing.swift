@@ -192,14 +192,8 @@ struct PackedRow {
     }
 
     /// `{"input_ids": [...], "attention_mask": [...], "labels": [...], "position_ids": [...], "seq_lengths": [...]}`
-    func formatJSON(into line: inout [UInt8]) {
-        JSONLRowWriter.format(arrays, into: &line)
-        line.removeLast(2)   // "}\n"
-        line.append(contentsOf: #", "position_ids": "#.utf8)
-        var ignored: [Int] = []
-        JSONLRowWriter.appendArray(positionIds, to: &line, starts: &ignored)
-        line.append(contentsOf: #", "seq_lengths": "#.utf8)
-        JSONLRowWriter.appendArray(seqLengths.map { Int32($0) }, to: &line, starts: &ignored)
-        line.append(contentsOf: "}\n".utf8)
+    func jsonLine() -> [UInt8] {
+        JSONLRowWriter.line([("input_ids", arrays.inputIds), ("attention_mask", arrays.attentionMask), ("labels", arrays.labels),
+                             ("position_ids", positionIds), ("seq_lengths", seqLengths.map { Int32($0) })])
     }
 }

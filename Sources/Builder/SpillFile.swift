@@ -16,7 +16,7 @@ final class SpillFile {
 
     init(path: String) throws(OutputError) {
         self.path = path
-        writer = try OutputFile(path: path)
+        writer = try OutputFile(path: path, writeBehind: false)
     }
 
     /// A finished spill file (a shard's `rows.bin`), for reading: its rows start at `offsets`.

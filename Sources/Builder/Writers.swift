@@ -17,9 +17,14 @@ final class OutputFile {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private(set) var bytesWritten = 0
+    /// Start the disk writes of every 8 MB as it is written (see `writeBehind()`).
+    private let writesBehind: Bool
+    private var writtenBehind = 0
 
-    init(path: String) throws(OutputError) {
+    /// - Parameter writeBehind: false for a temporary file read back soon (the spill file).
+    init(path: String, writeBehind: Bool = true) throws(OutputError) {
         self.path = path
+        writesBehind = writeBehind
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd < 0 { throw OutputError(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
         buffer.reserveCapacity(1 << 20)
@@ -28,6 +33,12 @@ final class OutputFile {
     deinit { if fd >= 0 { Foundation.close(fd) } }
 
     func write(_ bytes: [UInt8]) throws(OutputError) {
+        if bytes.count >= 1 << 20 {
+            // A long line (a row of a million tokens is ~14 MB of JSON) goes out without a copy.
+            try flush()
+            try check(bytes.withUnsafeBytes { writeOut($0) })
+            return
+        }
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 20 { try flush() }
     }
@@ -41,24 +52,47 @@ final class OutputFile {
     }
 
     func flush() throws(OutputError) {
+        let result = buffer.withUnsafeBytes { writeOut($0) }
+        buffer.removeAll(keepingCapacity: true)
+        try check(result)
+    }
+
+    /// Writes all of `raw`; returns 0 or the errno of the failed write.
+    private func writeOut(_ raw: UnsafeRawBufferPointer) -> Int32 {
         var off = 0
-        let result: Int32 = buffer.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return 0 }
+        var result: Int32 = 0
+        if let base = raw.baseAddress {
             while off < raw.count {
                 let n = Foundation.write(fd, base + off, raw.count - off)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return errno
+                    result = errno
+                    break
                 }
                 off += n
             }
-            return 0
         }
         bytesWritten += off
-        buffer.removeAll(keepingCapacity: true)
+        if result == 0 && writesBehind && bytesWritten - writtenBehind >= 8 << 20 { writeBehind() }
+        return result
+    }
+
+    private func check(_ result: Int32) throws(OutputError) {
         if result != 0 {
             throw OutputError(path: path, message: "write failed: \(String(cString: strerror(result)))\(result == ENOSPC ? " (the disk is full)" : "")")
         }
+    }
+
+    /// Asks the kernel to start writing the bytes written since the last call, without waiting:
+    /// the fsync in `close` then waits for the tail only, not for the whole file (it took 92 ms
+    /// of a 1.4 s build of 128 MB of rows, with the encoder idle). On Linux, POSIX_FADV_DONTNEED
+    /// starts the writeback of the range's dirty pages and drops only pages already clean, none
+    /// of which are in a range just written. Elsewhere the final fsync does it all, as before.
+    private func writeBehind() {
+        #if os(Linux)
+        _ = posix_fadvise(fd, off_t(writtenBehind), off_t(bytesWritten - writtenBehind), POSIX_FADV_DONTNEED)
+        #endif
+        writtenBehind = bytesWritten
     }
 
     /// Writes what is buffered and, if `sync` (every output file), flushes the file to disk.
@@ -88,75 +122,78 @@ public enum OutputDType: String, Sendable {
 /// `{"input_ids": [...], "attention_mask": [...], "labels": [...]}` per line.
 final class JSONLRowWriter {
     let file: OutputFile
-    private var buffer: [UInt8] = []
 
     init(path: String) throws(OutputError) { file = try OutputFile(path: path) }
 
     func write(_ row: TrainingArrays) throws(OutputError) {
-        // Format into a local array: appending to a class property would pay an exclusivity
-        // check per byte.
-        var line = buffer
-        buffer = []
-        line.removeAll(keepingCapacity: true)
-        JSONLRowWriter.format(row, into: &line)
-        defer { buffer = line }
-        try file.write(line)
+        try file.write(JSONLRowWriter.line(row))
     }
 
-    /// One row as a JSON line. Labels equal to their input id reuse its formatted digits.
-    static func format(_ row: TrainingArrays, into line: inout [UInt8]) {
-        line.append(contentsOf: #"{"input_ids": "#.utf8)
-        var starts: [Int] = []
-        starts.reserveCapacity(2 * row.inputIds.count)
-        appendArray(row.inputIds, to: &line, starts: &starts)
-        line.append(contentsOf: #", "attention_mask": "#.utf8)
-        var ignored: [Int] = []
-        appendArray(row.attentionMask, to: &line, starts: &ignored)
-        line.append(contentsOf: #", "labels": "#.utf8)
-        line.append(UInt8(ascii: "["))
-        for (i, v) in row.labels.enumerated() {
-            if i > 0 { line.append(UInt8(ascii: ",")); line.append(UInt8(ascii: " ")) }
-            if v == row.inputIds[i] {
-                // The same number was just written for input_ids: copy its bytes.
-                let from = starts[2 * i], to = starts[2 * i + 1]
-                for k in from..<to { line.append(line[k]) }
-            } else {
-                appendInt(v, to: &line)
+    /// One row as a JSON line.
+    static func line(_ row: TrainingArrays) -> [UInt8] {
+        line([("input_ids", row.inputIds), ("attention_mask", row.attentionMask), ("labels", row.labels)])
+    }
+
+    /// `{"k1": [1, 2], "k2": [3]}` and a newline: numbers written through a pointer into room
+    /// for the longest possible line (11 characters and ", " a number), not appended byte by
+    /// byte. The JSONL output of a build is ~14 bytes a token: at one `append` a byte, its
+    /// formatting was half of a 32 MB build, and the line's growth by doubling another fifth.
+    /// - Complexity: O(numbers); two digits per division by 100.
+    static func line(_ fields: [(key: String, values: [Int32])]) -> [UInt8] {
+        var most = 3
+        for f in fields { most += f.key.utf8.count + 8 + 13 * f.values.count }
+        return [UInt8](unsafeUninitializedCapacity: most) { buffer, count in
+            guard let base = buffer.baseAddress else { return }
+            var p = base
+            @inline(__always) func put(_ s: String) {
+                for b in s.utf8 { p.pointee = b; p += 1 }
             }
+            put("{")
+            for (k, f) in fields.enumerated() {
+                put(k == 0 ? "\"" : ", \"")
+                put(f.key)
+                put("\": [")
+                f.values.withUnsafeBufferPointer { values in
+                    for (i, v) in values.enumerated() {
+                        if i > 0 { p[0] = UInt8(ascii: ","); p[1] = UInt8(ascii: " "); p += 2 }
+                        p += writeInt(v, to: p)
+                    }
+                }
+                put("]")
+            }
+            put("}\n")
+            count = p - base
         }
-        line.append(UInt8(ascii: "]"))
-        line.append(contentsOf: "}\n".utf8)
     }
 
-    /// `[1, 2, 3]`; `spans` gets the start and end offset of each number.
-    static func appendArray(_ a: [Int32], to line: inout [UInt8], starts spans: inout [Int]) {
-        line.append(UInt8(ascii: "["))
-        for (i, v) in a.enumerated() {
-            if i > 0 { line.append(UInt8(ascii: ",")); line.append(UInt8(ascii: " ")) }
-            spans.append(line.count)
-            appendInt(v, to: &line)
-            spans.append(line.count)
-        }
-        line.append(UInt8(ascii: "]"))
-    }
-
+    /// Writes `v` in decimal at `p` (room for 11 bytes); returns the count.
     @inline(__always)
-    static func appendInt(_ v: Int32, to line: inout [UInt8]) {
-        if v >= 0 && v < 10 { line.append(UInt8(48 + v)); return }
-        if v < 0 { line.append(UInt8(ascii: "-")) }
+    static func writeInt(_ v: Int32, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        if v >= 0 && v < 10 { p.pointee = UInt8(48 + v); return 1 }
+        var q = p
+        if v < 0 { q.pointee = UInt8(ascii: "-"); q += 1 }
         var x = v.magnitude
-        var digits: UInt64 = 0   // up to 8 digits, last digit in the low byte
-        var n = 0
-        while x > 0 && n < 8 {
-            digits = digits << 8 | UInt64(48 + x % 10)
-            x /= 10
-            n += 1
+        var digits = 1
+        var power: UInt32 = 10
+        while digits < 10 && x >= power { digits += 1; power = power &* 10 }
+        var end = q + digits
+        let count = end - p
+        while x >= 100 {
+            let r = x % 100
+            x /= 100
+            end -= 2
+            end[0] = UInt8(48 + r / 10)
+            end[1] = UInt8(48 + r % 10)
         }
-        if x > 0 {
-            // 9 or 10 digits (ids never get here): the slow way.
-            line.append(contentsOf: String(x).utf8)
+        if x >= 10 {
+            end -= 2
+            end[0] = UInt8(48 + x / 10)
+            end[1] = UInt8(48 + x % 10)
+        } else {
+            end -= 1
+            end[0] = UInt8(48 + x)
         }
-        for k in 0..<n { line.append(UInt8(truncatingIfNeeded: digits >> (8 * UInt64(k)))) }
+        return count
     }
 
     func close() throws(OutputError) { try file.close() }

@@ -48,33 +48,35 @@
 // cl100k and qwen2 (HF merge lists and tiktoken ranks), on the worst cases, and on random
 // small merge lists.
 
+/// What the backtracking encoder reads about one token, in one 16-byte record: the validity
+/// walk reads a token's rank and then one of its halves, and a failed check its next shorter
+/// prefix, so one cache line per token instead of one in each of three arrays (digits and
+/// Chinese text miss the cache on most of these reads).
+struct BacktrackNode {
+    /// 1 + the rank of the merge that makes the token; 0 for a single byte.
+    var rank: UInt32 = 0
+    /// Its two halves in BPE of its own bytes (0 for a byte).
+    var left: UInt32 = 0
+    var right: UInt32 = 0
+    /// The longest candidate token that is a proper prefix of it, or `noId`.
+    var shorter: UInt32 = BPEModel.noId
+}
+
 /// The tables of the backtracking encoder for one model.
 final class BacktrackTables: @unchecked Sendable {
     let trie: TokenTrie
-    /// Per token: the longest candidate token that is a proper prefix of it, or `noId`.
-    let nextPrefix: UnsafeMutablePointer<UInt32>
-    /// Per token: its two halves (left << 32 | right) in BPE of its own bytes; 0 for a byte.
-    let halves: UnsafeMutablePointer<UInt64>
-    /// Per token: 1 + the rank of the merge that makes it; 0 for a single byte.
-    let rank: UnsafeMutablePointer<UInt32>
+    /// Per token id.
+    let nodes: UnsafeMutablePointer<BacktrackNode>
     let count: Int
 
-    private init(trie: TokenTrie, nextPrefix: [UInt32], halves: [UInt64], rank: [UInt32]) {
+    private init(trie: TokenTrie, nodes: [BacktrackNode]) {
         self.trie = trie
-        count = rank.count
-        self.nextPrefix = .allocate(capacity: count)
-        self.nextPrefix.initialize(from: nextPrefix, count: count)
-        self.halves = .allocate(capacity: count)
-        self.halves.initialize(from: halves, count: count)
-        self.rank = .allocate(capacity: count)
-        self.rank.initialize(from: rank, count: count)
+        count = nodes.count
+        self.nodes = .allocate(capacity: count)
+        self.nodes.initialize(from: nodes, count: count)
     }
 
-    deinit {
-        nextPrefix.deallocate()
-        halves.deallocate()
-        rank.deallocate()
-    }
+    deinit { nodes.deallocate() }
 
     /// The tables for `model`, or nil when the backtracking encoder would not be exact for it
     /// (two tokens with the same bytes, a merge ranked below one of its halves' merges) or the
@@ -85,8 +87,7 @@ final class BacktrackTables: @unchecked Sendable {
         let n = store.count
         // Ids below 2^31: the validity cache keeps a flag in bit 63 of `t1 << 32 | t2`.
         guard n < 1 << 31 else { return nil }
-        var halves = [UInt64](repeating: 0, count: n)
-        var rank = [UInt32](repeating: 0, count: n)
+        var nodes = [BacktrackNode](repeating: BacktrackNode(), count: n)
         var candidate = [Bool](repeating: false, count: n)
         // A byte without a token is left out of the trie (see the top of the file).
         for b in 0..<256 where model.byteIds[b] != BPEModel.noId {
@@ -105,25 +106,25 @@ final class BacktrackTables: @unchecked Sendable {
             let k = UInt32(truncatingIfNeeded: v >> 32)
             guard k < UInt32.max - 1 else { return nil }
             candidate[id] = true
-            halves[id] = UInt64(l) << 32 | UInt64(rt)
-            rank[id] = k + 1
+            nodes[id].left = l
+            nodes[id].right = rt
+            nodes[id].rank = k + 1
         }
         // Ranks must grow toward the root of every merge tree.
-        for id in 0..<n where candidate[id] && rank[id] > 0 {
-            let l = Int(halves[id] >> 32), r = Int(halves[id] & 0xFFFF_FFFF)
-            guard candidate[l], candidate[r], rank[l] < rank[id], rank[r] < rank[id] else { return nil }
+        for id in 0..<n where candidate[id] && nodes[id].rank > 0 {
+            let l = Int(nodes[id].left), r = Int(nodes[id].right)
+            guard candidate[l], candidate[r], nodes[l].rank < nodes[id].rank, nodes[r].rank < nodes[id].rank else { return nil }
         }
         let ids = (0..<n).filter { candidate[$0] }.map { UInt32($0) }
         guard let trie = TokenTrie(store: store, ids: ids) else { return nil }
         // Two candidates with the same bytes share a trie node: refuse.
-        var nextPrefix = [UInt32](repeating: BPEModel.noId, count: n)
         for id in ids {
             let r = store.range(Int(id))
             let p = store.bytes + r.lowerBound
             if trie.longestPrefix(p, r.count) != id { return nil }
-            if r.count > 1 { nextPrefix[Int(id)] = trie.longestPrefix(p, r.count - 1) }
+            if r.count > 1 { nodes[Int(id)].shorter = trie.longestPrefix(p, r.count - 1) }
         }
-        return BacktrackTables(trie: trie, nextPrefix: nextPrefix, halves: halves, rank: rank)
+        return BacktrackTables(trie: trie, nodes: nodes)
     }
 
     /// Whether BPE of the bytes of `t1` then `t2` gives `[t1, t2]` (see the top of the file).
@@ -137,19 +138,19 @@ final class BacktrackTables: @unchecked Sendable {
                 let crossing = UInt32(truncatingIfNeeded: v &>> 32) &+ 1
                 if crossing < leftLimit && crossing <= rightLimit { return false }
             }
-            let ra = rank[Int(a)], rb = rank[Int(b)]
-            if ra == 0 && rb == 0 { return true }
-            if ra > rb {
-                leftLimit = ra
-                a = UInt32(truncatingIfNeeded: halves[Int(a)])
+            let na = nodes[Int(a)], nb = nodes[Int(b)]
+            if na.rank == 0 && nb.rank == 0 { return true }
+            if na.rank > nb.rank {
+                leftLimit = na.rank
+                a = na.right
             } else {
-                rightLimit = rb
-                b = UInt32(truncatingIfNeeded: halves[Int(b)] &>> 32)
+                rightLimit = nb.rank
+                b = nb.left
             }
         }
     }
 
-    var byteCount: Int { trie.byteCount + count * 16 }
+    var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride }
 }
 
 extension BPEModel {
@@ -195,7 +196,7 @@ extension BPEModel {
                 token = bt.trie.longestPrefix(p + pos, n &- pos)
                 continue
             }
-            let shorter = bt.nextPrefix[Int(token)]
+            let shorter = bt.nodes[Int(token)].shorter
             if shorter != BPEModel.noId {
                 token = shorter
                 continue
