@@ -32,9 +32,10 @@ struct BPEModel: Sendable {
     /// Set for SentencePiece-style BPE, whose words start as characters, not bytes
     /// (BPEModel+Characters.swift).
     var characters: CharacterSymbols?
-    /// The backtracking encoder's tables, for byte-level models where it is exact
-    /// (BacktrackEncoder.swift); nil: merges use the scan and the heap.
-    var backtrack: BacktrackTables?
+    /// The backtracking encoder's tables for byte-level models, built in the background
+    /// (BacktrackEncoder.swift); nil, or nil tables where it would not be exact: merges use
+    /// the scan and the heap.
+    var backtrack: BacktrackSlot?
 
     init(tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         let store = TokenStore(tokens)

@@ -48,6 +48,8 @@
 // cl100k and qwen2 (HF merge lists and tiktoken ranks), on the worst cases, and on random
 // small merge lists.
 
+import Dispatch
+
 /// What the backtracking encoder reads about one token, in one 16-byte record: the validity
 /// walk reads a token's rank and then one of its halves, and a failed check its next shorter
 /// prefix, so one cache line per token instead of one in each of three arrays (digits and
@@ -60,6 +62,30 @@ struct BacktrackNode {
     var right: UInt32 = 0
     /// The longest candidate token that is a proper prefix of it, or `noId`.
     var shorter: UInt32 = BPEModel.noId
+}
+
+/// The backtracking tables of a model, built on a background thread: they are a third of
+/// gpt2's load (~80 ms of 250: the trie and a merge of every token), and many runs need them
+/// late or never (a short text, a dataset of short rows). The first long piece waits for them;
+/// the ids never depend on the timing.
+final class BacktrackSlot: @unchecked Sendable {
+    private let done = DispatchGroup()
+    /// Written once on the background thread before `done` is left; read only after waiting.
+    private var built: BacktrackTables?
+
+    init(building model: BPEModel) {
+        done.enter()
+        DispatchQueue.global().async {
+            self.built = BacktrackTables.build(model: model)
+            self.done.leave()
+        }
+    }
+
+    /// The tables, or nil when the model fails their checks (see `BacktrackTables.build`).
+    var tables: BacktrackTables? {
+        done.wait()
+        return built
+    }
 }
 
 /// The tables of the backtracking encoder for one model.

@@ -190,7 +190,7 @@ extension Tokenizer {
             m.append("\(model.pairs.count) merges")
             if model.wholePieceFirst { m.append("ignore_merges") }
             if case .byteLevel = kind {
-                m.append(model.backtrack != nil ? "merged by the backtracking encoder"
+                m.append(model.backtrack?.tables != nil ? "merged by the backtracking encoder"
                                                 : "merged by the heap (the merge list fails the backtracking encoder's checks)")
             }
         }

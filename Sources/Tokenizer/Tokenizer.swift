@@ -98,7 +98,7 @@ public final class Tokenizer: Sendable {
         self.format = format
         self.paths = paths
         var model = model
-        if case .byteLevel = kind, model.backtrack == nil { model.backtrack = BacktrackTables.build(model: model) }
+        if case .byteLevel = kind, model.backtrack == nil { model.backtrack = BacktrackSlot(building: model) }
         self.model = model
         self.kind = kind
         self.normalizer = normalizer

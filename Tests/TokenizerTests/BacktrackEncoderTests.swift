@@ -28,7 +28,7 @@ final class BacktrackEncoderTests: XCTestCase {
     }
 
     func tables(_ t: Tokenizer, _ name: String) throws -> BacktrackTables {
-        try XCTUnwrap(t.model.backtrack, "\(name): BacktrackTables.build refused the vocabulary")
+        try XCTUnwrap(t.model.backtrack?.tables, "\(name): BacktrackTables.build refused the vocabulary")
     }
 
     /// UTF-8 of `count` random characters from `scalars`.
