@@ -97,6 +97,9 @@ public func finetokTokenizerLoad(_ path: UnsafePointer<CChar>?, _ encoding: Unsa
     }
     do {
         let tokenizer = try Tokenizer.load(String(cString: path), options: options)
+        // A Python process loads once and encodes for long: the load returns with every table
+        // built, so no encode call (or benchmark of one) waits for the background build.
+        tokenizer.finishLoading()
         return Unmanaged.passRetained(TokenizerHandle(tokenizer)).toOpaque()
     } catch {
         fail(error.description, message)

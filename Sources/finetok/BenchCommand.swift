@@ -36,6 +36,7 @@ enum BenchCommand {
         let split = DocumentSplit(rawValue: try args.choice("docs", DocumentSplit.allCases.map(\.rawValue)) ?? "blank-lines") ?? .blankLines
         let loadStart = Date()
         let tokenizer = try Vocabulary.load(args)
+        tokenizer.finishLoading()
         let loadSeconds = Date().timeIntervalSince(loadStart)
         var inputs: [(String, Documents)] = []
         if args.positionals.isEmpty {
