@@ -151,6 +151,20 @@ final class BacktrackEncoderTests: XCTestCase {
         XCTAssertEqual(Array(ids.prefix(first.count)), first)
     }
 
+    /// The tables are built in the background at load (`BacktrackSlot`): threads that encode
+    /// long pieces at once, before the build can have finished, wait and get the same ids.
+    func testEncodingRightAfterLoadWaitsForTheTables() throws {
+        let text = String(repeating: "ab", count: 3000) + " 中文字符测试" + String(repeating: "9", count: 500)
+        let expected = Loaded.gpt2.encode(text)
+        let fresh = try Tokenizer.load(vocabPath("gpt2"))
+        let results = UnsafeMutableBufferPointer<[UInt32]>.allocate(capacity: 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        nonisolated(unsafe) let out = results
+        DispatchQueue.concurrentPerform(iterations: 4) { k in out[k] = fresh.encode(text) }
+        for k in 0..<4 { XCTAssertEqual(results[k], expected, "thread \(k)") }
+    }
+
     /// `merge`, which picks the scan or the backtracking encoder by length and last byte, gives
     /// the heap's ids on both sides of both limits (Latin-script and Chinese pieces).
     func testMergeRoutesExactly() throws {
