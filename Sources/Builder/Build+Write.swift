@@ -93,6 +93,9 @@ extension Build {
         a.inputIds.removeAll(keepingCapacity: true)
         a.attentionMask.removeAll(keepingCapacity: true)
         a.labels.removeAll(keepingCapacity: true)
+        a.inputIds.reserveCapacity(w)
+        a.attentionMask.reserveCapacity(w)
+        a.labels.reserveCapacity(w)
         func padding() {
             for _ in 0..<padCount {
                 a.inputIds.append(pad)
