@@ -135,8 +135,8 @@ final class JSONLRowWriter {
     }
 
     /// `{"k1": [1, 2], "k2": [3]}` and a newline: numbers written through a pointer into room
-    /// for the longest possible line (11 characters and ", " a number), not appended byte by
-    /// byte. The JSONL output of a build is ~14 bytes a token: at one `append` a byte, its
+    /// for the longest possible line (a number takes at most 11 characters, then ", "), not
+    /// appended byte by byte. The JSONL output of a build is ~14 bytes a token: at one `append` a byte, its
     /// formatting was half of a 32 MB build, and the line's growth by doubling another fifth.
     /// - Complexity: O(numbers); two digits per division by 100.
     static func line(_ fields: [(key: String, values: [Int32])]) -> [UInt8] {
