@@ -1,0 +1,46 @@
+// The backtracking encoder's trie (TokenTrie.swift) against a brute-force longest prefix.
+
+import XCTest
+@testable import Tokenizer
+
+final class TokenTrieTests: XCTestCase {
+    /// The longest token of `tokens` (by id) that is a prefix of `text`, or noId.
+    func bruteForce(_ tokens: [[UInt8]?], _ ids: [UInt32], _ text: ArraySlice<UInt8>) -> UInt32 {
+        var best = BPEModel.noId, bestLength = 0
+        for id in ids {
+            guard let t = tokens[Int(id)], t.count > bestLength, text.starts(with: t) else { continue }
+            best = id
+            bestLength = t.count
+        }
+        return best
+    }
+
+    /// Seeded random vocabularies over a small alphabet, from a few long tokens (the build's
+    /// child table starts at four slots a token and must double many times) to many short ones,
+    /// some ids left out of the trie; every offset of random texts is checked.
+    func testLongestPrefixMatchesBruteForce() throws {
+        var rng = SeededRandom(seed: 31)
+        for (count, longest) in [(3, 300), (10, 60), (200, 12), (2000, 6)] {
+            var seen = Set<[UInt8]>()
+            var tokens: [[UInt8]?] = []
+            for _ in 0..<count {
+                let n = 1 + Int(rng.next() % UInt64(longest))
+                let t = (0..<n).map { _ in UInt8(97 + rng.next() % 3) }
+                if seen.insert(t).inserted { tokens.append(t) } else { tokens.append(nil) }
+            }
+            let store = TokenStore(tokens)
+            let ids = tokens.indices.filter { tokens[$0] != nil && rng.next() % 5 != 0 }.map { UInt32($0) }
+            let trie = try XCTUnwrap(TokenTrie(store: store, ids: ids))
+            for _ in 0..<4 {
+                let text = (0..<(1 + Int(rng.next() % 200))).map { _ in UInt8(97 + rng.next() % 3) }
+                text.withUnsafeBufferPointer { p in
+                    guard let base = p.baseAddress else { return }
+                    for k in 0..<text.count {
+                        XCTAssertEqual(trie.longestPrefix(base + k, text.count - k), bruteForce(tokens, ids, text[k...]),
+                                       "\(count) tokens, offset \(k)")
+                    }
+                }
+            }
+        }
+    }
+}
