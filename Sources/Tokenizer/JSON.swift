@@ -308,10 +308,7 @@ struct JSONParser {
         while true {
             // Eight bytes at a time while none needs a look (a build spends a tenth of its time
             // here on English rows, byte by byte).
-            if let base = b.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                while i &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i &+= 8 }
-            }
+            i = skipPlain(from: i)
             guard i < b.count else { throw fail("unterminated string", at: open) }
             let c = b[i]
             if c == UInt8(ascii: "\"") {
@@ -382,16 +379,24 @@ struct JSONParser {
         return out.withUnsafeBufferPointer { JSONParser.validString($0) }
     }
 
+    /// The first offset from `k` whose 8-byte word holds a byte that needs a look (`plain`),
+    /// or one within the last 7 bytes of the input.
+    @inline(__always)
+    func skipPlain(from k: Int) -> Int {
+        guard let base = b.baseAddress else { return k }
+        let raw = UnsafeRawPointer(base)
+        var k = k
+        while k &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
+        return k
+    }
+
     /// An upper bound on where the string holding the escape at `p` ends: the offset of its
     /// closing quote, or of the end of the input (decoded bytes never outnumber escaped ones,
     /// so the decoded string fits in that many bytes: one allocation instead of doublings).
     func escapedStringBound(from p: Int) -> Int {
         var k = p
         while k < b.count {
-            if let base = b.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                while k &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
-            }
+            k = skipPlain(from: k)
             guard k < b.count else { break }
             switch b[k] {
             case UInt8(ascii: "\""): return k
