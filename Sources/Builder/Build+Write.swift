@@ -30,8 +30,9 @@ extension Build {
             report.files += TokenStreamWriter.files(split: name, formats: options.formats)
         }
         let wantArrays = jsonl != nil || npy != nil || st != nil
-        // Rows are read in order, then filled and formatted in parallel (formatting the JSON
-        // text is most of this pass), then written in order.
+        let wantBinary = npy != nil || st != nil
+        // Rows are read in order, then formatted (JSONL) or filled (npy, safetensors) in
+        // parallel, then written in order.
         let chunk = 4096
         let threads = max(1, options.threads)
         var start = 0
@@ -48,17 +49,18 @@ extension Build {
             rows.reserveCapacity(end - start)
             rows += try spill.rows(at: indices[start..<end])
             let side = options.paddingSide
-            let wantJSON = jsonl != nil
             for row in rows { try documents?.append(row.ids) }
-            let prepared = parallelMap(rows.count, threads: threads) { k -> (TrainingArrays, [UInt8]) in
-                var arrays = TrainingArrays()
-                fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
-                return (arrays, wantJSON ? JSONLRowWriter.line(arrays) : [])
-            }
-            for (arrays, line) in prepared {
-                try jsonl?.file.write(line)
-                try npy?.write(arrays)
-                try st?.write(arrays)
+            try jsonl?.write(rows, width: width, pad: pad, side: side, threads: threads)
+            if wantBinary {
+                let filled = parallelMap(rows.count, threads: threads) { k -> TrainingArrays in
+                    var arrays = TrainingArrays()
+                    fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
+                    return arrays
+                }
+                for arrays in filled {
+                    try npy?.write(arrays)
+                    try st?.write(arrays)
+                }
             }
             start = end
             progress(end)

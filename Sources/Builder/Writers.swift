@@ -1,5 +1,5 @@
-// Output writers: JSONL rows, `.npy` arrays and `.safetensors` files, each written through a
-// checked, buffered file so a full disk or a write error surfaces as an error, never as a short
+// Output writers: `.npy` arrays and `.safetensors` files (JSONL rows: JSONLRowWriter.swift),
+// each written through a checked, buffered file so a full disk or a write error surfaces as an error, never as a short
 // file. Files are written under a temporary folder and renamed into place by `OutputFolder`.
 
 import Foundation
@@ -33,13 +33,17 @@ final class OutputFile {
     deinit { if fd >= 0 { Foundation.close(fd) } }
 
     func write(_ bytes: [UInt8]) throws(OutputError) {
-        if bytes.count >= 1 << 20 {
-            // A long line (a row of a million tokens is ~14 MB of JSON) goes out without a copy.
+        try bytes.withUnsafeBytes { raw in Result { () throws(OutputError) in try write(raw) } }.get()
+    }
+
+    func write(_ raw: UnsafeRawBufferPointer) throws(OutputError) {
+        if raw.count >= 1 << 20 {
+            // Long text (a batch of JSON lines, a row of a million tokens) goes out without a copy.
             try flush()
-            try check(bytes.withUnsafeBytes { writeOut($0) })
+            try check(writeOut(raw))
             return
         }
-        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: raw)
         if buffer.count >= 1 << 20 { try flush() }
     }
 
@@ -117,86 +121,6 @@ public enum OutputDType: String, Sendable {
     var npyDescr: String { self == .int32 ? "<i4" : "<i8" }
     var safetensorsName: String { self == .int32 ? "I32" : "I64" }
     var size: Int { self == .int32 ? 4 : 8 }
-}
-
-/// `{"input_ids": [...], "attention_mask": [...], "labels": [...]}` per line.
-final class JSONLRowWriter {
-    let file: OutputFile
-
-    init(path: String) throws(OutputError) { file = try OutputFile(path: path) }
-
-    func write(_ row: TrainingArrays) throws(OutputError) {
-        try file.write(JSONLRowWriter.line(row))
-    }
-
-    /// One row as a JSON line.
-    static func line(_ row: TrainingArrays) -> [UInt8] {
-        line([("input_ids", row.inputIds), ("attention_mask", row.attentionMask), ("labels", row.labels)])
-    }
-
-    /// `{"k1": [1, 2], "k2": [3]}` and a newline: numbers written through a pointer into room
-    /// for the longest possible line (a number takes at most 11 characters, then ", "), not
-    /// appended byte by byte. The JSONL output of a build is ~14 bytes a token: at one `append` a byte, its
-    /// formatting was half of a 32 MB build, and the line's growth by doubling another fifth.
-    /// - Complexity: O(numbers); two digits per division by 100.
-    static func line(_ fields: [(key: String, values: [Int32])]) -> [UInt8] {
-        var most = 3
-        for f in fields { most += f.key.utf8.count + 8 + 13 * f.values.count }
-        return [UInt8](unsafeUninitializedCapacity: most) { buffer, count in
-            guard let base = buffer.baseAddress else { return }
-            var p = base
-            @inline(__always) func put(_ s: String) {
-                for b in s.utf8 { p.pointee = b; p += 1 }
-            }
-            put("{")
-            for (k, f) in fields.enumerated() {
-                put(k == 0 ? "\"" : ", \"")
-                put(f.key)
-                put("\": [")
-                f.values.withUnsafeBufferPointer { values in
-                    for (i, v) in values.enumerated() {
-                        if i > 0 { p[0] = UInt8(ascii: ","); p[1] = UInt8(ascii: " "); p += 2 }
-                        p += writeInt(v, to: p)
-                    }
-                }
-                put("]")
-            }
-            put("}\n")
-            count = p - base
-        }
-    }
-
-    /// Writes `v` in decimal at `p` (room for 11 bytes); returns the count.
-    @inline(__always)
-    static func writeInt(_ v: Int32, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        if v >= 0 && v < 10 { p.pointee = UInt8(48 + v); return 1 }
-        var q = p
-        if v < 0 { q.pointee = UInt8(ascii: "-"); q += 1 }
-        var x = v.magnitude
-        var digits = 1
-        var power: UInt32 = 10
-        while digits < 10 && x >= power { digits += 1; power = power &* 10 }
-        var end = q + digits
-        let count = end - p
-        while x >= 100 {
-            let r = x % 100
-            x /= 100
-            end -= 2
-            end[0] = UInt8(48 + r / 10)
-            end[1] = UInt8(48 + r % 10)
-        }
-        if x >= 10 {
-            end -= 2
-            end[0] = UInt8(48 + x / 10)
-            end[1] = UInt8(48 + x % 10)
-        } else {
-            end -= 1
-            end[0] = UInt8(48 + x)
-        }
-        return count
-    }
-
-    func close() throws(OutputError) { try file.close() }
 }
 
 /// `numpy.save` format 1.0: magic, header dict padded to a multiple of 64 bytes, C-order data.

@@ -13,6 +13,10 @@ final class WritersTests: XCTestCase {
     func testLinesMatchStringFormatting() {
         let edges: [Int32] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000, 50256, 99999, 100000, 999_999_999,
                               1_000_000_000, .max, -1, -9, -10, -100, -101, -1_000_000_000, .min]
+            + (1...9).flatMap { k -> [Int32] in
+                let power = (0..<k).reduce(Int32(1)) { p, _ in p * 10 }
+                return [power - 1, power, power + 1, -power, 1 - power]
+            }
         XCTAssertEqual(String(decoding: JSONLRowWriter.line([("a", edges)]), as: UTF8.self), reference([("a", edges)]))
         var rng = SeededRandom(seed: 7)
         for round in 0..<300 {
@@ -30,6 +34,64 @@ final class WritersTests: XCTestCase {
         }
         XCTAssertEqual(String(decoding: JSONLRowWriter.line([]), as: UTF8.self), "{}\n")
         XCTAssertEqual(String(decoding: JSONLRowWriter.line([("e", [])]), as: UTF8.self), "{\"e\": []}\n")
+    }
+
+    /// A row's line straight from its ids and labelled ranges equals the line of the arrays
+    /// `Build.fill` makes: random ids (some above Int32.max), label ranges (overlapping, past the
+    /// end), widths (shorter than the row too), pad ids and sides.
+    func testRowLinesMatchTheFilledArrays() {
+        var rng = SeededRandom(seed: 11)
+        for round in 0..<600 {
+            let n = round == 0 ? 0 : round < 20 ? 3000 + Int(rng.next() % 3000) : Int(rng.next() % 50)
+            let ids = (0..<n).map { _ -> UInt32 in
+                rng.next() % 50 == 0 ? UInt32(truncatingIfNeeded: rng.next()) : UInt32(rng.next() % 200_000)
+            }
+            let ranges = (0..<Int(rng.next() % 4)).map { _ -> Range<Int> in
+                let a = Int(rng.next() % UInt64(n + 5))
+                return a..<(a + Int(rng.next() % UInt64(n / 2 + 3)))
+            }
+            let labels = LabelRanges(ranges)
+            let width: Int? = rng.next() % 3 == 0 ? nil : max(0, n + Int(rng.next() % 20) - 5)
+            let pad = rng.next() % 4 == 0 ? Int32(-7) : Int32(rng.next() % 100_000)
+            let side: PaddingSide = rng.next() % 2 == 0 ? .left : .right
+            var arrays = TrainingArrays()
+            Build.fill(&arrays, ids: ids, labels: labels, width: width, pad: pad, side: side)
+            let expected = JSONLRowWriter.line([("input_ids", arrays.inputIds), ("attention_mask", arrays.attentionMask),
+                                                ("labels", arrays.labels)])
+            let most = JSONLRowWriter.maxLength(width: max(width ?? 0, n))
+            let line = [UInt8](unsafeUninitializedCapacity: most) { buffer, count in
+                count = ids.withUnsafeBufferPointer {
+                    JSONLRowWriter.format(ids: $0, labels: labels, width: width, pad: pad, side: side, to: buffer.baseAddress!)
+                }
+            }
+            XCTAssertEqual(line, expected, "round \(round): \(n) ids, labels \(labels.ranges), width \(String(describing: width)), \(side)")
+        }
+    }
+
+    /// Rows written in batches on several threads give the lines of the rows one by one, in order.
+    func testRowsWrittenOnThreadsKeepTheirOrder() throws {
+        let dir = temporaryFolder("finetok-jsonl")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededRandom(seed: 5)
+        let rows = (0..<300).map { k -> (ids: [UInt32], labels: LabelRanges) in
+            let n = k % 50 == 0 ? 2000 : Int(rng.next() % 40)
+            return ((0..<n).map { _ in UInt32(rng.next() % 60_000) }, .suffix(from: n / 3, count: n))
+        }
+        var expected: [UInt8] = []
+        for row in rows {
+            var arrays = TrainingArrays()
+            Build.fill(&arrays, ids: row.ids, labels: row.labels, width: 30, pad: 0, side: .right)
+            expected += JSONLRowWriter.line([("input_ids", arrays.inputIds), ("attention_mask", arrays.attentionMask),
+                                             ("labels", arrays.labels)])
+        }
+        for threads in [1, 3] {
+            let path = dir.appendingPathComponent("t\(threads).jsonl").path
+            let writer = try JSONLRowWriter(path: path, batchTokens: 100)
+            try writer.write(Array(rows[..<150]), width: 30, pad: 0, side: .right, threads: threads)
+            try writer.write(Array(rows[150...]), width: 30, pad: 0, side: .right, threads: threads)
+            try writer.close()
+            XCTAssertEqual(FileManager.default.contents(atPath: path), Data(expected), "\(threads) threads")
+        }
     }
 
     /// Lines of 1 MB or more skip the buffer: the file must still hold every byte in order.

@@ -1,0 +1,279 @@
+// JSONL rows: `{"input_ids": [...], "attention_mask": [...], "labels": [...]}` per line, the
+// format HF `datasets` loads with `load_dataset("json", ...)`.
+//
+// A JSONL build writes ~14 bytes of text a token, so the formatting is most of its pass 2.
+// `line(ids:labels:...)` formats a row straight from its ids and labelled ranges:
+//   - each id is formatted once, into input_ids, with its ", " (two digits per division by 100);
+//   - the labels of a labelled run are a copy of that run's input_ids text (one memcpy);
+//   - the attention mask, the masked labels and the padding are one short pattern ("1, ",
+//     "-100, ", "0, ", the pad id) copied onto itself, doubling, so O(log n) memcpys;
+//   - the line goes into one allocation sized for the longest possible line.
+// Cost: one integer format and ~14 bytes of copies a token, against three formats and three
+// Int32 arrays through `Build.fill` and `line(_:)`, which stay as the reference (the tests
+// compare the two) and for npy / safetensors.
+
+import Dispatch
+
+/// Writes training rows as JSON lines.
+final class JSONLRowWriter {
+    let file: OutputFile
+    /// One text buffer per formatting thread, kept from batch to batch: a fresh array per line
+    /// cost a page fault per 4 KB of every long row.
+    private var buffers: [TextBuffer] = []
+    /// Rows are formatted in batches of consecutive rows of about this many tokens (a longer
+    /// row is a batch on its own): ~3.5 MB of text each by default.
+    let batchTokens: Int
+
+    init(path: String, batchTokens: Int = 1 << 18) throws(OutputError) {
+        file = try OutputFile(path: path)
+        self.batchTokens = batchTokens
+    }
+
+    func close() throws(OutputError) { try file.close() }
+
+    /// Writes the rows' lines in order, formatted on `threads` threads (one batch each at a
+    /// time); the text is the same for any thread count.
+    func write(_ rows: [(ids: [UInt32], labels: LabelRanges)], width: Int?, pad: Int32, side: PaddingSide,
+               threads: Int) throws(OutputError) {
+        var batches: [Range<Int>] = []
+        var first = 0, tokens = 0
+        for (k, row) in rows.enumerated() {
+            tokens += max(width ?? 0, row.ids.count)
+            if tokens >= batchTokens || k + 1 == rows.count {
+                batches.append(first..<k + 1)
+                first = k + 1
+                tokens = 0
+            }
+        }
+        while buffers.count < max(1, threads) { buffers.append(TextBuffer()) }
+        var round = 0
+        while round < batches.count {
+            let group = Array(batches[round..<min(round + buffers.count, batches.count)])
+            let buffers = self.buffers
+            let format = { (t: Int) in
+                let batch = group[t]
+                let most = rows[batch].reduce(0) { $0 + Self.maxLength(width: max(width ?? 0, $1.ids.count)) }
+                let p = buffers[t].reserve(most)
+                var count = 0
+                for row in rows[batch] {
+                    count += row.ids.withUnsafeBufferPointer {
+                        Self.format(ids: $0, labels: row.labels, width: width, pad: pad, side: side, to: p + count)
+                    }
+                }
+                buffers[t].count = count
+            }
+            if group.count == 1 {
+                format(0)
+            } else {
+                nonisolated(unsafe) let format = format
+                DispatchQueue.concurrentPerform(iterations: group.count) { format($0) }
+            }
+            for t in group.indices { try file.write(buffers[t].bytes) }
+            round += group.count
+        }
+    }
+
+    /// The longest line a row of `width` tokens can take: the keys, then at most 11 characters
+    /// and ", " a number.
+    static func maxLength(width: Int) -> Int { 64 + 3 * 13 * width }
+
+    /// Writes one row's JSON line at `out` (room for `maxLength` of its padded width) and
+    /// returns its length: exactly `line(_:)` of the arrays `Build.fill` makes from the same
+    /// arguments (ids as Int32, padded to `width` on `side` with `pad`, mask 0 and label -100).
+    /// - Complexity: O(width + labels' ranges).
+    static func format(ids: UnsafeBufferPointer<UInt32>, labels: LabelRanges, width: Int?, pad: Int32,
+                       side: PaddingSide, to base: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = ids.count
+        let w = max(width ?? n, n)
+        let padLeft = side == .left ? w - n : 0
+        let padRight = w - n - padLeft
+        // The labelled runs, clipped to the ids: their text is copied from input_ids.
+        let runs = labels.ranges.compactMap { r -> Range<Int>? in
+            let clipped = r.clamped(to: 0..<n)
+            return clipped.isEmpty ? nil : clipped
+        }
+        var runText = [(from: Int, to: Int)](repeating: (0, 0), count: runs.count)
+        var p = base
+        @inline(__always) func put(_ s: StaticString) {
+            let k = s.utf8CodeUnitCount
+            p.update(from: s.utf8Start, count: k)
+            p += k
+        }
+        /// `times` copies of `value, `.
+        func repeated(_ value: Int32, _ times: Int) {
+            guard times > 0 else { return }
+            let start = p
+            p += DecimalFormatter.shared.write(value, to: p)
+            p[0] = UInt8(ascii: ","); p[1] = UInt8(ascii: " "); p += 2
+            p = copyOntoItself(start, length: p - start, times: times)
+        }
+        /// Ends a field: drops the last ", ".
+        func close(_ more: StaticString) {
+            if w > 0 { p -= 2 }
+            put(more)
+        }
+
+        put("{\"input_ids\": [")
+        repeated(pad, padLeft)
+        var i = 0
+        for (r, run) in runs.enumerated() {
+            p = formatIds(ids[i..<run.lowerBound], to: p)
+            runText[r].from = p - base
+            p = formatIds(ids[run], to: p)
+            runText[r].to = p - base
+            i = run.upperBound
+        }
+        p = formatIds(ids[i...], to: p)
+        repeated(pad, padRight)
+        close("], \"attention_mask\": [")
+        repeated(0, padLeft)
+        repeated(1, n)
+        repeated(0, padRight)
+        close("], \"labels\": [")
+        repeated(-100, padLeft)
+        i = 0
+        for (run, text) in zip(runs, runText) {
+            repeated(-100, run.lowerBound - i)
+            p.update(from: base + text.from, count: text.to - text.from)
+            p += text.to - text.from
+            i = run.upperBound
+        }
+        repeated(-100, n - i + padRight)
+        close("]}\n")
+        return p - base
+    }
+
+    /// Writes `id, ` for each id at `start`; returns the end. The hot loop of a JSONL build's
+    /// pass 2: ~4 digits a token, two at a time (`DecimalFormatter`).
+    @inline(__always)
+    static func formatIds(_ ids: Slice<UnsafeBufferPointer<UInt32>>, to start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let decimal = DecimalFormatter.shared
+        var p = start
+        for id in ids {
+            p += decimal.write(Int32(truncatingIfNeeded: id), to: p)
+            p[0] = UInt8(ascii: ","); p[1] = UInt8(ascii: " ")
+            p += 2
+        }
+        return p
+    }
+
+    /// Extends the `length` bytes at `start` to `times` copies of them, doubling what is there
+    /// with each copy; returns the end.
+    @inline(__always)
+    static func copyOntoItself(_ start: UnsafeMutablePointer<UInt8>, length: Int, times: Int) -> UnsafeMutablePointer<UInt8> {
+        let total = length * times
+        var done = length
+        while done < total {
+            let k = min(done, total - done)
+            (start + done).update(from: start, count: k)
+            done += k
+        }
+        return start + total
+    }
+
+    /// `{"k1": [1, 2], "k2": [3]}` and a newline: numbers written through a pointer into room
+    /// for the longest possible line (a number takes at most 11 characters, then ", "), not
+    /// appended byte by byte. The JSONL output of a build is ~14 bytes a token: at one `append` a byte, its
+    /// formatting was half of a 32 MB build, and the line's growth by doubling another fifth.
+    /// - Complexity: O(numbers); two digits per division by 100.
+    static func line(_ fields: [(key: String, values: [Int32])]) -> [UInt8] {
+        var most = 3
+        for f in fields { most += f.key.utf8.count + 8 + 13 * f.values.count }
+        let decimal = DecimalFormatter.shared
+        return [UInt8](unsafeUninitializedCapacity: most) { buffer, count in
+            guard let base = buffer.baseAddress else { return }
+            var p = base
+            @inline(__always) func put(_ s: String) {
+                for b in s.utf8 { p.pointee = b; p += 1 }
+            }
+            put("{")
+            for (k, f) in fields.enumerated() {
+                put(k == 0 ? "\"" : ", \"")
+                put(f.key)
+                put("\": [")
+                f.values.withUnsafeBufferPointer { values in
+                    for (i, v) in values.enumerated() {
+                        if i > 0 { p[0] = UInt8(ascii: ","); p[1] = UInt8(ascii: " "); p += 2 }
+                        p += decimal.write(v, to: p)
+                    }
+                }
+                put("]")
+            }
+            put("}\n")
+            count = p - base
+        }
+    }
+
+}
+
+/// A growable byte buffer, reused: `reserve` keeps the memory when it is large enough.
+final class TextBuffer: @unchecked Sendable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity = 1 << 16
+    var count = 0
+
+    init() { base = .allocate(capacity: capacity) }
+    deinit { base.deallocate() }
+
+    /// Room for `n` bytes at the start (what was there is dropped).
+    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if n > capacity {
+            base.deallocate()
+            capacity = max(n, 2 * capacity)
+            base = .allocate(capacity: capacity)
+        }
+        count = 0
+        return base
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+/// Decimal integers written through a pointer. `shared` is made once; take it once per loop
+/// (each access to a global checks its initialization through `swift_once`: 3% of a JSONL build
+/// when taken per number).
+struct DecimalFormatter: @unchecked Sendable {
+    /// 10^k for k in 0...9.
+    let powersOfTen: UnsafePointer<UInt32>
+    /// "00" to "99": the two ASCII digits of k as the bytes of `pairs[k]`.
+    let pairs: UnsafePointer<UInt16>
+
+    static let shared = DecimalFormatter()
+
+    private init() {
+        let powers = UnsafeMutablePointer<UInt32>.allocate(capacity: 10)
+        var v: UInt32 = 1
+        for k in 0..<10 { powers[k] = v; v = v &* 10 }
+        let pairs = UnsafeMutablePointer<UInt16>.allocate(capacity: 100)
+        for k in 0..<100 { pairs[k] = UInt16(littleEndian: UInt16(48 + k / 10) | UInt16(48 + k % 10) << 8) }
+        powersOfTen = UnsafePointer(powers)
+        self.pairs = UnsafePointer(pairs)
+    }
+
+    /// Writes `v` in decimal at `p` (room for 11 bytes); returns the count. The digit count
+    /// comes from the bit length (no loop, no data-dependent branch), then two digits per
+    /// division by 100, stored as one 16-bit pair from the table.
+    @inline(__always)
+    func write(_ v: Int32, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var q = p
+        if v < 0 { q.pointee = UInt8(ascii: "-"); q += 1 }
+        var x = v.magnitude
+        // floor(log10(2) * bits) is the digit count or one less (1233 / 4096 ≈ log10(2));
+        // `x | 1` makes 0 one digit and compares as x with the (even) powers of ten above 1.
+        let estimate = ((32 - (x | 1).leadingZeroBitCount) &* 1233) >> 12
+        let digits = estimate + ((x | 1) >= powersOfTen[estimate] ? 1 : 0)
+        var end = q + digits
+        while x >= 100 {
+            let r = Int(x % 100)
+            x /= 100
+            end -= 2
+            UnsafeMutableRawPointer(end).storeBytes(of: pairs[r], as: UInt16.self)
+        }
+        if x >= 10 {
+            UnsafeMutableRawPointer(end - 2).storeBytes(of: pairs[Int(x)], as: UInt16.self)
+        } else {
+            end[-1] = UInt8(48 + x)
+        }
+        return q - p + digits
+    }
+}
