@@ -2,15 +2,16 @@
 // format HF `datasets` loads with `load_dataset("json", ...)`.
 //
 // A JSONL build writes ~14 bytes of text a token, so the formatting is most of its pass 2.
-// `line(ids:labels:...)` formats a row straight from its ids and labelled ranges:
-//   - each id is formatted once, into input_ids, with its ", " (two digits per division by 100);
+// `format(ids:labels:...)` writes a row straight from its ids and labelled ranges:
+//   - each id is formatted once, into input_ids, with its ", " (`DecimalFormatter`);
 //   - the labels of a labelled run are a copy of that run's input_ids text (one memcpy);
 //   - the attention mask, the masked labels and the padding are one short pattern ("1, ",
 //     "-100, ", "0, ", the pad id) copied onto itself, doubling, so O(log n) memcpys;
-//   - the line goes into one allocation sized for the longest possible line.
-// Cost: one integer format and ~14 bytes of copies a token, against three formats and three
-// Int32 arrays through `Build.fill` and `line(_:)`, which stay as the reference (the tests
-// compare the two) and for npy / safetensors.
+//   - rows are formatted by batches into a buffer per thread, reused, then written in order.
+// Cost: one integer format and ~14 bytes of copies a token, against three formats, three Int32
+// arrays and a fresh line per row through `Build.fill` and `line(_:)`, which stay as the
+// reference (the tests compare the two), for npy / safetensors and for packed rows.
+// 32 MB of en, one thread: build / encode 0.29 → 0.40 (medians of 7 rounds).
 
 import Dispatch
 
