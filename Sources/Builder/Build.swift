@@ -11,9 +11,9 @@
 //   9. pad + write       jsonl / npy / safetensors / megatron / tokens + manifest, renamed into
 //                        place (Writers, TokenStreamWriter, MegatronWriter)
 //
-// Steps 2–5 run in parallel over a batch of lines (one encoder per thread), while the previous
-// batch is handled in order and the next one read (BatchPipeline); everything else is
-// sequential, so the output is byte-identical whatever the thread count. Memory holds one batch,
+// Steps 2–5 run in parallel over batches of lines (one encoder per thread), while earlier
+// batches are handled in order and the next ones read (BatchPipeline); everything else is
+// sequential, so the output is byte-identical whatever the thread count. Memory holds 3 batches,
 // the row index and the writers' buffers, whatever the size of the input. `.txt` inputs are cut
 // into documents (`--docs`) and take the text template's path. Pre-training outputs in input
 // order (`--test-size 0`, megatron / tokens only) are written during pass 1, with no spill file.
@@ -198,9 +198,10 @@ public enum Build {
             // (a shard reads only part of a file split between shards: `finetok merge` hashes those).
             let hasher = part.isWholeFile ? BackgroundHasher() : nil
             var rowsInFile = 0
-            // Batches encode in the background while the previous one is handled here (BatchPipeline).
-            let pipeline = BatchPipeline<RowOutcome> { batch in
-                part.isText ? batch.map(textEncoders) { $0.processDocument($1) } : batch.process(encoders)
+            // Batches encode on the worker threads while earlier ones are handled here (BatchPipeline).
+            let isText = part.isText
+            let pipeline = BatchPipeline<ExampleEncoder, RowOutcome>(workers: isText ? textEncoders : encoders) { encoder, line in
+                isText ? encoder.processDocument(line) : encoder.process(line)
             }
             var batch = LineBatch()
             func handle(_ batch: LineBatch, _ outcomes: [RowOutcome?]) throws {

@@ -45,11 +45,6 @@ struct LineBatch {
         lineNumbers.removeAll(keepingCapacity: true)
     }
 
-    /// Runs `process` on every line, `encoders.count` threads in parallel; results in line order.
-    func process(_ encoders: [ExampleEncoder]) -> [RowOutcome?] {
-        map(encoders) { encoder, line in encoder.process(line) }
-    }
-
     /// Applies `body` to every line on `workers.count` threads (worker t uses `workers[t]`).
     /// Workers take lines from a shared counter, so long rows do not stall one thread; each
     /// result goes to its line's slot, so the order never depends on scheduling.

@@ -94,7 +94,7 @@ final class BuildTests: XCTestCase {
         var o = BuildOptions()
         o.template = .preset(.qa)
         o.testSize = 0
-        let plain = try Loaded.phi3.encode("### Question:\nWhy?\n\n### Answer:\n")
+        let plain = Loaded.phi3.encode("### Question:\nWhy?\n\n### Answer:\n")
         let answer = Loaded.phi3.encode("Because the sky is blue and the sea is too.")
         func row(_ o: BuildOptions, _ name: String) throws -> JSONValue {
             _ = try Build.run(inputs: [path], tokenizer: Loaded.phi3, options: o, outputDirectory: dir.appendingPathComponent(name).path)

@@ -1,0 +1,71 @@
+// The pass-1 pipeline: batches come back in order with every row's result in its slot, whatever
+// the thread count and however long each row takes; a failing handler stops it.
+
+import Foundation
+import XCTest
+@testable import Builder
+
+final class BatchPipelineTests: XCTestCase {
+    struct Failure: Error {}
+
+    /// Batches of random sizes, rows of random lengths (a few long ones, so workers move on to
+    /// later batches while one finishes): each batch is handed back once, in order, with the
+    /// result of each of its rows, for 1 to 4 threads.
+    func testBatchesComeBackInOrderWithEveryResult() throws {
+        var rng = SeededRandom(seed: 9)
+        var batches: [[String]] = []
+        var line = 0
+        for _ in 0..<40 {
+            batches.append((0..<(1 + Int(rng.next() % 300))).map { _ in
+                line += 1
+                let length = rng.next() % 50 == 0 ? 20_000 : Int(rng.next() % 40)
+                return "\(line):" + String(repeating: "x", count: length)
+            })
+        }
+        for threads in 1...4 {
+            // A row's result is its line number, read from the row, and a count of its bytes
+            // (work in proportion to the row).
+            let pipeline = BatchPipeline<Int, String>(workers: Array(0..<threads)) { _, bytes in
+                let count = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "x") ? 1 : 0) }
+                return String(decoding: bytes.prefix { $0 != UInt8(ascii: ":") }, as: UTF8.self) + "@\(count)"
+            }
+            var handed: [[String]] = []
+            var lineNumbers: [[Int]] = []
+            let handle = { (batch: LineBatch, results: [String?]) in
+                handed.append(results.map { $0 ?? "missing" })
+                lineNumbers.append(batch.lineNumbers)
+            }
+            for rows in batches {
+                var batch = pipeline.takeSpare()
+                XCTAssertEqual(batch.count, 0)
+                for row in rows {
+                    let number = Int(row.prefix { $0 != ":" }) ?? -1
+                    Array(row.utf8).withUnsafeBufferPointer { batch.append(number, $0) }
+                }
+                try pipeline.submit(batch, handle: handle)
+            }
+            try pipeline.finish(handle: handle)
+            let expected = batches.map { $0.map { row in "\(row.prefix { $0 != ":" })@\(row.filter { $0 == "x" }.count)" } }
+            XCTAssertEqual(handed, expected, "\(threads) threads")
+            XCTAssertEqual(lineNumbers, batches.map { $0.map { Int($0.prefix { $0 != ":" }) ?? -1 } })
+        }
+    }
+
+    /// A handler that throws: the error comes out of `submit` and the workers stop.
+    func testAFailingHandlerStopsThePipeline() {
+        let pipeline = BatchPipeline<Int, Int>(workers: [0, 1]) { _, bytes in bytes.count }
+        var handled = 0
+        XCTAssertThrowsError(try {
+            for k in 0..<10 {
+                var batch = pipeline.takeSpare()
+                Array("row \(k)".utf8).withUnsafeBufferPointer { batch.append(k, $0) }
+                try pipeline.submit(batch) { _, results in
+                    XCTAssertEqual(results, [5])
+                    handled += 1
+                    if handled == 2 { throw Failure() }
+                }
+            }
+        }()) { XCTAssertTrue($0 is Failure) }
+        XCTAssertEqual(handled, 2)
+    }
+}
