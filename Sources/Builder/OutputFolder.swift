@@ -7,9 +7,9 @@
 //   2. recover  holding the lock, no other build is running, so every `.finetok-partial-*`
 //               folder was left by a process that died: removed, with a note. If it died while
 //               moving its files into place, its commit is first undone or completed (below).
-//   3. write    every file goes into a new hidden `.finetok-partial-PID-N` folder, each one
-//               fsynced when complete (Writers).
-//   4. commit   fsync the partial folder; write a journal `.commit` in it (the file names, and
+//   3. write    every file goes into a new hidden `.finetok-partial-PID-N` folder; its disk
+//               writes start as it is written (Writers).
+//   4. commit   fsync every file, all at once, then the partial folder; write a journal `.commit` in it (the file names, and
 //               whether they replace finished files) and fsync it; rename each file into place,
 //               manifest.json last; under --overwrite remove finetok's old files not rewritten;
 //               fsync the folder; remove the journal and the partial folder; fsync the folder
@@ -112,6 +112,7 @@ final class OutputFolder {
         let existing = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter(OutputFolder.isOutputName)
         let journal = Journal(replace: !existing.isEmpty, names: names)
         do {
+            try OutputFolder.syncFiles(names, in: temporary)
             try OutputFolder.sync(temporary)
             try journal.write(in: temporary)
         } catch {
@@ -174,7 +175,7 @@ final class OutputFolder {
             do {
                 let f = try OutputFile(path: staging)
                 try f.write(text)
-                try f.close()
+                try f.close(sync: true)
             } catch { throw BuildError.output(error.description) }
             try OutputFolder.move(OutputFolder.journalName + ".tmp", from: folder, to: folder, as: OutputFolder.journalName)
             try OutputFolder.sync(folder)
@@ -252,6 +253,30 @@ final class OutputFolder {
         if rename(source, target) != 0 {
             throw BuildError.output("\(target): cannot move the finished file into place: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// fsync on each of the files `names` in `folder`, all at once (a file's data and size
+    /// survive a power cut once an fsync on any descriptor of it returns). Files are closed
+    /// without waiting (`OutputFile.close`): on this machine's disk each fsync waited ~50 ms for
+    /// the journal alone, and a JSONL build's two files took 93 + 26 ms one after the other.
+    static func syncFiles(_ names: [String], in folder: String) throws {
+        var failures = [String?](repeating: nil, count: names.count)
+        failures.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: names.count) { k in
+                let path = (folder as NSString).appendingPathComponent(names[k])
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    out[k] = "\(path): cannot open to flush to disk: \(String(cString: strerror(errno)))"
+                    return
+                }
+                if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
+                    out[k] = "\(path): cannot flush to disk: \(String(cString: strerror(errno)))"
+                }
+                close(fd)
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw BuildError.output(failure) }
     }
 
     /// fsync on a folder: the names created, renamed or removed in it survive a power cut. A

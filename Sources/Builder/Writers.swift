@@ -99,11 +99,18 @@ final class OutputFile {
         writtenBehind = bytesWritten
     }
 
-    /// Writes what is buffered and, if `sync` (every output file), flushes the file to disk.
-    func close(sync: Bool = true) throws(OutputError) {
+    /// Writes what is buffered and starts the disk writes of what is not yet on its way. An
+    /// output file is made durable when its folder commits (`OutputFolder.syncFiles`: the
+    /// build's files are fsynced together there, instead of one after the other here while
+    /// nothing else runs); `sync` waits here instead (the commit journal).
+    func close(sync: Bool = false) throws(OutputError) {
         try flush()
-        if sync && fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
-            throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(errno)))")
+        if sync {
+            if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
+                throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(errno)))")
+            }
+        } else if writesBehind && bytesWritten > writtenBehind {
+            writeBehind()
         }
     }
 }
@@ -238,7 +245,7 @@ final class SafetensorsWriter {
     }
 
     func close(metadata: [(String, String)]) throws(OutputError) {
-        for p in parts { try p.close(sync: false) }  // temporary: joined below, then removed
+        for p in parts { try p.close() }  // temporary: joined below, then removed
         let out = try OutputFile(path: path)
         try out.write(SafetensorsWriter.header(dtype: dtype, tensors: tensors, metadata: metadata))
         for p in parts {

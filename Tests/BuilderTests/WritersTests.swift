@@ -94,6 +94,22 @@ final class WritersTests: XCTestCase {
         }
     }
 
+    /// Files are closed without waiting for the disk; the commit's `syncFiles` flushes them all
+    /// and names a file it cannot flush.
+    func testFilesAreFlushedTogetherAndAFailureNamesTheFile() throws {
+        let dir = temporaryFolder("finetok-sync")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["a.jsonl", "b.bin"] {
+            let file = try OutputFile(path: dir.appendingPathComponent(name).path)
+            try file.write(Array(repeating: 7, count: 3 << 20))
+            try file.close()
+        }
+        XCTAssertNoThrow(try OutputFolder.syncFiles(["a.jsonl", "b.bin"], in: dir.path))
+        XCTAssertThrowsError(try OutputFolder.syncFiles(["a.jsonl", "gone.npy"], in: dir.path)) {
+            XCTAssertTrue("\($0)".contains("gone.npy: cannot open to flush to disk"), "\($0)")
+        }
+    }
+
     /// Lines of 1 MB or more skip the buffer: the file must still hold every byte in order.
     func testLongWritesKeepTheOrder() throws {
         let dir = temporaryFolder("finetok-writers")
