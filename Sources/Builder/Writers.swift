@@ -100,9 +100,8 @@ final class OutputFile {
     }
 
     /// Writes what is buffered and starts the disk writes of what is not yet on its way. An
-    /// output file is made durable when its folder commits (`OutputFolder.syncFiles`: the
-    /// build's files are fsynced together there, instead of one after the other here while
-    /// nothing else runs); `sync` waits here instead (the commit journal).
+    /// output file is made durable when its folder commits (`OutputFolder.syncFiles` fsyncs
+    /// every file it moves); `sync` waits here instead (the commit journal).
     func close(sync: Bool = false) throws(OutputError) {
         try flush()
         if sync {
