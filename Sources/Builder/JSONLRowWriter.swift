@@ -18,9 +18,11 @@ import Dispatch
 /// Writes training rows as JSON lines.
 final class JSONLRowWriter {
     let file: OutputFile
-    /// One text buffer per formatting thread, kept from batch to batch: a fresh array per line
-    /// cost a page fault per 4 KB of every long row.
-    private var buffers: [TextBuffer] = []
+    /// Two sets of text buffers, one buffer per formatting thread in each, kept from batch to
+    /// batch (a fresh array per line cost a page fault per 4 KB of every long row): while one
+    /// set is written out on `writes`, the next round of batches is formatted into the other.
+    private var buffers: [[TextBuffer]] = [[], []]
+    private let writes = DispatchQueue(label: "finetok.jsonl-writes")
     /// Rows are formatted in batches of consecutive rows of about this many tokens (a longer
     /// row is a batch on its own): ~3.5 MB of text each by default.
     let batchTokens: Int
@@ -33,7 +35,10 @@ final class JSONLRowWriter {
     func close() throws(OutputError) { try file.close() }
 
     /// Writes the rows' lines in order, formatted on `threads` threads (one batch each at a
-    /// time); the text is the same for any thread count.
+    /// time); the text is the same for any thread count. The writes of a round of batches run
+    /// on their own queue while the next round is formatted (a 32 MB build's 98 MB of JSONL took
+    /// ~0.11 s of `write(2)`, a sixth of the build, with the formatting threads idle); every
+    /// write is done when this returns.
     func write(_ rows: [(ids: [UInt32], labels: LabelRanges)], width: Int?, pad: Int32, side: PaddingSide,
                threads: Int) throws(OutputError) {
         var batches: [Range<Int>] = []
@@ -46,11 +51,15 @@ final class JSONLRowWriter {
                 tokens = 0
             }
         }
-        while buffers.count < max(1, threads) { buffers.append(TextBuffer()) }
-        var round = 0
+        for set in 0..<2 { while buffers[set].count < max(1, threads) { buffers[set].append(TextBuffer()) } }
+        let inFlight = [DispatchGroup(), DispatchGroup()]
+        let failure = FailureBox()
+        var round = 0, set = 0
         while round < batches.count {
-            let group = Array(batches[round..<min(round + buffers.count, batches.count)])
-            let buffers = self.buffers
+            inFlight[set].wait()   // this set's previous round is written
+            if let error = failure.error { throw error }
+            let group = Array(batches[round..<min(round + threads, batches.count)])
+            let buffers = self.buffers[set]
             let format = { (t: Int) in
                 let batch = group[t]
                 let most = rows[batch].reduce(0) { $0 + Self.maxLength(width: max(width ?? 0, $1.ids.count)) }
@@ -69,9 +78,27 @@ final class JSONLRowWriter {
                 nonisolated(unsafe) let format = format
                 DispatchQueue.concurrentPerform(iterations: group.count) { format($0) }
             }
-            for t in group.indices { try file.write(buffers[t].bytes) }
+            nonisolated(unsafe) let file = file
+            let count = group.count
+            writes.async(group: inFlight[set]) {
+                guard failure.error == nil else { return }
+                do throws(OutputError) {
+                    for t in 0..<count { try file.write(buffers[t].bytes) }
+                } catch {
+                    failure.error = error
+                }
+            }
             round += group.count
+            set ^= 1
         }
+        inFlight[0].wait()
+        inFlight[1].wait()
+        if let error = failure.error { throw error }
+    }
+
+    /// The first write error of a `write` call (set on the write queue, read after waiting for it).
+    private final class FailureBox: @unchecked Sendable {
+        var error: OutputError?
     }
 
     /// The longest line a row of `width` tokens can take: the keys, then at most 11 characters

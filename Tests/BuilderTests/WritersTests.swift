@@ -94,6 +94,20 @@ final class WritersTests: XCTestCase {
         }
     }
 
+    /// A write that fails on the write queue comes out of `write` as the file's error.
+    func testAWriteErrorOnTheQueueIsThrown() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full here") }
+        let rows = (0..<4).map { k -> (ids: [UInt32], labels: LabelRanges) in
+            ((0..<100_000).map { UInt32(10_000 + ($0 + k) % 50_000) }, .suffix(from: 0, count: 100_000))
+        }
+        for threads in [1, 2] {
+            let writer = try JSONLRowWriter(path: "/dev/full", batchTokens: 100)
+            XCTAssertThrowsError(try writer.write(rows, width: nil, pad: 0, side: .right, threads: threads)) {
+                XCTAssertTrue("\($0)".contains("/dev/full: write failed") && "\($0)".contains("the disk is full"), "\($0)")
+            }
+        }
+    }
+
     /// Files are closed without waiting for the disk; the commit's `syncFiles` flushes them all
     /// and names a file it cannot flush.
     func testFilesAreFlushedTogetherAndAFailureNamesTheFile() throws {
