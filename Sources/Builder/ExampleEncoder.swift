@@ -91,8 +91,7 @@ final class ExampleEncoder {
 
     @inline(__always)
     private func encode(_ s: String, into out: inout [UInt32]) {
-        var s = s
-        s.withUTF8 { tokenizer.encode(utf8: $0, into: &out, context: context) }
+        tokenizer.encode(s, into: &out, context: context)
     }
 
     /// Encodes a rendered example into ids and the number of prompt tokens.

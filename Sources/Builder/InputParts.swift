@@ -257,10 +257,9 @@ extension ExampleEncoder {
     /// One document of a `.txt` corpus: all of it trained on, EOS appended — exactly the `text`
     /// template's row for the same text.
     func processDocument(_ doc: UnsafeBufferPointer<UInt8>) -> RowOutcome {
-        if let bad = firstInvalidUTF8(doc) { return .invalid(.invalidUTF8(offset: bad)) }
         var ids: [UInt32] = []
         ids.reserveCapacity(doc.count / 3 + 8)   // English runs ~4 bytes a token: one allocation, not six
-        tokenizer.encode(utf8: doc, into: &ids, context: context)
+        if let bad = tokenizer.encode(strictUTF8: doc, into: &ids, context: context) { return .invalid(.invalidUTF8(offset: bad)) }
         if let eos = settings.eosId { ids.append(eos) }
         return finish(ids: ids, labels: .suffix(from: 0, count: ids.count), differs: false)
     }

@@ -252,9 +252,8 @@ public enum Lengths {
 extension ExampleEncoder {
     /// A raw document as the completion (plain language modelling).
     func measureText(_ doc: UnsafeBufferPointer<UInt8>) -> Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>? {
-        if let bad = firstInvalidUTF8(doc) { return .failure(.invalidUTF8(offset: bad)) }
         var ids: [UInt32] = []
-        tokenizer.encode(utf8: doc, into: &ids, context: context)
+        if let bad = tokenizer.encode(strictUTF8: doc, into: &ids, context: context) { return .failure(.invalidUTF8(offset: bad)) }
         return .success((settings.bosIds.count + ids.count + (settings.eosId != nil ? 1 : 0), 0, doc.count))
     }
 }

@@ -314,7 +314,10 @@ struct JSONParser {
             if c == UInt8(ascii: "\"") {
                 break
             } else if c == 92 {
-                if !usedOut { usedOut = true; out.reserveCapacity(escapedStringBound(from: i) - start) }
+                // Decoded bytes never outnumber escaped ones, so the rest of the input bounds the
+                // string: one allocation, no doubling and no scan ahead for the closing quote (a
+                // row's text is most of its line; the untouched capacity costs no memory).
+                if !usedOut { usedOut = true; out.reserveCapacity(b.count - start) }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
                 i += 1
                 guard i < b.count else { throw fail("unterminated string", at: open) }
@@ -388,23 +391,6 @@ struct JSONParser {
         var k = k
         while k &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
         return k
-    }
-
-    /// An upper bound on where the string holding the escape at `p` ends: the offset of its
-    /// closing quote, or of the end of the input (decoded bytes never outnumber escaped ones,
-    /// so the decoded string fits in that many bytes: one allocation instead of doublings).
-    func escapedStringBound(from p: Int) -> Int {
-        var k = p
-        while k < b.count {
-            k = skipPlain(from: k)
-            guard k < b.count else { break }
-            switch b[k] {
-            case UInt8(ascii: "\""): return k
-            case 92: k += 2
-            default: k += 1
-            }
-        }
-        return b.count
     }
 
     /// A String of bytes already checked to be valid UTF-8, copied without the standard

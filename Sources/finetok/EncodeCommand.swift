@@ -56,11 +56,11 @@ enum EncodeCommand {
                 guard let value = row.last(where: { $0.0 == field })?.1 else {
                     throw InputFileError(path: input, line: number, message: "the row has no \"\(field)\" field (choose another with --field; the row has: \(row.map(\.0).joined(separator: ", ")))")
                 }
-                guard case .string(var text) = value else {
+                guard case .string(let text) = value else {
                     throw InputFileError(path: input, line: number, message: "field \"\(field)\" is \(value.typeDescription), expected a string")
                 }
                 ids.removeAll(keepingCapacity: true)
-                text.withUTF8 { tokenizer.encode(utf8: $0, into: &ids, context: context) }
+                tokenizer.encode(text, into: &ids, context: context)
                 if special { ids = tokenizer.specialTokensAround.prefix + ids + tokenizer.specialTokensAround.suffix }
                 line.removeAll(keepingCapacity: true)
                 appendJSONArray(ids, to: &line)

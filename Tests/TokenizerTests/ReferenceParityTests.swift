@@ -104,6 +104,32 @@ final class InvalidBytesTests: XCTestCase {
             }
         }
     }
+
+    /// `encode(strictUTF8:)` rejects ill-formed bytes at their first bad sequence, appending
+    /// nothing, and encodes well-formed ones as `encode(utf8:)`; `encode(_:into:context:)` as
+    /// `encode(_:)`.
+    func testStrictEncodingRejectsWhatTheRepairingOneRepairs() {
+        let bad: [([UInt8], Int)] = [([0xF0], 0), ([0x61, 0xE2, 0x82], 1), ([0x61, 0x62, 0xC3, 0x28, 0x41], 2), ([0xED, 0xA0, 0x80], 0)]
+        let good = ["", "a", "Hello, world! 123", "naïve café — 日本語 🙂", String(repeating: "x", count: 5000)]
+        for t in [Loaded.gpt2, Loaded.pythia, Loaded.cl100k] {
+            for (bytes, offset) in bad {
+                var ids: [UInt32] = [7]
+                let result = bytes.withUnsafeBufferPointer { t.encode(strictUTF8: $0, into: &ids, context: EncodingContext()) }
+                XCTAssertEqual(result, offset, "\(bytes)")
+                XCTAssertEqual(ids, [7], "nothing appended for \(bytes)")
+            }
+            for text in good {
+                var strict: [UInt32] = [], repairing: [UInt32] = [], fromString: [UInt32] = []
+                let bytes = Array(text.utf8)
+                let result = bytes.withUnsafeBufferPointer { t.encode(strictUTF8: $0, into: &strict, context: EncodingContext()) }
+                bytes.withUnsafeBufferPointer { t.encode(utf8: $0, into: &repairing, context: EncodingContext()) }
+                t.encode(text, into: &fromString, context: EncodingContext())
+                XCTAssertNil(result)
+                XCTAssertEqual(strict, repairing, text)
+                XCTAssertEqual(fromString, t.encode(text), text)
+            }
+        }
+    }
 }
 
 final class ModelOptionTests: XCTestCase {
