@@ -164,10 +164,12 @@ public enum Lengths {
         for path in inputs {
             let plain = isPlainTextFile(path)
             var batch = LineBatch()
-            func flush() throws {
-                let results = batch.map(plain ? textEncoders : encoders) { encoder, bytes in
-                    plain ? encoder.measureText(bytes) : encoder.measure(bytes)
-                }
+            // Batches are measured on the worker threads while earlier ones are counted here
+            // (BatchPipeline, as in a build).
+            let pipeline = BatchPipeline(workers: plain ? textEncoders : encoders) { encoder, bytes in
+                plain ? encoder.measureText(bytes) : encoder.measure(bytes)
+            }
+            func handle(_ batch: LineBatch, _ results: [Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>??]) throws {
                 for (k, r) in results.enumerated() {
                     let line = batch.lineNumbers[k]
                     guard let r = r ?? nil else { report.blankLines += 1; continue }
@@ -198,8 +200,11 @@ public enum Lengths {
                     }
                 }
                 bytesDone += batch.byteCount
-                batch.removeAll()
                 progress?(BuildProgress(rows: report.examples + report.skipped, bytes: bytesDone, totalBytes: totalBytes))
+            }
+            func flush() throws {
+                try pipeline.submit(batch, handle: handle)
+                batch = pipeline.takeSpare()
             }
             do {
                 if plain {
@@ -214,6 +219,7 @@ public enum Lengths {
                     }
                 }
                 if batch.count > 0 { try flush() }
+                try pipeline.finish(handle: handle)
             } catch let e as InputFileError {
                 throw BuildError.input(e.description)
             }

@@ -18,7 +18,7 @@ final class BackgroundHasher: @unchecked Sendable {
     }
 }
 
-/// A batch of input lines, encoded in parallel.
+/// A batch of input lines, encoded in parallel (BatchPipeline).
 struct LineBatch {
     /// A batch ends at this many bytes (or at `--batch-size` lines, whichever comes first).
     /// Small enough that long documents still pipeline: with 64 MB, a 32 MB pre-training file
@@ -43,40 +43,6 @@ struct LineBatch {
         bytes.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: true)
         lineNumbers.removeAll(keepingCapacity: true)
-    }
-
-    /// Applies `body` to every line on `workers.count` threads (worker t uses `workers[t]`).
-    /// Workers take lines from a shared counter, so long rows do not stall one thread; each
-    /// result goes to its line's slot, so the order never depends on scheduling.
-    func map<W, T>(_ workers: [W], _ body: (W, UnsafeBufferPointer<UInt8>) -> T) -> [T?] {
-        let n = ranges.count
-        var results = [T?](repeating: nil, count: n)
-        let threads = min(workers.count, n)
-        if threads <= 1 {
-            bytes.withUnsafeBufferPointer { all in
-                for k in 0..<n { results[k] = body(workers[0], UnsafeBufferPointer(rebasing: all[ranges[k]])) }
-            }
-            return results
-        }
-        let next = AtomicCounter()
-        results.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { all in
-                nonisolated(unsafe) let out = out
-                nonisolated(unsafe) let all = all
-                nonisolated(unsafe) let workers = workers
-                nonisolated(unsafe) let body = body
-                let ranges = ranges
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    let worker = workers[t]
-                    while true {
-                        let k = next.increment()
-                        if k >= n { break }
-                        out[k] = body(worker, UnsafeBufferPointer(rebasing: all[ranges[k]]))
-                    }
-                }
-            }
-        }
-        return results
     }
 }
 
