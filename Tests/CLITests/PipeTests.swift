@@ -118,20 +118,24 @@ final class PipeTests: XCTestCase {
     }
 
     func testReadErrorsCarryTheSystemReason() throws {
+        // A path through a regular file: "Not a directory".
+        FileManager.default.createFile(atPath: path("plain"), contents: Data("x".utf8))
+        let throughFile = path("plain")
         let cases: [([String], String)] = [
             (["build", path("missing.jsonl"), "--out", path("o1")], "\(path("missing.jsonl")): cannot read: No such file or directory"),
             (["build", dir.path, "--out", path("o2")], "\(dir.path): cannot read: it is a folder; give a file"),
-            (["build", "/dev/null/rows.jsonl", "--out", path("o3")], "/dev/null/rows.jsonl: cannot read: Not a directory"),
+            (["build", "\(throughFile)/rows.jsonl", "--out", path("o3")], "\(throughFile)/rows.jsonl: cannot read: Not a directory"),
             (["build", input, "--template-file", path("missing.txt"), "--out", path("o4")], "\(path("missing.txt")): cannot read: No such file or directory"),
-            (["build", input, "--template-file", "/dev/null/t.txt", "--out", path("o5")], "/dev/null/t.txt: cannot read: Not a directory"),
-            (["encode", "/dev/null/x.txt"], "/dev/null/x.txt: cannot read: Not a directory"),
+            (["build", input, "--template-file", "\(throughFile)/t.txt", "--out", path("o5")], "\(throughFile)/t.txt: cannot read: Not a directory"),
+            (["encode", "\(throughFile)/x.txt"], "\(throughFile)/x.txt: cannot read: Not a directory"),
         ]
         for (args, message) in cases {
             let r = try finetok(args + (args[0] == "build" ? ["--vocab", vocab] : []))
             XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(message), "\(args): expected \(message) in \(r.stderr)")
         }
-        // An endless pipe as a template is refused at a bound, not read forever.
+        // An endless stream as a template (the system's zero device) is refused at a bound, not
+        // read forever.
         let endless = try finetok(["build", input, "--vocab", vocab, "--template-file", "/dev/zero", "--out", path("o6")])
         XCTAssertEqual(endless.status, 1, endless.stderr)
         XCTAssertTrue(endless.stderr.contains("/dev/zero: cannot read: it is larger than 16 MiB"), endless.stderr)

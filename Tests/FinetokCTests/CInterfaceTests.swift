@@ -103,8 +103,9 @@ final class CInterfaceTests: XCTestCase {
         finetokBufferFree(message)
 
         message = nil
-        XCTAssertNil(finetokTokenizerLoad("/no/such/tokenizer.json", nil, nil, 0, &message))
-        XCTAssertEqual(message.map { String(cString: $0) }, "/no/such/tokenizer.json: cannot read: no such file or folder")
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("finetok-no-such-\(getpid())/tokenizer.json").path
+        XCTAssertNil(finetokTokenizerLoad(missing, nil, nil, 0, &message))
+        XCTAssertEqual(message.map { String(cString: $0) }, "\(missing): cannot read: no such file or folder")
         finetokBufferFree(message)
         message = nil
         XCTAssertNil(finetokTokenizerLoad(Self.gpt2, nil, "perl", 0, &message))
