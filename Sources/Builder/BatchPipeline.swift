@@ -28,8 +28,8 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
         state = State()
         for worker in workers {
             state.exited.enter()
-            // Each worker is used by its thread only; `body` is called concurrently, as
-            // `LineBatch.map`'s is.
+            // Each worker is used by its own thread only; `body` runs on every worker thread
+            // at once.
             nonisolated(unsafe) let worker = worker
             nonisolated(unsafe) let body = body
             DispatchQueue.global().async { [state] in

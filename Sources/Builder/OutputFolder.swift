@@ -9,11 +9,11 @@
 //               moving its files into place, its commit is first undone or completed (below).
 //   3. write    every file goes into a new hidden `.finetok-partial-PID-N` folder; its disk
 //               writes start as it is written (Writers).
-//   4. commit   fsync every file, all at once, then the partial folder; write a journal `.commit` in it (the file names, and
-//               whether they replace finished files) and fsync it; rename each file into place,
-//               manifest.json last; under --overwrite remove finetok's old files not rewritten;
-//               fsync the folder; remove the journal and the partial folder; fsync the folder
-//               and its parent.
+//   4. commit   fsync every file, all at once, then the partial folder; write a journal
+//               `.commit` in it (the file names, and whether they replace finished files) and
+//               fsync it; rename each file into place, manifest.json last; under --overwrite
+//               remove finetok's old files not rewritten; fsync the folder; remove the journal
+//               and the partial folder; fsync the folder and its parent.
 //   5. unlock   remove the lock file, then release the lock.
 //
 // A commit cut short by a crash is settled by the next run: into a folder that held no finished
@@ -273,8 +273,8 @@ final class OutputFolder {
                     out[k] = "\(path): cannot open to flush to disk: \(String(cString: strerror(errno)))"
                     return
                 }
-                if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
-                    out[k] = "\(path): cannot flush to disk: \(String(cString: strerror(errno)))"
+                if let error = flushToDisk(fd) {
+                    out[k] = "\(path): cannot flush to disk: \(String(cString: strerror(error)))"
                 }
                 close(fd)
             }
@@ -288,8 +288,8 @@ final class OutputFolder {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
-            throw BuildError.output("\(folder): cannot flush the folder to disk: \(String(cString: strerror(errno)))")
+        if let error = flushToDisk(fd) {
+            throw BuildError.output("\(folder): cannot flush the folder to disk: \(String(cString: strerror(error)))")
         }
     }
 

@@ -1,6 +1,7 @@
 // Output writers: `.npy` arrays and `.safetensors` files (JSONL rows: JSONLRowWriter.swift),
-// each written through a checked, buffered file so a full disk or a write error surfaces as an error, never as a short
-// file. Files are written under a temporary folder and renamed into place by `OutputFolder`.
+// each written through a checked, buffered file so a full disk or a write error surfaces as an
+// error, never as a short file. Files are written under a temporary folder and renamed into
+// place by `OutputFolder`.
 
 import Foundation
 
@@ -105,13 +106,20 @@ final class OutputFile {
     func close(sync: Bool = false) throws(OutputError) {
         try flush()
         if sync {
-            if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
-                throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(errno)))")
+            if let error = flushToDisk(fd) {
+                throw OutputError(path: path, message: "cannot flush to disk: \(String(cString: strerror(error)))")
             }
         } else if writesBehind && bytesWritten > writtenBehind {
             writeBehind()
         }
     }
+}
+
+/// fsync(2) on `fd`: nil once the file (or folder) is on disk, else the errno. File systems that
+/// cannot sync (EINVAL: pipes, some special files; EROFS) count as done.
+func flushToDisk(_ fd: Int32) -> Int32? {
+    if fsync(fd) == 0 || errno == EINVAL || errno == EROFS { return nil }
+    return errno
 }
 
 /// One training row, padded.

@@ -201,8 +201,7 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addSpecialTokens: Bool = false) -> [UInt32] {
         var out: [UInt32] = []
         let context = contexts.take()
-        var text = text
-        text.withUTF8 { encodeValid($0, into: &out, context: context) }
+        encode(text, into: &out, context: context)
         contexts.give(context)
         if addSpecialTokens && (!postPrefix.isEmpty || !postSuffix.isEmpty) {
             out = postPrefix + out + postSuffix
