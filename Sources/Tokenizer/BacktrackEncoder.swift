@@ -159,7 +159,7 @@ final class BacktrackTables: @unchecked Sendable {
         var a = t1, b = t2
         var leftLimit = UInt32.max, rightLimit = UInt32.max
         while true {
-            let v = pairs.mayHave(a, b) ? pairs.get(a, b) : PairTable.missing
+            let v = pairs.filteredGet(a, b)
             if v != PairTable.missing {
                 let crossing = UInt32(truncatingIfNeeded: v &>> 32) &+ 1
                 if crossing < leftLimit && crossing <= rightLimit { return false }

@@ -1,5 +1,5 @@
 // The compact merge table (PairTable.swift) against the rules it was built from: every rule's
-// merged id comes back, missing pairs are missing, and the ranks it reports order the rules as
+// merged id comes back (through the filter too), missing pairs are missing, and the ranks it reports order the rules as
 // their true ranks do, ties included, in both of its modes (merged id standing for the rank,
 // or a side table of values). Also the limit on ids, and `forEachPair`.
 
@@ -26,6 +26,7 @@ final class PairTableTests: XCTestCase {
             let value = table.get(UInt32(k >> 32), UInt32(truncatingIfNeeded: k))
             XCTAssertNotEqual(value, PairTable.missing, what)
             XCTAssertTrue(table.mayHave(UInt32(k >> 32), UInt32(truncatingIfNeeded: k)), "\(what): the filter lost a rule")
+            XCTAssertEqual(table.filteredGet(UInt32(k >> 32), UInt32(truncatingIfNeeded: k)), value, "\(what): get behind the filter")
             XCTAssertEqual(UInt32(truncatingIfNeeded: value), v.id, "\(what): merged id")
             got.append((value >> 32, v.rank))
         }
@@ -42,6 +43,7 @@ final class PairTableTests: XCTestCase {
             let l = UInt32.random(in: idRange, using: &rng), r = UInt32.random(in: idRange, using: &rng)
             if expected[UInt64(l) << 32 | UInt64(r)] == nil {
                 XCTAssertEqual(table.get(l, r), PairTable.missing, what)
+                XCTAssertEqual(table.filteredGet(l, r), PairTable.missing, what)
                 absent += 1
                 if table.mayHave(l, r) { maybe += 1 }
             }
