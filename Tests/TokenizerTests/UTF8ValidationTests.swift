@@ -1,8 +1,8 @@
-// `firstInvalidUTF8` (JSON.swift) against the standard library's UTF-8 parser on seeded random
-// text: runs of one- to four-byte scalars (the leads E0 and ED, which limit their second byte,
-// included) with ill-formed sequences dropped in at random places, so that its two- and
-// three-byte loop and its fallbacks meet every kind of error at every alignment, and at the
-// end of the buffer.
+// `firstInvalidUTF8` and the JSON reader's strings (JSON.swift) against the standard library's
+// UTF-8 parser on seeded random text: runs of one- to four-byte scalars (the leads E0 and ED,
+// which limit their second byte, included) with ill-formed sequences dropped in at random
+// places, so that the two- and three-byte loop (`skipMultibyte`) and its fallbacks meet every
+// kind of error at every alignment, and at the end of the buffer.
 
 import XCTest
 @testable import Tokenizer
@@ -64,6 +64,32 @@ final class UTF8ValidationTests: XCTestCase {
         }
         // Half the texts had a sequence inserted; each is ill-formed wherever it lands.
         XCTAssertEqual(invalid, 3000)
+    }
+
+    /// A JSON string is read when the standard library finds its bytes well-formed, to the same
+    /// String, and refused otherwise.
+    func testJSONStringsAgreeWithTheStandardLibrary() {
+        var rng = SeededRandom(seed: 0x7501_5EED)
+        for round in 0..<3000 {
+            let main = Int.random(in: 2...4, using: &rng)
+            var body: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...80, using: &rng) {
+                let length = Int.random(in: 0..<10, using: &rng) < 7 ? main : Int.random(in: 1...4, using: &rng)
+                // One-byte scalars as letters: no quote, backslash or control character.
+                body += length == 1 ? [UInt8(ascii: "a") + UInt8.random(in: 0..<26, using: &rng)] : scalar(length, &rng)
+            }
+            if round % 2 == 0 {
+                let bad = Self.illFormed.randomElement(using: &rng) ?? [0xFF]
+                body.insert(contentsOf: bad, at: Int.random(in: 0...body.count, using: &rng))
+            }
+            let line: [UInt8] = Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)
+            let parsed = try? JSON.parse(line)
+            if reference(body) == nil {
+                XCTAssertEqual(parsed?["k"], .string(String(decoding: body, as: UTF8.self)), "round \(round)")
+            } else {
+                XCTAssertNil(parsed, "round \(round): \(body.map { String($0, radix: 16) })")
+            }
+        }
     }
 
     func testEveryErrorAtEveryOffsetOfARunOfChinese() {
