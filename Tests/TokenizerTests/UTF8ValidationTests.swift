@@ -1,8 +1,8 @@
-// `firstInvalidUTF8` and the JSON reader's strings (JSON.swift) against the standard library's
-// UTF-8 parser on seeded random text: runs of one- to four-byte scalars (the leads E0 and ED,
-// which limit their second byte, included) with ill-formed sequences dropped in at random
-// places, so that the two- and three-byte loop (`skipMultibyte`) and its fallbacks meet every
-// kind of error at every alignment, and at the end of the buffer.
+// `firstInvalidUTF8` and the JSON reader's strings (UTF8Validation.swift) against the
+// standard library's UTF-8 parser on seeded random text: runs of one- to four-byte scalars (the
+// leads E0 and ED, which limit their second byte, included) with ill-formed sequences dropped
+// in at random places, so that the two- and three-byte loop (`skipMultibyte`) and its
+// fallbacks meet every kind of error at every alignment, and at the end of the buffer.
 
 import XCTest
 @testable import Tokenizer
