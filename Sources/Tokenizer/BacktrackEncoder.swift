@@ -208,23 +208,25 @@ extension BPEModel {
         let pairs = self.pairs
         var count = 0
         var pos = 0
-        var token = bt.trie.longestPrefix(p, n)
+        // The candidate token at `pos` and its length in bytes.
+        var (token, length) = bt.trie.longestMatch(p, n)
         while true {
             // Only a byte without a token starts no token (every other byte is one).
             if token == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch) }
-            let end = pos &+ Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+            let end = pos &+ length
             if dead[end &>> 6] & (1 &<< UInt64(end & 63)) == 0
                 && (count == 0 || scratch.isValidPair(dst[count &- 1], token, bt, pairs)) {
                 dst[count] = token
                 count &+= 1
                 pos = end
                 if pos == n { return count }
-                token = bt.trie.longestPrefix(p + pos, n &- pos)
+                (token, length) = bt.trie.longestMatch(p + pos, n &- pos)
                 continue
             }
             let shorter = bt.nodes[Int(token)].shorter
             if shorter != BPEModel.noId {
                 token = shorter
+                length = Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
                 continue
             }
             // No token continues a valid encoding from `pos`: it is not a boundary.
@@ -235,7 +237,8 @@ extension BPEModel {
             }
             count &-= 1
             token = dst[count]
-            pos &-= Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+            length = Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+            pos &-= length
         }
     }
 }

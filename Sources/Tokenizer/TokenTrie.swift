@@ -178,22 +178,28 @@ final class TokenTrie: @unchecked Sendable {
 
     /// The longest token that is a prefix of `p[0..<n]` (n ≥ 1), or `BPEModel.noId`.
     @inline(__always)
-    func longestPrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+    func longestPrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { longestMatch(p, n).id }
+
+    /// The longest token that is a prefix of `p[0..<n]` (n ≥ 1) and its length in bytes, or
+    /// (`BPEModel.noId`, 0). The length comes from the walk's depth, so the backtracking encoder
+    /// reads no token offsets for the tokens it takes at once.
+    @inline(__always)
+    func longestMatch(_ p: UnsafePointer<UInt8>, _ n: Int) -> (id: UInt32, length: Int) {
         var node = first[Int(p[0])]
-        if node == 0 { return BPEModel.noId }
-        var best = BPEModel.noId
-        if node & ~TokenTrie.leaf < tokenNodes { best = (node & ~TokenTrie.leaf) &- 2 }
-        if node & TokenTrie.leaf != 0 || n < 2 { return best }
+        if node == 0 { return (BPEModel.noId, 0) }
+        var best = BPEModel.noId, length = 0
+        if node & ~TokenTrie.leaf < tokenNodes { best = (node & ~TokenTrie.leaf) &- 2; length = 1 }
+        if node & TokenTrie.leaf != 0 || n < 2 { return (best, length) }
         node = second[Int(p[0]) &<< 8 | Int(p[1])]
         var k = 2
         while node != 0 {
             let plain = node & ~TokenTrie.leaf
-            if plain < tokenNodes { best = plain &- 2 }
+            if plain < tokenNodes { best = plain &- 2; length = k }
             if node & TokenTrie.leaf != 0 || k >= n { break }
             node = probe(node, p[k])
             k &+= 1
         }
-        return best
+        return (best, length)
     }
 
     /// Bytes of memory the trie holds.

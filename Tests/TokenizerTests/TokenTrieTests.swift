@@ -1,4 +1,5 @@
-// The backtracking encoder's trie (TokenTrie.swift) against a brute-force longest prefix.
+// The backtracking encoder's trie (TokenTrie.swift) against a brute-force longest prefix: the
+// token and its length.
 
 import XCTest
 @testable import Tokenizer
@@ -36,8 +37,13 @@ final class TokenTrieTests: XCTestCase {
                 text.withUnsafeBufferPointer { p in
                     guard let base = p.baseAddress else { return }
                     for k in 0..<text.count {
-                        XCTAssertEqual(trie.longestPrefix(base + k, text.count - k), bruteForce(tokens, ids, text[k...]),
-                                       "\(count) tokens, offset \(k)")
+                        let expected = bruteForce(tokens, ids, text[k...])
+                        XCTAssertEqual(trie.longestPrefix(base + k, text.count - k), expected, "\(count) tokens, offset \(k)")
+                        // The length of the match, from the walk's depth.
+                        let match = trie.longestMatch(base + k, text.count - k)
+                        XCTAssertEqual(match.id, expected)
+                        XCTAssertEqual(match.length, expected == BPEModel.noId ? 0 : tokens[Int(expected)]?.count ?? -1,
+                                       "\(count) tokens, offset \(k): length")
                     }
                 }
             }
