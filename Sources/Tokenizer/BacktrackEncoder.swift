@@ -205,6 +205,7 @@ extension BPEModel {
         scratch.bindValidity(to: bt)
         let dead = scratch.clearedBits(n + 1)
         let offsets = tokens.offsets
+        @inline(__always) func byteLength(_ t: UInt32) -> Int { Int(offsets[Int(t) &+ 1] &- offsets[Int(t)]) }
         let pairs = self.pairs
         var count = 0
         var pos = 0
@@ -226,7 +227,7 @@ extension BPEModel {
             let shorter = bt.nodes[Int(token)].shorter
             if shorter != BPEModel.noId {
                 token = shorter
-                length = Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+                length = byteLength(token)
                 continue
             }
             // No token continues a valid encoding from `pos`: it is not a boundary.
@@ -237,7 +238,7 @@ extension BPEModel {
             }
             count &-= 1
             token = dst[count]
-            length = Int(offsets[Int(token) &+ 1] &- offsets[Int(token)])
+            length = byteLength(token)
             pos &-= length
         }
     }

@@ -213,12 +213,8 @@ public final class Tokenizer: Sendable {
     /// is first repaired as `String(decoding:as:)` does (each bad sequence → U+FFFD), so any
     /// bytes are safe to pass.
     public func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], context: EncodingContext) {
-        if firstInvalidUTF8(bytes) != nil {
-            var repaired = String(decoding: bytes, as: UTF8.self)
-            repaired.withUTF8 { encodeValid($0, into: &out, context: context) }
-            return
-        }
-        encodeValid(bytes, into: &out, context: context)
+        guard encode(strictUTF8: bytes, into: &out, context: context) != nil else { return }
+        encode(String(decoding: bytes, as: UTF8.self), into: &out, context: context)
     }
 
     /// Appends the ids of `text` to `out`, reusing a thread's `context`. A String is valid UTF-8,
