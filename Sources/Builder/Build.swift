@@ -15,8 +15,9 @@
 // batches are handled in order and the next ones read (BatchPipeline); everything else is
 // sequential, so the output is byte-identical whatever the thread count. Memory holds 3 batches,
 // the row index and the writers' buffers, whatever the size of the input. `.txt` inputs are cut
-// into documents (`--docs`) and take the text template's path. Pre-training outputs in input
-// order (`--test-size 0`, megatron / tokens only) are written during pass 1, with no spill file.
+// into documents (`--docs`) and take the text template's path. Rows kept in input order
+// (`--test-size 0`, no packing; jsonl unless padded to the longest row, megatron, tokens) are
+// written during pass 1, with no spill file (DirectOutput).
 // `--shard K/N` stops after step 6 and keeps the spill as a shard folder; `finetok merge` runs
 // steps 7–9 over the shards (Shard, Merge).
 
@@ -182,7 +183,7 @@ public enum Build {
         // Pass 1: encode everything into the spill file (or straight into the outputs).
         let plan = try InputPlan(inputs: inputs, shard: options.shard, documents: options.documents)
         report.shardRange = plan.shardRange
-        let direct = try directOutput(options, output: output, tokenizer: tokenizer, eosId: settings.eosId)
+        let direct = try DirectOutput.make(options, output: output, tokenizer: tokenizer, eosId: settings.eosId, pad: report.padId)
         let spill = direct == nil ? try SpillFile(path: output.temporaryPath("rows.bin")) : nil
         var lengths: [Int] = []
         var rowsKept = [Int](repeating: 0, count: inputs.count)
@@ -190,8 +191,8 @@ public enum Build {
         let totalBytes = plan.byteCount
         var bytesDone = 0
         let threads = max(1, options.threads)
-        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
-        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }
+        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads) }
+        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads) }
         for part in plan.parts {
             let path = part.path
             // A whole input's SHA-256 is computed on its own serial queue, beside the encoding
@@ -237,10 +238,11 @@ public enum Build {
                         }
                         lengths.append(row.ids.count)
                         do {
-                            if let direct { try direct.append(row.ids) } else { try spill?.append(row) }
+                            if let direct { try direct.append(row) } else { try spill?.append(row) }
                         } catch { throw BuildError.output(error.description) }
                     }
                 }
+                do { try direct?.endBatch() } catch { throw BuildError.output(error.description) }
                 if bytesDone == 0 { TestHooks.stage("reading") }
                 bytesDone += batch.byteCount
                 progress?(BuildProgress(rows: report.rowsRead, bytes: bytesDone, totalBytes: totalBytes))
@@ -287,6 +289,20 @@ public enum Build {
                                 output: output, progress: progress)
     }
 
+    /// The width rows are padded to, or nil when they keep their own lengths.
+    /// - Parameter longest: the longest row (for `--padding longest`).
+    static func rowWidth(_ options: BuildOptions, longest: Int) -> Int? {
+        if let n = options.pack { return packedWidth(n, options: options) }
+        var width: Int?
+        switch options.padding {
+        case .none: width = nil
+        case .longest: width = longest
+        case .maxLength: width = options.encoding.maxLength
+        }
+        if let w = width, let k = options.padToMultipleOf { width = (w + k - 1) / k * k }
+        return width
+    }
+
     /// Steps 7–9 and the manifest, over the kept rows of a build or of a merge's shards.
     /// - Parameters:
     ///   - lengths: the length of every kept row, in input order.
@@ -312,24 +328,16 @@ public enum Build {
         report.testRows = test.count
         TestHooks.stage("split")
 
-        // Width.
-        var width: Int?
-        switch options.padding {
-        case .none: width = nil
-        case .longest: width = maxLen
-        case .maxLength: width = options.encoding.maxLength
-        }
-        if let w = width, let k = options.padToMultipleOf { width = (w + k - 1) / k * k }
-        if let n = options.pack { width = packedWidth(n, options: options) }
+        let width = rowWidth(options, longest: maxLen)
         report.width = width
 
         // Pass 2: write each split.
         let pad = Int32(truncatingIfNeeded: Int(report.padId ?? 0))
         do {
             switch rows {
-            case .written(let writer):
-                try writer.close()
-                report.files += TokenStreamWriter.files(split: "train", formats: options.formats)
+            case .written(let direct):
+                try direct.close()
+                report.files += direct.files
             case .spilled(let spill):
                 try spill.openForReading()
                 for (name, indices) in [("train", train), ("test", test)] where !indices.isEmpty || name == "train" {

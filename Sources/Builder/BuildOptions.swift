@@ -70,6 +70,9 @@ public struct BuildOptions: Sendable {
     public var shard: ShardSpec?
     /// Where the tokenizer came from, recorded in shard folders so `finetok merge` can load it.
     public var tokenizerSource: TokenizerSource?
+    /// Off: every build goes through the spill file, even one DirectOutput could write during
+    /// pass 1 (the tests compare the two; not a user option).
+    var writeDuringPass1 = true
 
     public init() {}
 }

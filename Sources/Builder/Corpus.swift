@@ -168,10 +168,6 @@ public struct Throughput: Sendable {
 }
 
 public enum ParallelEncoder {
-    /// Documents longer than this are cut into parts of about this size when more than one
-    /// thread encodes, so that one long document does not leave the other threads idle.
-    static let partBytes = 256 << 10
-
     /// Encodes every document on `threads` threads (one `EncodingContext` each) and returns the
     /// token count per document, timing the encoding only. With more than one thread, long
     /// documents are cut where the tokenizer allows it (`Tokenizer.cut`), so the counts are
@@ -188,22 +184,17 @@ public enum ParallelEncoder {
         items.reserveCapacity(n)
         docs.bytes.withUnsafeBufferPointer { all in
             for (k, r) in docs.ranges.enumerated() {
-                guard requested > 1 && r.count > 2 * partBytes else { items.append((k, r)); continue }
-                let text = UnsafeBufferPointer(rebasing: all[r])
-                var from = 0
-                while text.count - from > 2 * partBytes,
-                      let cut = tokenizer.cut(in: text, from: from + partBytes, to: from + 2 * partBytes) {
-                    items.append((k, r.lowerBound + from..<r.lowerBound + cut))
-                    from = cut
+                guard requested > 1 else { items.append((k, r)); continue }
+                for part in LongText.parts(UnsafeBufferPointer(rebasing: all[r]), tokenizer: tokenizer) {
+                    items.append((k, r.lowerBound + part.lowerBound..<r.lowerBound + part.upperBound))
                 }
-                items.append((k, r.lowerBound + from..<r.upperBound))
             }
         }
         var groups: [Range<Int>] = []
         var first = 0, bytes = 0
         for (i, item) in items.enumerated() {
             bytes += item.range.count
-            if bytes >= partBytes || i + 1 - first >= 64 || i + 1 == items.count {
+            if bytes >= LongText.partBytes || i + 1 - first >= 64 || i + 1 == items.count {
                 groups.append(first..<i + 1)
                 first = i + 1
                 bytes = 0

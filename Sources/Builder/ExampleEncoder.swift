@@ -62,11 +62,16 @@ final class ExampleEncoder {
     let context = EncodingContext()
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
+    /// Threads a long text's parts may be encoded on at once (LongText), and a context for
+    /// each, made when the first long text comes.
+    let threads: Int
+    lazy var longTextContexts = [context] + (1..<max(1, threads)).map { _ in EncodingContext() }
 
-    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings) {
+    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings, threads: Int = 1) {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
+        self.threads = threads
     }
 
     /// Parses a JSONL line into its fields (nil for a blank line).
@@ -91,7 +96,12 @@ final class ExampleEncoder {
 
     @inline(__always)
     private func encode(_ s: String, into out: inout [UInt32]) {
-        tokenizer.encode(s, into: &out, context: context)
+        if LongText.worthCutting(s.utf8.count, threads: threads) {
+            var s = s
+            s.withUTF8 { LongText.encode($0, tokenizer: tokenizer, contexts: longTextContexts, into: &out) }
+        } else {
+            tokenizer.encode(s, into: &out, context: context)
+        }
     }
 
     /// Encodes a rendered example into ids and the number of prompt tokens.

@@ -24,6 +24,11 @@ final class JSONLRowWriter {
     /// set is written out on `writes`, the next round of batches is formatted into the other.
     private var buffers: [[TextBuffer]] = [[], []]
     private let writes = DispatchQueue(label: "finetok.jsonl-writes")
+    /// The writes of each set still running, the set the next round is formatted into, and the
+    /// first write error (kept from call to call: `write` returns before its last writes end).
+    private let inFlight = [DispatchGroup(), DispatchGroup()]
+    private var set = 0
+    private let failure = FailureBox()
     /// Rows are formatted in batches of consecutive rows of about this many tokens (a longer
     /// row is a batch on its own): ~3.5 MB of text each by default.
     let batchTokens: Int
@@ -33,13 +38,20 @@ final class JSONLRowWriter {
         self.batchTokens = batchTokens
     }
 
-    func close() throws(OutputError) { try file.close() }
+    /// Waits for the writes still running, then closes the file.
+    func close() throws(OutputError) {
+        inFlight[0].wait()
+        inFlight[1].wait()
+        if let error = failure.error { throw error }
+        try file.close()
+    }
 
-    /// Writes the rows' lines in order, formatted on `threads` threads (one batch each at a
-    /// time); the text is the same for any thread count. The writes of a round of batches run
-    /// on their own queue while the next round is formatted (a 32 MB build's 98 MB of JSONL took
-    /// ~0.11 s of `write(2)`, a sixth of the build, with the formatting threads idle); every
-    /// write is done when this returns.
+    /// Writes the rows' lines after those of earlier calls, formatted on `threads` threads (one
+    /// batch each at a time); the text is the same for any thread count. The writes of a round
+    /// of batches run on their own queue while the next round is formatted (a 32 MB build's 98
+    /// MB of JSONL took ~0.11 s of `write(2)`, a sixth of the build, with the formatting threads
+    /// idle), and the last rounds' writes may still run when this returns: `close` waits for
+    /// them, and a write error is thrown by the next call or by `close`.
     func write(_ rows: [(ids: [UInt32], labels: LabelRanges)], width: Int?, pad: Int32, side: PaddingSide,
                threads: Int) throws(OutputError) {
         var batches: [Range<Int>] = []
@@ -52,10 +64,9 @@ final class JSONLRowWriter {
                 tokens = 0
             }
         }
-        for set in 0..<2 { while buffers[set].count < max(1, threads) { buffers[set].append(TextBuffer()) } }
-        let inFlight = [DispatchGroup(), DispatchGroup()]
-        let failure = FailureBox()
-        var round = 0, set = 0
+        for k in 0..<2 { while buffers[k].count < max(1, threads) { buffers[k].append(TextBuffer()) } }
+        let failure = self.failure
+        var round = 0
         while round < batches.count {
             inFlight[set].wait()   // this set's previous round is written
             if let error = failure.error { throw error }
@@ -92,12 +103,9 @@ final class JSONLRowWriter {
             round += group.count
             set ^= 1
         }
-        inFlight[0].wait()
-        inFlight[1].wait()
-        if let error = failure.error { throw error }
     }
 
-    /// The first write error of a `write` call (set on the write queue, read after waiting for it).
+    /// The first write error (set on the write queue, read after waiting for it).
     private final class FailureBox: @unchecked Sendable {
         var error: OutputError?
     }

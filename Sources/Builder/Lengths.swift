@@ -142,8 +142,8 @@ public enum Lengths {
             settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         }
         let threads = max(1, options.threads)
-        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings) }
-        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings) }
+        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads) }
+        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads) }
 
         var totals: [Int] = [], prompts: [Int] = []
         var report = LengthsReport(prompt: LengthSummary(&totals), completion: LengthSummary(&totals), total: LengthSummary(&totals),

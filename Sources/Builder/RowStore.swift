@@ -67,8 +67,8 @@ extension SpillFile: RowStore {
 enum EncodedRows {
     /// Rows to split and write in pass 2.
     case spilled(RowStore)
-    /// Already written, in input order (pre-training outputs with `--test-size 0`).
-    case written(TokenStreamWriter)
+    /// Already written, in input order (`--test-size 0`: DirectOutput).
+    case written(DirectOutput)
 }
 
 /// The rows of several shards numbered as one input: shard k's row i is row `starts[k] + i`.

@@ -122,16 +122,4 @@ extension Build {
             throw BuildError.usage("--format \(f.rawValue) stores token ids only, no labels: it is for text rows (--template text) and .txt corpora, but the template \(template.name) masks its prompt; use jsonl, npy or safetensors, or pass --train-on-prompt to keep every token")
         }
     }
-
-    /// Pre-training outputs in input order (`--test-size 0`, only megatron / tokens) are the rows
-    /// as pass 1 produces them: written then, with no spill file and no second pass.
-    static func directOutput(_ o: BuildOptions, output: OutputFolder, tokenizer: Tokenizer, eosId: UInt32?) throws -> TokenStreamWriter? {
-        guard o.shard == nil, o.testSize == 0, o.pack == nil, o.formats.allSatisfy(\.isTokenStream) else { return nil }
-        do {
-            return try TokenStreamWriter(prefix: output.temporaryPath("train"), formats: o.formats,
-                                         vocabularySize: tokenizer.vocabularySize, eosId: eosId)
-        } catch {
-            throw BuildError.output(error.description)
-        }
-    }
 }

@@ -171,6 +171,66 @@ final class BuildTests: XCTestCase {
         }
     }
 
+    /// Builds in input order (`--test-size 0`) write their rows during pass 1 (DirectOutput):
+    /// every file, manifest included, is byte for byte what the spill file and pass 2 write,
+    /// with masked prompts, truncation, both padding sides, JSONL beside megatron, many batches
+    /// and 1 or 3 threads.
+    func testRowsWrittenDuringPass1EqualTheSpillPath() throws {
+        let lamini = packageRoot.appendingPathComponent("examples/lamini_docs.jsonl").path
+        let lines = read(lamini).split(separator: "\n")
+        let rows = input(lines.prefix(300).joined(separator: "\n") + "\n", "lamini300.jsonl")
+        let text = input(try lines.prefix(200).map { line -> String in
+            guard case .string(let answer)? = try JSON.parse(String(line))["answer"] else { return "" }
+            return "{\"text\": \(jsonQuote(answer))}"
+        }.joined(separator: "\n") + "\n", "text200.jsonl")
+        typealias Case = (name: String, input: String, configure: (inout BuildOptions) -> Void)
+        let cases: [Case] = [
+            ("qa, no padding", rows, { _ in }),
+            ("qa, max-length right", rows, { $0.padding = .maxLength; $0.encoding.maxLength = 48 }),
+            ("qa, max-length left, multiple of 16", rows, {
+                $0.padding = .maxLength; $0.encoding.maxLength = 40; $0.padToMultipleOf = 16; $0.paddingSide = .left
+                $0.encoding.truncation = .left
+            }),
+            ("text, jsonl and megatron", text, { $0.formats = [.jsonl, .megatron]; $0.template = .preset(.text) }),
+        ]
+        var compared = 0
+        for c in cases {
+            for threads in [1, 3] {
+                var o = BuildOptions()
+                o.testSize = 0
+                o.threads = threads
+                o.batchSize = 7
+                c.configure(&o)
+                XCTAssertTrue(DirectOutput.applies(to: o), c.name)
+                let direct = dir.appendingPathComponent("direct").path, spilled = dir.appendingPathComponent("spilled").path
+                var spill = o
+                spill.writeDuringPass1 = false
+                XCTAssertFalse(DirectOutput.applies(to: spill))
+                let a = try Build.run(inputs: [c.input], tokenizer: Loaded.pythia, options: o, outputDirectory: direct)
+                let b = try Build.run(inputs: [c.input], tokenizer: Loaded.pythia, options: spill, outputDirectory: spilled)
+                XCTAssertEqual(a.files, b.files, c.name)
+                XCTAssertGreaterThan(a.trainRows, 100, c.name)
+                for name in b.files {
+                    let x = FileManager.default.contents(atPath: "\(direct)/\(name)"), y = FileManager.default.contents(atPath: "\(spilled)/\(name)")
+                    XCTAssertNotNil(x, "\(c.name): \(name)")
+                    XCTAssertEqual(x, y, "\(c.name), \(threads) threads: \(name)")
+                    compared += 1
+                }
+                try FileManager.default.removeItem(atPath: direct)
+                try FileManager.default.removeItem(atPath: spilled)
+            }
+        }
+        XCTAssertEqual(compared, 2 * (2 + 2 + 2 + 4))
+        // Not in pass 1: rows padded to the longest, a test split, packing, npy.
+        for configure in [{ (o: inout BuildOptions) in o.padding = .longest }, { $0.testSize = 0.1 }, { $0.pack = 64 },
+                          { $0.formats = [.jsonl, .npy]; $0.padding = .maxLength; $0.encoding.maxLength = 8 }] {
+            var o = BuildOptions()
+            o.testSize = 0
+            configure(&o)
+            XCTAssertFalse(DirectOutput.applies(to: o))
+        }
+    }
+
     func failure(_ inputs: [String], _ configure: (inout BuildOptions) -> Void = { _ in }, out: String? = nil) -> String {
         var o = BuildOptions()
         configure(&o)

@@ -1,5 +1,6 @@
-// ParallelEncoder cuts long documents into parts when it has more than one thread: the token
-// counts must be those of the whole documents.
+// Long texts are cut into parts encoded on several threads (LongText): by `finetok bench`
+// (ParallelEncoder) and by a build's workers for a long row or document. The ids must be those
+// of the whole text.
 
 import XCTest
 @testable import Builder
@@ -7,18 +8,8 @@ import Tokenizer
 
 final class ParallelEncoderTests: XCTestCase {
     func testCutDocumentsCountAsWholeDocuments() {
-        var rng = SeededRandom(seed: 3)
-        let words = ["the", "tokenizer", "Hello", "world", "it's", "e\u{0301}t\u{00E9}", "中文", "  ", "\n ", "1234", "—", "x"]
-        var text = ""
-        for d in 0..<6 {
-            // One long document (> 2 parts), a few short ones.
-            let target = d == 2 ? 1_300_000 : 2_000
-            var doc = ""
-            while doc.utf8.count < target { doc += words[Int(rng.next() % UInt64(words.count))] + (rng.next() % 4 == 0 ? "" : " ") }
-            text += doc + "\n\n"
-        }
-        let docs = Documents.fromText(Array(text.utf8), split: .blankLines)
-        XCTAssertGreaterThan(docs.ranges.map(\.count).max() ?? 0, 2 * ParallelEncoder.partBytes)
+        let docs = Documents.fromText(Array(Self.randomText(seed: 3).utf8), split: .blankLines)
+        XCTAssertGreaterThan(docs.ranges.map(\.count).max() ?? 0, 2 * LongText.partBytes)
         for tokenizer in [Loaded.gpt2, Loaded.pythia] {
             let (one, countsOne) = ParallelEncoder.run(docs, tokenizer: tokenizer, threads: 1)
             let (two, countsTwo) = ParallelEncoder.run(docs, tokenizer: tokenizer, threads: 2)
@@ -27,6 +18,54 @@ final class ParallelEncoderTests: XCTestCase {
             // And the single-thread counts are those of `encode`.
             for (k, r) in docs.ranges.enumerated() {
                 XCTAssertEqual(tokenizer.encode(String(decoding: docs.bytes[r], as: UTF8.self)).count, countsOne[k])
+            }
+        }
+    }
+
+    /// Six documents separated by blank lines; the third is 1.3 MB (more than two parts).
+    static func randomText(seed: UInt64) -> String {
+        var rng = SeededRandom(seed: seed)
+        let words = ["the", "tokenizer", "Hello", "world", "it's", "e\u{0301}t\u{00E9}", "中文", "  ", "\n ", "1234", "—", "x"]
+        var text = ""
+        for d in 0..<6 {
+            let target = d == 2 ? 1_300_000 : 2_000
+            var doc = ""
+            while doc.utf8.count < target { doc += words[Int(rng.next() % UInt64(words.count))] + (rng.next() % 4 == 0 ? "" : " ") }
+            text += doc + "\n\n"
+        }
+        return text
+    }
+
+    /// A build worker with 3 threads encodes a long row's parts at once: the row's ids and
+    /// labels are those of the whole text, as a row (completion after a masked prompt) and as a
+    /// `.txt` document, and an ill-formed document is still refused at its first bad byte.
+    func testLongRowsEncodedInPartsEqualTheWholeText() throws {
+        let docs = Documents.fromText(Array(Self.randomText(seed: 5).utf8), split: .blankLines)
+        let long = try XCTUnwrap(docs.ranges.max { $0.count < $1.count })
+        var settings = EncodingSettings()
+        settings.eosId = 50256
+        let text = String(decoding: docs.bytes[long], as: UTF8.self)
+        let row = Array(#"{"question": "Why?", "answer": \#(jsonQuote(text))}"#.utf8)
+        for tokenizer in [Loaded.gpt2, Loaded.pythia] {
+            XCTAssertGreaterThan(docs.bytes[long].withUnsafeBufferPointer { LongText.parts($0, tokenizer: tokenizer) }.count, 2)
+            let whole = tokenizer.encode(text) + [50256]
+            let prompt = tokenizer.encode("### Question:\nWhy?\n\n### Answer:\n")
+            for threads in [1, 3] {
+                let encoder = ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .qa), settings: settings, threads: threads)
+                guard case .ok(let r) = row.withUnsafeBufferPointer({ encoder.process($0) }) else { return XCTFail("row, \(threads) threads") }
+                XCTAssertEqual(r.ids, prompt + whole, "row, \(threads) threads")
+                XCTAssertEqual(r.labels, .suffix(from: prompt.count, count: r.ids.count))
+                let documents = ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads)
+                guard case .ok(let d) = docs.bytes[long].withUnsafeBufferPointer({ documents.processDocument($0) }) else {
+                    return XCTFail("document, \(threads) threads")
+                }
+                XCTAssertEqual(d.ids, whole, "document, \(threads) threads")
+                var bad = Array(docs.bytes[long])
+                bad[700_000] = 0xFF
+                guard case .invalid(.invalidUTF8(let offset)) = bad.withUnsafeBufferPointer({ documents.processDocument($0) }) else {
+                    return XCTFail("ill-formed document, \(threads) threads")
+                }
+                XCTAssertEqual(offset, 700_000)
             }
         }
     }

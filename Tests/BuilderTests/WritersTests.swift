@@ -94,8 +94,9 @@ final class WritersTests: XCTestCase {
         }
     }
 
-    /// A write that fails on the write queue comes out of `write` as the file's error: here a
-    /// file-size limit of 1 MB (EFBIG, as under `ulimit -f`; SIGXFSZ ignored, as the CLI does).
+    /// A write that fails on the write queue comes out of a later `write` or of `close` as the
+    /// file's error: here a file-size limit of 1 MB (EFBIG, as under `ulimit -f`; SIGXFSZ
+    /// ignored, as the CLI does).
     func testAWriteErrorOnTheQueueIsThrown() throws {
         let dir = temporaryFolder("finetok-efbig")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -120,7 +121,11 @@ final class WritersTests: XCTestCase {
         for threads in [1, 2] {
             let path = dir.appendingPathComponent("t\(threads).jsonl").path
             let writer = try JSONLRowWriter(path: path, batchTokens: 100)
-            XCTAssertThrowsError(try writer.write(rows, width: nil, pad: 0, side: .right, threads: threads)) {
+            let writeAndClose = { () throws(OutputError) in
+                try writer.write(rows, width: nil, pad: 0, side: .right, threads: threads)
+                try writer.close()
+            }
+            XCTAssertThrowsError(try writeAndClose()) {
                 XCTAssertTrue("\($0)".contains("t\(threads).jsonl: write failed"), "\($0)")
             }
         }
