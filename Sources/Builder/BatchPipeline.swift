@@ -24,8 +24,9 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
     /// fresh pages for every batch).
     private var spares: [LineBatch] = []
 
-    init(workers: [Worker], body: @escaping (Worker, UnsafeBufferPointer<UInt8>) -> Result) {
-        state = State()
+    /// - Parameter idle: kept up to date with the number of workers waiting for rows.
+    init(workers: [Worker], idle: IdleWorkers? = nil, body: @escaping (Worker, UnsafeBufferPointer<UInt8>) -> Result) {
+        state = State(idle: idle)
         for worker in workers {
             state.exited.enter()
             // Each worker is used by its own thread only; `body` runs on every worker thread
@@ -89,6 +90,8 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
         }
 
         let condition = NSCondition()
+        let idle: IdleWorkers?
+        init(idle: IdleWorkers?) { self.idle = idle }
         /// In submission order; the first is the oldest not handed back.
         var jobs: [Job] = []
         var stopping = false
@@ -123,7 +126,9 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
             condition.lock()
             while !stopping {
                 guard let job = jobs.first(where: { $0.taken < $0.batch.count }) else {
+                    idle?.add(1)
                     condition.wait()
+                    idle?.add(-1)
                     continue
                 }
                 let start = job.taken

@@ -191,8 +191,11 @@ public enum Build {
         let totalBytes = plan.byteCount
         var bytesDone = 0
         let threads = max(1, options.threads)
-        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads) }
-        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads) }
+        let idle = IdleWorkers()
+        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads, idle: idle) }
+        let textEncoders = (0..<threads).map { _ in
+            ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads, idle: idle)
+        }
         for part in plan.parts {
             let path = part.path
             // A whole input's SHA-256 is computed on its own serial queue, beside the encoding
@@ -201,7 +204,7 @@ public enum Build {
             var rowsInFile = 0
             // Batches encode on the worker threads while earlier ones are handled here (BatchPipeline).
             let isText = part.isText
-            let pipeline = BatchPipeline<ExampleEncoder, RowOutcome>(workers: isText ? textEncoders : encoders) { encoder, line in
+            let pipeline = BatchPipeline<ExampleEncoder, RowOutcome>(workers: isText ? textEncoders : encoders, idle: idle) { encoder, line in
                 isText ? encoder.processDocument(line) : encoder.process(line)
             }
             var batch = LineBatch()

@@ -63,15 +63,23 @@ final class ExampleEncoder {
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
     /// Threads a long text's parts may be encoded on at once (LongText), and a context for
-    /// each, made when the first long text comes.
+    /// each, made when the first long text comes. With `idle`, only this thread and the
+    /// pipeline's workers waiting for rows are used, so a long row does not crowd the others.
     let threads: Int
-    lazy var longTextContexts = [context] + (1..<max(1, threads)).map { _ in EncodingContext() }
+    private let idle: IdleWorkers?
+    private lazy var contexts = [context] + (1..<max(1, threads)).map { _ in EncodingContext() }
 
-    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings, threads: Int = 1) {
+    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings, threads: Int = 1, idle: IdleWorkers? = nil) {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
         self.threads = threads
+        self.idle = idle
+    }
+
+    /// The contexts for a long text's parts, this thread's first.
+    var longTextContexts: ArraySlice<EncodingContext> {
+        contexts.prefix(idle.map { 1 + $0.value } ?? threads)
     }
 
     /// Parses a JSONL line into its fields (nil for a blank line).

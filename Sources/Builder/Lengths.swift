@@ -142,8 +142,11 @@ public enum Lengths {
             settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         }
         let threads = max(1, options.threads)
-        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads) }
-        let textEncoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads) }
+        let idle = IdleWorkers()
+        let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads, idle: idle) }
+        let textEncoders = (0..<threads).map { _ in
+            ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads, idle: idle)
+        }
 
         var totals: [Int] = [], prompts: [Int] = []
         var report = LengthsReport(prompt: LengthSummary(&totals), completion: LengthSummary(&totals), total: LengthSummary(&totals),
@@ -166,7 +169,7 @@ public enum Lengths {
             var batch = LineBatch()
             // Batches are measured on the worker threads while earlier ones are counted here
             // (BatchPipeline, as in a build).
-            let pipeline = BatchPipeline(workers: plain ? textEncoders : encoders) { encoder, bytes in
+            let pipeline = BatchPipeline(workers: plain ? textEncoders : encoders, idle: idle) { encoder, bytes in
                 plain ? encoder.measureText(bytes) : encoder.measure(bytes)
             }
             func handle(_ batch: LineBatch, _ results: [Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>??]) throws {

@@ -36,10 +36,10 @@ enum LongText {
     /// Appends the ids of `text`, valid UTF-8, to `out`: its parts are encoded on up to
     /// `contexts.count` threads at once (one context each; the calling thread is one of them),
     /// then put in order. Each part's bytes are checked once more by `encode(utf8:)` (~1%).
-    static func encode(_ text: UnsafeBufferPointer<UInt8>, tokenizer: Tokenizer, contexts: [EncodingContext], into out: inout [UInt32]) {
+    static func encode(_ text: UnsafeBufferPointer<UInt8>, tokenizer: Tokenizer, contexts: ArraySlice<EncodingContext>, into out: inout [UInt32]) {
         let parts = Self.parts(text, tokenizer: tokenizer)
         guard parts.count > 1, contexts.count > 1 else {
-            tokenizer.encode(utf8: text, into: &out, context: contexts[0])
+            tokenizer.encode(utf8: text, into: &out, context: contexts[contexts.startIndex])
             return
         }
         var ids = [[UInt32]](repeating: [], count: parts.count)
@@ -47,7 +47,7 @@ enum LongText {
             // Each part's slot and each context are used by one thread at a time.
             nonisolated(unsafe) let results = results
             nonisolated(unsafe) let text = text
-            nonisolated(unsafe) let contexts = contexts
+            nonisolated(unsafe) let contexts = Array(contexts)
             let next = AtomicCounter()
             nonisolated(unsafe) let encodeParts = { (t: Int) in
                 while true {

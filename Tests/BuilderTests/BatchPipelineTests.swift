@@ -1,5 +1,6 @@
 // The pass-1 pipeline: batches come back in order with every row's result in its slot, whatever
-// the thread count and however long each row takes; a failing handler stops it.
+// the thread count and however long each row takes; a failing handler stops it; it counts the
+// workers waiting for rows.
 
 import Foundation
 import XCTest
@@ -67,5 +68,31 @@ final class BatchPipelineTests: XCTestCase {
             }
         }()) { XCTAssertTrue($0 is Failure) }
         XCTAssertEqual(handled, 2)
+    }
+
+    /// The idle count a long row's parts go by (LongText): workers waiting for rows, not one
+    /// that holds a row.
+    func testIdleCountsTheWorkersWaitingForRows() throws {
+        let idle = IdleWorkers()
+        let release = DispatchSemaphore(value: 0)
+        let pipeline = BatchPipeline<Int, Int>(workers: [0, 1, 2], idle: idle) { _, bytes in
+            if bytes.first == UInt8(ascii: "w") { release.wait() }
+            return bytes.count
+        }
+        func waitFor(_ n: Int) -> Bool {
+            var tries = 0
+            while idle.value != n && tries < 5000 { usleep(1000); tries += 1 }
+            return idle.value == n
+        }
+        XCTAssertTrue(waitFor(3), "idle \(idle.value), 3 expected before any row")
+        var batch = pipeline.takeSpare()
+        Array("wait".utf8).withUnsafeBufferPointer { batch.append(1, $0) }
+        var results: [[Int?]] = []
+        try pipeline.submit(batch) { results.append($1) }
+        XCTAssertTrue(waitFor(2), "idle \(idle.value), 2 expected while one worker holds a row")
+        release.signal()
+        try pipeline.finish { results.append($1) }
+        XCTAssertEqual(results, [[4]])
+        XCTAssertTrue(waitFor(3), "idle \(idle.value), 3 expected after the row")
     }
 }
