@@ -151,7 +151,7 @@ extension BPEModel {
         // Short pieces (most of them) are fastest with the flat scan; long ones, and Chinese and
         // other non-Latin ones from 9 bytes, go to the backtracking encoder, linear in the piece
         // (see the top of the file; gpt2's 1 MB run of one letter went from 4 to ~150 MB/s).
-        if n > shortPieceLimit || (n > scriptPieceLimit && p[n &- 1] >= 0x80), let bt = backtrack?.tables { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
+        if n > shortPieceLimit || (n > scriptPieceLimit && p[n &- 1] >= 0x80), let bt = backtrack?.tables(forPiece: n) { return encodeBacktracking(p, n, dst: dst, scratch: scratch, bt) }
         return mergeWithHeap(p, n, dst: dst, scratch: scratch)
     }
 

@@ -49,6 +49,7 @@
 // small merge lists.
 
 import Dispatch
+import Synchronization
 
 /// What the backtracking encoder reads about one token, in one 16-byte record: the validity
 /// walk reads a token's rank and then one of its halves, and a failed check its next shorter
@@ -66,26 +67,49 @@ struct BacktrackNode {
 
 /// The backtracking tables of a model, built on a background thread: they are a third of
 /// gpt2's load (~80 ms of 250: the trie and a merge of every token), and many runs need them
-/// late or never (a short text, a dataset of short rows). The first long piece waits for them;
-/// the ids never depend on the timing.
+/// late or never (a short text, a dataset of short rows). Until they are built, long pieces
+/// are merged with the heap, and only a piece over 1 KB waits for them; the ids never depend
+/// on the timing.
 final class BacktrackSlot: @unchecked Sendable {
     private let done = DispatchGroup()
-    /// Written once on the background thread before `done` is left; read only after waiting.
+    /// Written once on the background thread before `ready` is set and `done` is left; read
+    /// only after either.
     private var built: BacktrackTables?
+    private let ready = Atomic<Bool>(false)
 
-    init(building model: BPEModel) {
+    convenience init(building model: BPEModel) {
+        self.init { BacktrackTables.build(model: model) }
+    }
+
+    /// Runs `build` on a background thread.
+    init(_ build: @escaping @Sendable () -> BacktrackTables?) {
         done.enter()
         DispatchQueue.global().async {
-            self.built = BacktrackTables.build(model: model)
+            self.built = build()
+            self.ready.store(true, ordering: .releasing)
             self.done.leave()
         }
     }
 
-    /// The tables, or nil when the model fails their checks (see `BacktrackTables.build`).
+    /// The tables, or nil when the model fails their checks (see `BacktrackTables.build`);
+    /// waits for them.
     var tables: BacktrackTables? {
         done.wait()
         return built
     }
+
+    /// The tables for a piece of `n` bytes: until they are built, nil for a piece of up to
+    /// `waitAbove` bytes, so the encoder merges it with the heap (the same ids) instead of
+    /// stalling for the rest of the load (~50 ms for gpt2, ~0.1 s for cl100k) at the first
+    /// long piece; a longer piece waits, since the heap is O(n log n) (a 1 MB run of one letter
+    /// took it ~0.5 s).
+    @inline(__always)
+    func tables(forPiece n: Int) -> BacktrackTables? {
+        if ready.load(ordering: .acquiring) || n > Self.waitAbove { return tables }
+        return nil
+    }
+
+    static let waitAbove = 1024
 }
 
 /// The tables of the backtracking encoder for one model.

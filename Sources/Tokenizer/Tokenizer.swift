@@ -91,9 +91,10 @@ public final class Tokenizer: Sendable {
     /// What the tokenizer.json post-processor says (for `finetok info`).
     let postProcessorDescription: String
 
-    /// Waits for the tables built in the background at load (`BacktrackSlot`). Encoding waits
-    /// by itself when it needs them; a benchmark calls this so that its clock times the
-    /// encoder alone, and its load time is the whole load.
+    /// Waits for the tables built in the background at load (`BacktrackSlot`). Encoding does
+    /// not need this (until they are built it merges long pieces with the heap, and waits only
+    /// for a piece over 1 KB); a benchmark calls it so that its clock times the encoder alone,
+    /// and its load time is the whole load.
     public func finishLoading() { _ = model.backtrack?.tables }
 
     init(format: Format, paths: [String], model: BPEModel, kind: ModelKind = .byteLevel, normalizer: Normalizer,

@@ -152,7 +152,8 @@ final class BacktrackEncoderTests: XCTestCase {
     }
 
     /// The tables are built in the background at load (`BacktrackSlot`): threads that encode
-    /// long pieces at once, before the build can have finished, wait and get the same ids.
+    /// long pieces at once, before the build can have finished, get the same ids (a 6 KB piece
+    /// waits for the tables, a 500-byte one may be merged with the heap).
     func testEncodingRightAfterLoadWaitsForTheTables() throws {
         let text = String(repeating: "ab", count: 3000) + " 中文字符测试" + String(repeating: "9", count: 500)
         let expected = Loaded.gpt2.encode(text)
@@ -163,6 +164,22 @@ final class BacktrackEncoderTests: XCTestCase {
         nonisolated(unsafe) let out = results
         DispatchQueue.concurrentPerform(iterations: 4) { k in out[k] = fresh.encode(text) }
         for k in 0..<4 { XCTAssertEqual(results[k], expected, "thread \(k)") }
+    }
+
+    /// Until the tables are built, a piece of up to `waitAbove` bytes gets none (the heap
+    /// merges it) and a longer piece waits for them; once built, every piece gets them.
+    func testPiecesWaitForTheTablesOnlyWhenLong() throws {
+        let gate = DispatchSemaphore(value: 0)
+        let model = Loaded.gpt2.model
+        let slot = BacktrackSlot {
+            gate.wait()
+            return BacktrackTables.build(model: model)
+        }
+        XCTAssertNil(slot.tables(forPiece: 30))
+        XCTAssertNil(slot.tables(forPiece: BacktrackSlot.waitAbove))
+        gate.signal()
+        let built = try XCTUnwrap(slot.tables(forPiece: BacktrackSlot.waitAbove + 1))
+        XCTAssertTrue(slot.tables(forPiece: 30) === built)
     }
 
     /// `merge`, which picks the scan or the backtracking encoder by length and last byte, gives
