@@ -124,12 +124,25 @@ final class JSONLRowWriter {
         let w = max(width ?? n, n)
         let padLeft = side == .left ? w - n : 0
         let padRight = w - n - padLeft
-        // The labelled runs, clipped to the ids: their text is copied from input_ids.
-        let runs = labels.ranges.compactMap { r -> Range<Int>? in
-            let clipped = r.clamped(to: 0..<n)
-            return clipped.isEmpty ? nil : clipped
+        // The labelled runs, clipped to the ids, and where their text is in input_ids (copied
+        // into labels): on the stack, as a row of lamini_docs is formatted in ~1 µs.
+        return withUnsafeTemporaryAllocation(of: (run: Range<Int>, from: Int, to: Int).self, capacity: labels.ranges.count) { runs in
+            var count = 0
+            for r in labels.ranges {
+                let clipped = r.clamped(to: 0..<n)
+                if !clipped.isEmpty { runs.initializeElement(at: count, to: (clipped, 0, 0)); count += 1 }
+            }
+            return format(ids: ids, runs: UnsafeMutableBufferPointer(rebasing: runs[0..<count]), padLeft: padLeft, padRight: padRight,
+                          pad: pad, to: base)
         }
-        var runText = [(from: Int, to: Int)](repeating: (0, 0), count: runs.count)
+    }
+
+    /// `format` with the labelled runs clipped (`from` and `to` are set here).
+    @inline(__always)
+    private static func format(ids: UnsafeBufferPointer<UInt32>, runs: UnsafeMutableBufferPointer<(run: Range<Int>, from: Int, to: Int)>,
+                               padLeft: Int, padRight: Int, pad: Int32, to base: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = ids.count
+        let w = n + padLeft + padRight
         var p = base
         @inline(__always) func put(_ s: StaticString) {
             let k = s.utf8CodeUnitCount
@@ -153,11 +166,12 @@ final class JSONLRowWriter {
         put("{\"input_ids\": [")
         repeated(pad, padLeft)
         var i = 0
-        for (r, run) in runs.enumerated() {
+        for r in runs.indices {
+            let run = runs[r].run
             p = formatIds(ids[i..<run.lowerBound], to: p)
-            runText[r].from = p - base
+            runs[r].from = p - base
             p = formatIds(ids[run], to: p)
-            runText[r].to = p - base
+            runs[r].to = p - base
             i = run.upperBound
         }
         p = formatIds(ids[i...], to: p)
@@ -169,10 +183,10 @@ final class JSONLRowWriter {
         close("], \"labels\": [")
         repeated(-100, padLeft)
         i = 0
-        for (run, text) in zip(runs, runText) {
+        for (run, from, to) in runs {
             repeated(-100, run.lowerBound - i)
-            p.update(from: base + text.from, count: text.to - text.from)
-            p += text.to - text.from
+            p.update(from: base + from, count: to - from)
+            p += to - from
             i = run.upperBound
         }
         repeated(-100, n - i + padRight)

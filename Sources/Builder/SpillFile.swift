@@ -12,7 +12,13 @@ final class SpillFile {
     private(set) var position = 0
     private var fd: Int32 = -1
     private var buffer: [UInt32] = []
-    private var scratch: [UInt32] = []
+    /// Where `pread` puts rows when the file is not mapped.
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    /// The file mapped for reading: pass 2 reads the rows of a shuffled split one at a time,
+    /// and a `pread` each cost a system call and a copy (lamini_docs × 50: 70 k rows, ~0.1 s of
+    /// the writing thread). Nil when the file could not be mapped: rows are then read with `pread`.
+    private var mapped: UnsafeRawPointer?
+    var isMapped: Bool { mapped != nil }
 
     init(path: String) throws(OutputError) {
         self.path = path
@@ -48,6 +54,13 @@ final class SpillFile {
     func openForReading() throws(OutputError) {
         fd = open(path, O_RDONLY)
         if fd < 0 { throw OutputError(path: path, message: "cannot reopen the row file: \(String(cString: strerror(errno)))") }
+        // Only a file holding every byte the rows need is mapped (a page past its end would
+        // fault); a short one (a damaged shard) goes to `pread`, which reports it.
+        var info = stat()
+        guard position > 0, fstat(fd, &info) == 0, Int(info.st_size) >= position else { return }
+        if let p = mmap(nil, position, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
+            mapped = UnsafeRawPointer(p)
+        }
     }
 
     /// Bytes rows `range` take in the file.
@@ -55,7 +68,7 @@ final class SpillFile {
         (range.upperBound < offsets.count ? offsets[range.upperBound] : position) - offsets[range.lowerBound]
     }
 
-    /// Consecutive rows, read with one `pread` (rows in input order are next to each other).
+    /// Consecutive rows, read together (rows in input order are next to each other).
     func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
         var out: [(ids: [UInt32], labels: LabelRanges)] = []
         out.reserveCapacity(range.count)
@@ -66,29 +79,37 @@ final class SpillFile {
         return out
     }
 
-    /// Calls `body(ids, labelBounds)` for consecutive rows, read with one `pread`; the buffers are
-    /// valid during the call only.
+    /// Calls `body(ids, labelBounds)` for consecutive rows, read from the mapping (or with one
+    /// `pread`); the buffers are valid during the call only.
     func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> Void) throws(OutputError) {
         guard !range.isEmpty else { return }
         let start = offsets[range.lowerBound]
         let end = range.upperBound < offsets.count ? offsets[range.upperBound] : position
-        if scratch.count < (end - start) / 4 { scratch = [UInt32](repeating: 0, count: (end - start) / 4) }
-        let want = end - start
-        let got = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(start)) }
-        guard got == want else { throw OutputError(path: path, message: "short read of the row file") }
+        let words: UnsafeBufferPointer<UInt32>
+        if let mapped {
+            words = UnsafeBufferPointer(start: (mapped + start).assumingMemoryBound(to: UInt32.self), count: (end - start) / 4)
+        } else {
+            let want = end - start
+            if scratch.count < want {
+                scratch.deallocate()
+                scratch = .allocate(byteCount: want, alignment: 4)
+            }
+            guard pread(fd, scratch.baseAddress, want, off_t(start)) == want else {
+                throw OutputError(path: path, message: "short read of the row file")
+            }
+            words = UnsafeBufferPointer(start: scratch.baseAddress?.assumingMemoryBound(to: UInt32.self), count: want / 4)
+        }
         let path = self.path, offsets = self.offsets, position = self.position
         do {
-            try scratch.withUnsafeBufferPointer { words in
-                for index in range {
-                    let at = (offsets[index] - start) / 4
-                    let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
-                    let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
-                    guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
-                        throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
-                    }
-                    try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
-                             UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
+            for index in range {
+                let at = (offsets[index] - start) / 4
+                let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
+                let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
+                guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
+                    throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
                 }
+                try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
+                         UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
             }
         } catch let e as OutputError {
             throw e
@@ -97,7 +118,14 @@ final class SpillFile {
         }
     }
 
+    deinit {
+        close()
+        scratch.deallocate()
+    }
+
     func close() {
+        if let mapped { munmap(UnsafeMutableRawPointer(mutating: mapped), position) }
+        mapped = nil
         if fd >= 0 { Foundation.close(fd); fd = -1 }
     }
 }

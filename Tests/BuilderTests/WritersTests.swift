@@ -163,4 +163,38 @@ final class WritersTests: XCTestCase {
         XCTAssertEqual(file.bytesWritten, expected.count)
         XCTAssertEqual(FileManager.default.contents(atPath: path), Data(expected))
     }
+
+    /// The row file between the passes, read back in a shuffled order from its mapping; a file
+    /// cut short is not mapped, its whole rows are still read (with `pread`) and a read past
+    /// its end is an error, not a fault.
+    func testSpillFileRowsReadBackMappedAndCutShort() throws {
+        let dir = temporaryFolder("finetok-spill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededRandom(seed: 11)
+        let rows = (0..<300).map { k -> EncodedRow in
+            let n = 1 + Int(rng.next() % 200)
+            let ids = (0..<n).map { _ in UInt32(truncatingIfNeeded: rng.next() % 100_000) }
+            let labels: LabelRanges = k % 3 == 0 ? LabelRanges([0..<n / 3, n / 2..<n]) : .suffix(from: n / 4, count: n)
+            return EncodedRow(ids: ids, labels: labels, promptTokens: 0, completionTokens: n, truncatedTokens: 0, differsInOtherMode: false)
+        }
+        for cut in [0, 6] {
+            let path = dir.appendingPathComponent("rows\(cut).bin").path
+            let spill = try SpillFile(path: path)
+            for row in rows { try spill.append(row) }
+            try spill.finishWriting()
+            if cut > 0 { XCTAssertEqual(truncate(path, off_t(spill.position - cut)), 0) }
+            try spill.openForReading()
+            XCTAssertEqual(spill.isMapped, cut == 0)
+            var order = Array(0..<rows.count)
+            for k in order.indices.reversed() { order.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+            let whole = cut == 0 ? order : order.filter { $0 != rows.count - 1 }
+            let read = try spill.rows(at: whole[...])
+            XCTAssertEqual(read.map(\.ids), whole.map { rows[$0].ids }, "cut \(cut)")
+            XCTAssertEqual(read.map(\.labels), whole.map { rows[$0].labels }, "cut \(cut)")
+            if cut > 0 {
+                XCTAssertThrowsError(try spill.rows(at: [rows.count - 1])) { XCTAssertTrue("\($0)".contains("short read of the row file"), "\($0)") }
+            }
+            spill.close()
+        }
+    }
 }
