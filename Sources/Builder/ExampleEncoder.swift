@@ -77,9 +77,12 @@ final class ExampleEncoder {
         self.idle = idle
     }
 
-    /// The contexts for a long text's parts, this thread's first.
-    var longTextContexts: ArraySlice<EncodingContext> {
-        contexts.prefix(idle.map { 1 + $0.value } ?? threads)
+    /// The contexts to encode a text of `count` bytes in parts with (LongText), this thread's
+    /// first; nil when the text is short or no other thread is free.
+    func longTextContexts(_ count: Int) -> ArraySlice<EncodingContext>? {
+        guard threads > 1, count > 2 * LongText.partBytes else { return nil }
+        let free = contexts.prefix(idle.map { 1 + $0.value } ?? threads)
+        return free.count > 1 ? free : nil
     }
 
     /// Parses a JSONL line into its fields (nil for a blank line).
@@ -104,9 +107,9 @@ final class ExampleEncoder {
 
     @inline(__always)
     private func encode(_ s: String, into out: inout [UInt32]) {
-        if LongText.worthCutting(s.utf8.count, threads: threads) {
+        if let contexts = longTextContexts(s.utf8.count) {
             var s = s
-            s.withUTF8 { LongText.encode($0, tokenizer: tokenizer, contexts: longTextContexts, into: &out) }
+            s.withUTF8 { LongText.encode($0, tokenizer: tokenizer, contexts: contexts, into: &out) }
         } else {
             tokenizer.encode(s, into: &out, context: context)
         }

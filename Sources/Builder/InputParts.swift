@@ -259,9 +259,9 @@ extension ExampleEncoder {
     func processDocument(_ doc: UnsafeBufferPointer<UInt8>) -> RowOutcome {
         var ids: [UInt32] = []
         ids.reserveCapacity(doc.count / 3 + 8)   // English runs ~4 bytes a token: one allocation, not six
-        if LongText.worthCutting(doc.count, threads: threads) {
+        if let contexts = longTextContexts(doc.count) {
             if let bad = firstInvalidUTF8(doc) { return .invalid(.invalidUTF8(offset: bad)) }
-            LongText.encode(doc, tokenizer: tokenizer, contexts: longTextContexts, into: &ids)
+            LongText.encode(doc, tokenizer: tokenizer, contexts: contexts, into: &ids)
         } else if let bad = tokenizer.encode(strictUTF8: doc, into: &ids, context: context) {
             return .invalid(.invalidUTF8(offset: bad))
         }

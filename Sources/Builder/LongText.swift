@@ -30,9 +30,6 @@ enum LongText {
         return ranges
     }
 
-    /// Whether `encode` may split a text of `count` bytes over `threads` threads.
-    static func worthCutting(_ count: Int, threads: Int) -> Bool { threads > 1 && count > 2 * partBytes }
-
     /// Appends the ids of `text`, valid UTF-8, to `out`: its parts are encoded on up to
     /// `contexts.count` threads at once (one context each; the calling thread is one of them),
     /// then put in order. Each part's bytes are checked once more by `encode(utf8:)` (~1%).

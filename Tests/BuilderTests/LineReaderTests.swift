@@ -91,4 +91,50 @@ final class LineReaderTests: XCTestCase {
             XCTAssertEqual("\(error)", "\(missing): cannot read: No such file or directory")
         }
     }
+
+    /// Seeded random files read in blocks of 1 to 16 bytes, some bytes replayed from a peek:
+    /// every line as `split("\n")` gives it (BOM dropped at the start, one CR dropped at each
+    /// line's end, no line after a final newline), every raw byte hashed once in order, and a
+    /// body that stops gets no line after.
+    func testLinesAcrossBlocksOfAnySize() throws {
+        var rng = SeededRandom(seed: 21)
+        let alphabet = Array("ab \r\n\r\nxy".utf8)
+        for trial in 0..<400 {
+            var bytes: [UInt8] = trial % 3 == 0 ? [0xEF, 0xBB, 0xBF] : []
+            let length = Int(rng.next() % (trial % 10 == 0 ? 300 : 40))
+            bytes += (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var text = Array(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...])
+            var expected: [[UInt8]] = []
+            while let nl = text.firstIndex(of: 0x0A) {
+                expected.append(Array(text[..<nl]))
+                text = Array(text[(nl + 1)...])
+            }
+            if !text.isEmpty { expected.append(text) }
+            expected = expected.map { $0.last == 0x0D ? Array($0.dropLast()) : $0 }
+
+            let replayed = trial % 4 == 0 ? Int(rng.next() % UInt64(bytes.count + 1)) : 0
+            let path = dir.appendingPathComponent("t\(trial).jsonl").path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes[replayed...])))
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            let stopAfter = trial % 5 == 0 ? Int(rng.next() % 4) + 1 : Int.max
+            var lines: [[UInt8]] = [], numbers: [Int] = [], hashed: [UInt8] = []
+            let kept = try LineReader.scan(fd, replay: Array(bytes[..<replayed]), path: path, keep: true,
+                                           blockSize: 1 + Int(rng.next() % 16), onBlock: { hashed += $0 }) { number, line in
+                lines.append(Array(line))
+                numbers.append(number)
+                return lines.count < stopAfter
+            }
+            let want = Array(expected.prefix(stopAfter))
+            XCTAssertEqual(lines, want, "trial \(trial): \(bytes)")
+            XCTAssertEqual(numbers, Array(1...max(1, want.count)).prefix(want.count).map { $0 }, "trial \(trial)")
+            if stopAfter > expected.count {
+                XCTAssertEqual(hashed, bytes, "trial \(trial)")
+                XCTAssertEqual(kept, bytes, "trial \(trial)")
+            } else {
+                XCTAssertEqual(Array(bytes.prefix(hashed.count)), hashed, "trial \(trial)")
+                XCTAssertEqual(kept, hashed, "trial \(trial)")
+            }
+        }
+    }
 }
