@@ -68,6 +68,17 @@ final class WritersTests: XCTestCase {
         }
     }
 
+    /// Every id of the table, and ids past it, formatted as Swift formats them, back to back.
+    func testIdTextMatchesStringFormatting() {
+        let ids = Array(0..<UInt32(IdText.count + 1000)) + [UInt32(Int32.max), UInt32(Int32.max) + 1, .max]
+        var expected: [UInt8] = []
+        for id in ids { expected += Array("\(Int32(truncatingIfNeeded: id)), ".utf8) }
+        let text = [UInt8](unsafeUninitializedCapacity: 13 * ids.count + 8) { buffer, count in
+            count = ids.withUnsafeBufferPointer { JSONLRowWriter.formatIds($0[...], to: buffer.baseAddress!) - buffer.baseAddress! }
+        }
+        XCTAssertEqual(text, expected)
+    }
+
     /// Rows written in batches on several threads give the lines of the rows one by one, in order.
     func testRowsWrittenOnThreadsKeepTheirOrder() throws {
         let dir = temporaryFolder("finetok-jsonl")
