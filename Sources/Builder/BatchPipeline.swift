@@ -24,8 +24,10 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
     /// fresh pages for every batch).
     private var spares: [LineBatch] = []
 
-    /// - Parameter idle: kept up to date with the number of workers waiting for rows.
-    init(workers: [Worker], idle: IdleWorkers? = nil, body: @escaping (Worker, UnsafeBufferPointer<UInt8>) -> Result) {
+    /// - Parameter idle: kept up to date with the number of workers waiting for rows: the
+    ///   threads a worker with a long row may use for its parts (LongText) without taking a
+    ///   core from a worker that has rows.
+    init(workers: [Worker], idle: AtomicCounter? = nil, body: @escaping (Worker, UnsafeBufferPointer<UInt8>) -> Result) {
         state = State(idle: idle)
         for worker in workers {
             state.exited.enter()
@@ -90,8 +92,8 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
         }
 
         let condition = NSCondition()
-        let idle: IdleWorkers?
-        init(idle: IdleWorkers?) { self.idle = idle }
+        let idle: AtomicCounter?
+        init(idle: AtomicCounter?) { self.idle = idle }
         /// In submission order; the first is the oldest not handed back.
         var jobs: [Job] = []
         var stopping = false

@@ -8,29 +8,9 @@ extension Build {
     static func writeSplit(_ name: String, indices: [Int], spill: RowStore, width: Int?, pad: Int32, options: BuildOptions,
                            output: OutputFolder, report: inout BuildReport, tokenizer: Tokenizer,
                            progress: (Int) -> Void = { _ in }) throws {
-        var jsonl: JSONLRowWriter?
-        var npy: NPYWriter?
-        var st: SafetensorsWriter?
-        if options.formats.contains(.jsonl) {
-            jsonl = try JSONLRowWriter(path: output.temporaryPath("\(name).jsonl"))
-            report.files.append("\(name).jsonl")
-        }
-        if options.formats.contains(.npy), let w = width {
-            npy = try NPYWriter(prefix: output.temporaryPath(name), dtype: options.dtype, rows: indices.count, width: w)
-            report.files += ["input_ids", "attention_mask", "labels"].map { "\(name)_\($0).npy" }
-        }
-        if options.formats.contains(.safetensors), let w = width {
-            st = try SafetensorsWriter(path: output.temporaryPath("\(name).safetensors"), dtype: options.dtype, rows: indices.count, width: w)
-            report.files.append("\(name).safetensors")
-        }
-        var documents: TokenStreamWriter?
-        if options.formats.contains(where: \.isTokenStream) {
-            documents = try TokenStreamWriter(prefix: output.temporaryPath(name), formats: options.formats,
-                                              vocabularySize: tokenizer.vocabularySize, eosId: report.eosId)
-            report.files += TokenStreamWriter.files(split: name, formats: options.formats)
-        }
-        let wantArrays = jsonl != nil || npy != nil || st != nil
-        let wantBinary = npy != nil || st != nil
+        let writers = try SplitWriters(split: name, options: options, output: output, tokenizer: tokenizer,
+                                       eosId: report.eosId, rows: indices.count, width: width)
+        report.files += writers.files
         // Rows are read in order, then formatted (JSONL) or filled (npy, safetensors) in
         // parallel, then written in order.
         let chunk = 4096
@@ -38,7 +18,7 @@ extension Build {
         var start = 0
         while start < indices.count {
             let end = min(start + chunk, indices.count)
-            if !wantArrays, let documents {
+            if !writers.wantsRows, let documents = writers.documents {
                 // Documents only: ids go from the row file to the token file, no row arrays.
                 try spill.forEachIds(at: indices[start..<end]) { (ids) throws(OutputError) in try documents.append(ids) }
                 start = end
@@ -49,38 +29,23 @@ extension Build {
             rows.reserveCapacity(end - start)
             rows += try spill.rows(at: indices[start..<end])
             let side = options.paddingSide
-            for row in rows { try documents?.append(row.ids) }
-            try jsonl?.write(rows, width: width, pad: pad, side: side, threads: threads)
-            if wantBinary {
+            for row in rows { try writers.documents?.append(row.ids) }
+            try writers.jsonl?.write(rows, width: width, pad: pad, side: side, threads: threads)
+            if writers.wantsArrays {
                 let filled = parallelMap(rows.count, threads: threads) { k -> TrainingArrays in
                     var arrays = TrainingArrays()
                     fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
                     return arrays
                 }
                 for arrays in filled {
-                    try npy?.write(arrays)
-                    try st?.write(arrays)
+                    try writers.npy?.write(arrays)
+                    try writers.safetensors?.write(arrays)
                 }
             }
             start = end
             progress(end)
         }
-        if let jsonl {
-            try jsonl.close()
-            TestHooks.stage("wrote:\(name).jsonl")
-        }
-        if let npy {
-            try npy.close()
-            TestHooks.stage("wrote:\(name)_*.npy")
-        }
-        if let st {
-            try st.close(metadata: safetensorsMetadata(split: name, tokenizer: tokenizer))
-            TestHooks.stage("wrote:\(name).safetensors")
-        }
-        if let documents {
-            try documents.close()
-            TestHooks.stage("wrote:\(name).bin")
-        }
+        try writers.close()
     }
 
     static func safetensorsMetadata(split: String, tokenizer: Tokenizer) -> [(String, String)] {

@@ -191,7 +191,7 @@ public enum Build {
         let totalBytes = plan.byteCount
         var bytesDone = 0
         let threads = max(1, options.threads)
-        let idle = IdleWorkers()
+        let idle = AtomicCounter()
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads, idle: idle) }
         let textEncoders = (0..<threads).map { _ in
             ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads, idle: idle)

@@ -16,15 +16,14 @@ import Tokenizer
 
 /// The train split's writers, fed by pass 1.
 final class DirectOutput {
-    private let jsonl: JSONLRowWriter?
-    private let documents: TokenStreamWriter?
+    private let writers: SplitWriters
     private let width: Int?
     private let pad: Int32
     private let side: PaddingSide
     /// The rows of the batch being handed back, for `jsonl` (formatted together in `endBatch`).
     private var pending: [(ids: [UInt32], labels: LabelRanges)] = []
-    /// The files written, in the order `writeSplit` lists them for the manifest.
-    let files: [String]
+    /// The files written, in manifest order.
+    var files: [String] { writers.files }
 
     /// The direct writers for `o`, or nil when the rows go through the spill file.
     /// - Parameter pad: the pad id (`report.padId`), for `--padding max-length`.
@@ -44,36 +43,24 @@ final class DirectOutput {
     }
 
     private init(_ o: BuildOptions, output: OutputFolder, tokenizer: Tokenizer, eosId: UInt32?, pad: UInt32?) throws(OutputError) {
-        var files: [String] = []
-        if o.formats.contains(.jsonl) {
-            jsonl = try JSONLRowWriter(path: output.temporaryPath("train.jsonl"))
-            files.append("train.jsonl")
-        } else {
-            jsonl = nil
-        }
-        if o.formats.contains(where: \.isTokenStream) {
-            documents = try TokenStreamWriter(prefix: output.temporaryPath("train"), formats: o.formats,
-                                              vocabularySize: tokenizer.vocabularySize, eosId: eosId)
-            files += TokenStreamWriter.files(split: "train", formats: o.formats)
-        } else {
-            documents = nil
-        }
-        self.files = files
         // Not `--padding longest` (see `make`), so the width does not depend on the rows.
         width = Build.rowWidth(o, longest: 0)
+        // No row count: `applies(to:)` leaves out npy and safetensors.
+        writers = try SplitWriters(split: "train", options: o, output: output, tokenizer: tokenizer, eosId: eosId,
+                                   rows: nil, width: width)
         self.pad = Int32(truncatingIfNeeded: Int(pad ?? 0))
         side = o.paddingSide
     }
 
     /// Adds one row (in input order); JSONL rows wait for `endBatch`.
     func append(_ row: EncodedRow) throws(OutputError) {
-        try documents?.append(row.ids)
-        if jsonl != nil { pending.append((row.ids, row.labels)) }
+        try writers.documents?.append(row.ids)
+        if writers.jsonl != nil { pending.append((row.ids, row.labels)) }
     }
 
     /// Formats the rows added since the last call (on this thread) and queues their writes.
     func endBatch() throws(OutputError) {
-        guard let jsonl, !pending.isEmpty else { return }
+        guard let jsonl = writers.jsonl, !pending.isEmpty else { return }
         try jsonl.write(pending, width: width, pad: pad, side: side, threads: 1)
         pending.removeAll(keepingCapacity: true)
     }
@@ -81,13 +68,6 @@ final class DirectOutput {
     /// Writes what is left and closes the files.
     func close() throws(OutputError) {
         try endBatch()
-        if let jsonl {
-            try jsonl.close()
-            TestHooks.stage("wrote:train.jsonl")
-        }
-        if let documents {
-            try documents.close()
-            TestHooks.stage("wrote:train.bin")
-        }
+        try writers.close()
     }
 }

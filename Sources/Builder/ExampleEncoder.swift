@@ -66,10 +66,10 @@ final class ExampleEncoder {
     /// each, made when the first long text comes. With `idle`, only this thread and the
     /// pipeline's workers waiting for rows are used, so a long row does not crowd the others.
     let threads: Int
-    private let idle: IdleWorkers?
+    private let idle: AtomicCounter?
     private lazy var contexts = [context] + (1..<max(1, threads)).map { _ in EncodingContext() }
 
-    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings, threads: Int = 1, idle: IdleWorkers? = nil) {
+    init(tokenizer: Tokenizer, template: TemplateChoice, settings: EncodingSettings, threads: Int = 1, idle: AtomicCounter? = nil) {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings

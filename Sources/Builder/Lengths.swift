@@ -142,7 +142,7 @@ public enum Lengths {
             settings.bosIds = options.addBOS ? tokenizer.bosTokenIds : []
         }
         let threads = max(1, options.threads)
-        let idle = IdleWorkers()
+        let idle = AtomicCounter()
         let encoders = (0..<threads).map { _ in ExampleEncoder(tokenizer: tokenizer, template: template, settings: settings, threads: threads, idle: idle) }
         let textEncoders = (0..<threads).map { _ in
             ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads, idle: idle)

@@ -4,9 +4,9 @@
 // between a letter and a space before a letter, where every split pattern ends a piece), into
 // parts of `partBytes` to 2 × `partBytes`. `finetok bench` hands the parts of every document to
 // its threads (ParallelEncoder); a build's worker that meets a long row encodes the row's parts
-// on itself and the workers waiting for rows (ExampleEncoder, IdleWorkers), since the build's
-// threads take whole rows and one 5.8 MB document otherwise leaves the other threads idle until
-// it ends. Texts the tokenizer cannot cut (SentencePiece, normalizers other than NFC...) are
+// on itself and the workers waiting for rows (ExampleEncoder, BatchPipeline's idle count),
+// since the build's threads take whole rows and one 5.8 MB document otherwise leaves the
+// other threads idle until it ends. Texts the tokenizer cannot cut (SentencePiece, normalizers other than NFC...) are
 // encoded whole.
 
 import Dispatch

@@ -69,39 +69,22 @@ func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
     return results.compactMap { $0 }
 }
 
-/// How many of a pipeline's worker threads wait for rows (BatchPipeline keeps the count): the
-/// threads a worker with a long row may use for its parts (LongText) without taking a core
-/// from a worker that has rows.
-final class IdleWorkers: @unchecked Sendable {
-    private var count = 0
-    private let lock = NSLock()
-
-    func add(_ n: Int) {
-        lock.lock()
-        count += n
-        lock.unlock()
-    }
-
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
-    }
-}
-
 /// A counter shared by worker threads.
 final class AtomicCounter: @unchecked Sendable {
-    private var value = 0
+    private var count = 0
     private let lock = NSLock()
 
     func increment() -> Int { add(1) }
 
     /// Adds `n` and returns the value before.
+    @discardableResult
     func add(_ n: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        let v = value
-        value += n
+        let v = count
+        count += n
         return v
     }
+
+    var value: Int { add(0) }
 }

@@ -73,7 +73,7 @@ final class BatchPipelineTests: XCTestCase {
     /// The idle count a long row's parts go by (LongText): workers waiting for rows, not one
     /// that holds a row.
     func testIdleCountsTheWorkersWaitingForRows() throws {
-        let idle = IdleWorkers()
+        let idle = AtomicCounter()
         let release = DispatchSemaphore(value: 0)
         let pipeline = BatchPipeline<Int, Int>(workers: [0, 1, 2], idle: idle) { _, bytes in
             if bytes.first == UInt8(ascii: "w") { release.wait() }
