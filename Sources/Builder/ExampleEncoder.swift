@@ -249,6 +249,12 @@ struct TruncationPlan {
             }
             cut = n - fixed - kept.count
         }
+        // Nothing cut and no BOS (most rows): the labels as they are, no arrays made.
+        if fixed == 0 && kept == 0..<n, let first = labels.ranges.first, let last = labels.ranges.last,
+           first.lowerBound >= 0 && last.upperBound <= n {
+            self.labels = labels
+            return
+        }
         // The labelled positions among those kept: BOS's, then the rest's after it.
         let shift = fixed
         let tail = labels.restricted(to: kept).ranges.map { ($0.lowerBound + shift)..<($0.upperBound + shift) }
