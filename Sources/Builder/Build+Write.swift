@@ -11,30 +11,31 @@ extension Build {
         let writers = try SplitWriters(split: name, options: options, output: output, tokenizer: tokenizer,
                                        eosId: report.eosId, rows: indices.count, width: width)
         report.files += writers.files
-        // Rows are read in order, then formatted (JSONL) or filled (npy, safetensors) in
-        // parallel, then written in order.
-        let chunk = 4096
+        // Rows are copied in order into a chunk, then formatted (JSONL) or filled (npy,
+        // safetensors) in parallel, then written in order.
+        let chunkRows = 4096
         let threads = max(1, options.threads)
+        let side = options.paddingSide
+        let chunk = RowChunk()
         var start = 0
         while start < indices.count {
-            let end = min(start + chunk, indices.count)
+            let end = min(start + chunkRows, indices.count)
             if !writers.wantsRows, let documents = writers.documents {
-                // Documents only: ids go from the row file to the token file, no row arrays.
+                // Documents only: ids go from the row file to the token file, no copy.
                 try spill.forEachIds(at: indices[start..<end]) { (ids) throws(OutputError) in try documents.append(ids) }
                 start = end
                 progress(end)
                 continue
             }
-            var rows: [(ids: [UInt32], labels: LabelRanges)] = []
-            rows.reserveCapacity(end - start)
-            rows += try spill.rows(at: indices[start..<end])
-            let side = options.paddingSide
-            for row in rows { try writers.documents?.append(row.ids) }
-            try writers.jsonl?.write(rows, width: width, pad: pad, side: side, threads: threads)
+            try spill.read(at: indices[start..<end], into: chunk)
+            if let documents = writers.documents {
+                for k in 0..<chunk.count { try chunk.withRow(k) { (ids, _) throws(OutputError) in try documents.append(ids) } }
+            }
+            try writers.jsonl?.write(chunk, width: width, pad: pad, side: side, threads: threads)
             if writers.wantsArrays {
-                let filled = parallelMap(rows.count, threads: threads) { k -> TrainingArrays in
+                let filled = parallelMap(chunk.count, threads: threads) { k -> TrainingArrays in
                     var arrays = TrainingArrays()
-                    fill(&arrays, ids: rows[k].ids, labels: rows[k].labels, width: width, pad: pad, side: side)
+                    chunk.withRow(k) { ids, labels in fill(&arrays, ids: ids, labels: labels, width: width, pad: pad, side: side) }
                     return arrays
                 }
                 for arrays in filled {
@@ -53,7 +54,9 @@ extension Build {
     }
 
     /// input_ids, attention_mask and labels for one row, padded to `width`.
-    static func fill(_ a: inout TrainingArrays, ids: [UInt32], labels: LabelRanges, width: Int?, pad: Int32, side: PaddingSide) {
+    /// - Parameter labels: the labelled ranges, sorted and disjoint.
+    static func fill(_ a: inout TrainingArrays, ids: some RandomAccessCollection<UInt32>, labels: some Collection<Range<Int>>,
+                     width: Int?, pad: Int32, side: PaddingSide) {
         let n = ids.count
         let w = max(width ?? n, n)
         let padCount = w - n
@@ -71,11 +74,16 @@ extension Build {
             }
         }
         if side == .left { padding() }
-        labels.forEach(count: ids.count) { i, labelled in
-            let id = Int32(truncatingIfNeeded: Int(ids[i]))
-            a.inputIds.append(id)
+        var i = 0
+        var runs = labels.makeIterator()
+        var run = runs.next()
+        for id in ids {
+            while let r = run, r.upperBound <= i { run = runs.next() }
+            let value = Int32(truncatingIfNeeded: Int(id))
+            a.inputIds.append(value)
             a.attentionMask.append(1)
-            a.labels.append(labelled ? id : -100)
+            a.labels.append(run.map { $0.contains(i) } ?? false ? value : -100)
+            i += 1
         }
         if side == .right { padding() }
     }

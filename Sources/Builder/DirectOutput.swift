@@ -21,7 +21,7 @@ final class DirectOutput {
     private let pad: Int32
     private let side: PaddingSide
     /// The rows of the batch being handed back, for `jsonl` (formatted together in `endBatch`).
-    private var pending: [(ids: [UInt32], labels: LabelRanges)] = []
+    private let pending = RowChunk()
     /// The files written, in manifest order.
     var files: [String] { writers.files }
 
@@ -55,14 +55,14 @@ final class DirectOutput {
     /// Adds one row (in input order); JSONL rows wait for `endBatch`.
     func append(_ row: EncodedRow) throws(OutputError) {
         try writers.documents?.append(row.ids)
-        if writers.jsonl != nil { pending.append((row.ids, row.labels)) }
+        if writers.jsonl != nil { pending.append(ids: row.ids, labels: row.labels) }
     }
 
     /// Formats the rows added since the last call (on this thread) and queues their writes.
     func endBatch() throws(OutputError) {
-        guard let jsonl = writers.jsonl, !pending.isEmpty else { return }
+        guard let jsonl = writers.jsonl, pending.count > 0 else { return }
         try jsonl.write(pending, width: width, pad: pad, side: side, threads: 1)
-        pending.removeAll(keepingCapacity: true)
+        pending.removeAll()
     }
 
     /// Writes what is left and closes the files.

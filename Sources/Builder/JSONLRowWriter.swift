@@ -54,12 +54,11 @@ final class JSONLRowWriter {
     /// MB of JSONL took ~0.11 s of `write(2)`, a sixth of the build, with the formatting threads
     /// idle), and the last rounds' writes may still run when this returns: `close` waits for
     /// them, and a write error is thrown by the next call or by `close`.
-    func write(_ rows: [(ids: [UInt32], labels: LabelRanges)], width: Int?, pad: Int32, side: PaddingSide,
-               threads: Int) throws(OutputError) {
+    func write(_ rows: RowChunk, width: Int?, pad: Int32, side: PaddingSide, threads: Int) throws(OutputError) {
         var batches: [Range<Int>] = []
         var first = 0, tokens = 0
-        for (k, row) in rows.enumerated() {
-            tokens += max(width ?? 0, row.ids.count)
+        for k in 0..<rows.count {
+            tokens += max(width ?? 0, rows.tokens(k))
             if tokens >= batchTokens || k + 1 == rows.count {
                 batches.append(first..<k + 1)
                 first = k + 1
@@ -76,12 +75,12 @@ final class JSONLRowWriter {
             let buffers = self.buffers[set]
             let format = { (t: Int) in
                 let batch = group[t]
-                let most = rows[batch].reduce(0) { $0 + Self.maxLength(width: max(width ?? 0, $1.ids.count)) }
+                let most = batch.reduce(0) { $0 + Self.maxLength(width: max(width ?? 0, rows.tokens($1))) }
                 let p = buffers[t].reserve(most)
                 var count = 0
-                for row in rows[batch] {
-                    count += row.ids.withUnsafeBufferPointer {
-                        Self.format(ids: $0, labels: row.labels, width: width, pad: pad, side: side, to: p + count)
+                for k in batch {
+                    count += rows.withRow(k) { ids, labels in
+                        Self.format(ids: ids, labels: labels, width: width, pad: pad, side: side, to: p + count)
                     }
                 }
                 buffers[t].count = count
@@ -134,7 +133,7 @@ final class JSONLRowWriter {
     /// returns its length: exactly `line(_:)` of the arrays `Build.fill` makes from the same
     /// arguments (ids as Int32, padded to `width` on `side` with `pad`, mask 0 and label -100).
     /// - Complexity: O(width + labels' ranges).
-    static func format(ids: UnsafeBufferPointer<UInt32>, labels: LabelRanges, width: Int?, pad: Int32,
+    static func format(ids: UnsafeBufferPointer<UInt32>, labels: some Collection<Range<Int>>, width: Int?, pad: Int32,
                        side: PaddingSide, to base: UnsafeMutablePointer<UInt8>) -> Int {
         let n = ids.count
         let w = max(width ?? n, n)
@@ -142,9 +141,9 @@ final class JSONLRowWriter {
         let padRight = w - n - padLeft
         // The labelled runs, clipped to the ids, and where their text is in input_ids (copied
         // into labels): on the stack, as a row of lamini_docs is formatted in ~1 µs.
-        return withUnsafeTemporaryAllocation(of: (run: Range<Int>, from: Int, to: Int).self, capacity: labels.ranges.count) { runs in
+        return withUnsafeTemporaryAllocation(of: (run: Range<Int>, from: Int, to: Int).self, capacity: labels.count) { runs in
             var count = 0
-            for r in labels.ranges {
+            for r in labels {
                 let clipped = r.clamped(to: 0..<n)
                 if !clipped.isEmpty { runs.initializeElement(at: count, to: (clipped, 0, 0)); count += 1 }
             }

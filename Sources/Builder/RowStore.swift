@@ -6,10 +6,9 @@ import Foundation
 /// Kept rows by index, in input order.
 protocol RowStore: AnyObject {
     func openForReading() throws(OutputError)
-    /// Consecutive rows, read together.
-    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)]
-    /// Calls `body` with the ids of consecutive rows (valid during the call only).
-    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError)
+    /// Calls `body(ids, labelBounds)` for consecutive rows, the labelled ranges as (start,
+    /// end) pairs (valid during the call only).
+    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError)
     /// The bytes rows `range` take (reads are kept to about 16 MB).
     func byteCount(_ range: Range<Int>) -> Int
     func close()
@@ -18,6 +17,29 @@ protocol RowStore: AnyObject {
 }
 
 extension RowStore {
+    /// Consecutive rows, read together, as arrays.
+    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
+        var out: [(ids: [UInt32], labels: LabelRanges)] = []
+        out.reserveCapacity(range.count)
+        try forEachRow(range) { ids, bounds in
+            out.append((Array(ids), LabelRanges(Array(BoundPairs(words: bounds)))))
+        }
+        return out
+    }
+
+    /// Calls `body` with the ids of consecutive rows (valid during the call only).
+    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
+        try forEachRow(range) { ids, _ throws(OutputError) in try body(ids) }
+    }
+
+    /// Copies the rows at `indices`, in their order, into `chunk` (emptied first).
+    func read(at indices: ArraySlice<Int>, into chunk: RowChunk) throws(OutputError) {
+        chunk.removeAll()
+        for run in runs(indices) {
+            try forEachRow(run) { ids, bounds throws(OutputError) in chunk.append(ids: ids, bounds: bounds) }
+        }
+    }
+
     func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
         try rows(index..<(index + 1))[0]
     }
@@ -57,10 +79,6 @@ extension RowStore {
 
 extension SpillFile: RowStore {
     func removeFiles() { unlink(path) }
-
-    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
-        try forEachRow(range) { ids, _ in try body(ids) }
-    }
 }
 
 /// What pass 1 produced.
@@ -115,14 +133,8 @@ final class ShardRows: RowStore {
         return out
     }
 
-    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
-        var out: [(ids: [UInt32], labels: LabelRanges)] = []
-        for (s, local) in pieces(range) { out += try shards[s].rows(local) }
-        return out
-    }
-
-    func forEachIds(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
-        for (s, local) in pieces(range) { try shards[s].forEachIds(local, body) }
+    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
+        for (s, local) in pieces(range) { try shards[s].forEachRow(local, body) }
     }
 
     func byteCount(_ range: Range<Int>) -> Int {

@@ -68,20 +68,9 @@ final class SpillFile {
         (range.upperBound < offsets.count ? offsets[range.upperBound] : position) - offsets[range.lowerBound]
     }
 
-    /// Consecutive rows, read together (rows in input order are next to each other).
-    func rows(_ range: Range<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
-        var out: [(ids: [UInt32], labels: LabelRanges)] = []
-        out.reserveCapacity(range.count)
-        try forEachRow(range) { ids, bounds in
-            let ranges = (0..<(bounds.count / 2)).map { Int(bounds[2 * $0])..<Int(bounds[2 * $0 + 1]) }
-            out.append((Array(ids), LabelRanges(ranges)))
-        }
-        return out
-    }
-
     /// Calls `body(ids, labelBounds)` for consecutive rows, read from the mapping (or with one
     /// `pread`); the buffers are valid during the call only.
-    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> Void) throws(OutputError) {
+    func forEachRow(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
         guard !range.isEmpty else { return }
         let start = offsets[range.lowerBound]
         let end = range.upperBound < offsets.count ? offsets[range.upperBound] : position
@@ -99,22 +88,15 @@ final class SpillFile {
             }
             words = UnsafeBufferPointer(start: scratch.baseAddress?.assumingMemoryBound(to: UInt32.self), count: want / 4)
         }
-        let path = self.path, offsets = self.offsets, position = self.position
-        do {
-            for index in range {
-                let at = (offsets[index] - start) / 4
-                let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
-                let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
-                guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
-                    throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
-                }
-                try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
-                         UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
+        for index in range {
+            let at = (offsets[index] - start) / 4
+            let rowEnd = index + 1 < offsets.count ? offsets[index + 1] : position
+            let n = Int(UInt32(littleEndian: words[at])), r = Int(UInt32(littleEndian: words[at + 1]))
+            guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
+                throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
             }
-        } catch let e as OutputError {
-            throw e
-        } catch {
-            throw OutputError(path: path, message: "\(error)")
+            try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
+                     UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
         }
     }
 

@@ -36,7 +36,7 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(r.ids, prompt + completion + [50256])
         XCTAssertEqual(r.labels.ranges, [prompt.count..<r.ids.count])
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, labels: r.labels, width: nil, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: nil, pad: 50256, side: .right)
         // Invariants: labels equal input_ids wherever not -100; -100 count = prompt tokens + padding.
         for (id, label) in zip(a.inputIds, a.labels) where label != -100 { XCTAssertEqual(id, label) }
         XCTAssertEqual(a.labels.filter { $0 == -100 }.count, prompt.count)
@@ -46,11 +46,11 @@ final class EncodingTests: XCTestCase {
     func testPadEqualToEOSNeverHidesEOS() {
         guard let r = ok(row(encoder(), example)) else { return }
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, labels: r.labels, width: r.ids.count + 5, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: r.ids.count + 5, pad: 50256, side: .right)
         XCTAssertEqual(a.inputIds.suffix(6), [50256, 50256, 50256, 50256, 50256, 50256])
         XCTAssertEqual(Array(a.labels.suffix(6)), [50256, -100, -100, -100, -100, -100], "EOS labelled, padding not")
         XCTAssertEqual(Array(a.attentionMask.suffix(6)), [1, 0, 0, 0, 0, 0])
-        Build.fill(&a, ids: r.ids, labels: r.labels, width: r.ids.count + 2, pad: 50256, side: .left)
+        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: r.ids.count + 2, pad: 50256, side: .left)
         XCTAssertEqual(Array(a.attentionMask.prefix(3)), [0, 0, 1])
         XCTAssertEqual(Array(a.labels.prefix(3)), [-100, -100, -100])
         XCTAssertEqual(a.labels.last, 50256)

@@ -39,3 +39,10 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Rows as the writers take them.
+func chunk(_ rows: [(ids: [UInt32], labels: LabelRanges)]) -> RowChunk {
+    let c = RowChunk()
+    for r in rows { c.append(ids: r.ids, labels: r.labels) }
+    return c
+}

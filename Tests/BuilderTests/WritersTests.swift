@@ -55,13 +55,13 @@ final class WritersTests: XCTestCase {
             let pad = rng.next() % 4 == 0 ? Int32(-7) : Int32(rng.next() % 100_000)
             let side: PaddingSide = rng.next() % 2 == 0 ? .left : .right
             var arrays = TrainingArrays()
-            Build.fill(&arrays, ids: ids, labels: labels, width: width, pad: pad, side: side)
+            Build.fill(&arrays, ids: ids, labels: labels.ranges, width: width, pad: pad, side: side)
             let expected = JSONLRowWriter.line([("input_ids", arrays.inputIds), ("attention_mask", arrays.attentionMask),
                                                 ("labels", arrays.labels)])
             let most = JSONLRowWriter.maxLength(width: max(width ?? 0, n))
             let line = [UInt8](unsafeUninitializedCapacity: most) { buffer, count in
                 count = ids.withUnsafeBufferPointer {
-                    JSONLRowWriter.format(ids: $0, labels: labels, width: width, pad: pad, side: side, to: buffer.baseAddress!)
+                    JSONLRowWriter.format(ids: $0, labels: labels.ranges, width: width, pad: pad, side: side, to: buffer.baseAddress!)
                 }
             }
             XCTAssertEqual(line, expected, "round \(round): \(n) ids, labels \(labels.ranges), width \(String(describing: width)), \(side)")
@@ -91,15 +91,15 @@ final class WritersTests: XCTestCase {
         var expected: [UInt8] = []
         for row in rows {
             var arrays = TrainingArrays()
-            Build.fill(&arrays, ids: row.ids, labels: row.labels, width: 30, pad: 0, side: .right)
+            Build.fill(&arrays, ids: row.ids, labels: row.labels.ranges, width: 30, pad: 0, side: .right)
             expected += JSONLRowWriter.line([("input_ids", arrays.inputIds), ("attention_mask", arrays.attentionMask),
                                              ("labels", arrays.labels)])
         }
         for threads in [1, 3] {
             let path = dir.appendingPathComponent("t\(threads).jsonl").path
             let writer = try JSONLRowWriter(path: path, batchTokens: 100)
-            try writer.write(Array(rows[..<150]), width: 30, pad: 0, side: .right, threads: threads)
-            try writer.write(Array(rows[150...]), width: 30, pad: 0, side: .right, threads: threads)
+            try writer.write(chunk(Array(rows[..<150])), width: 30, pad: 0, side: .right, threads: threads)
+            try writer.write(chunk(Array(rows[150...])), width: 30, pad: 0, side: .right, threads: threads)
             try writer.close()
             XCTAssertEqual(FileManager.default.contents(atPath: path), Data(expected), "\(threads) threads")
         }
@@ -133,7 +133,7 @@ final class WritersTests: XCTestCase {
             let path = dir.appendingPathComponent("t\(threads).jsonl").path
             let writer = try JSONLRowWriter(path: path, batchTokens: 100)
             let writeAndClose = { () throws(OutputError) in
-                try writer.write(rows, width: nil, pad: 0, side: .right, threads: threads)
+                try writer.write(chunk(rows), width: nil, pad: 0, side: .right, threads: threads)
                 try writer.close()
             }
             XCTAssertThrowsError(try writeAndClose()) {
@@ -202,6 +202,19 @@ final class WritersTests: XCTestCase {
             let read = try spill.rows(at: whole[...])
             XCTAssertEqual(read.map(\.ids), whole.map { rows[$0].ids }, "cut \(cut)")
             XCTAssertEqual(read.map(\.labels), whole.map { rows[$0].labels }, "cut \(cut)")
+            // The same rows copied into a chunk (pass 2's path), in two chunks, the buffer reused.
+            let chunk = RowChunk()
+            for part in [whole[..<100], whole[100...]] {
+                try spill.read(at: part, into: chunk)
+                XCTAssertEqual(chunk.count, part.count)
+                for (k, index) in part.enumerated() {
+                    chunk.withRow(k) { ids, labels in
+                        XCTAssertEqual(Array(ids), rows[index].ids, "row \(index), cut \(cut)")
+                        XCTAssertEqual(Array(labels), rows[index].labels.ranges, "row \(index), cut \(cut)")
+                    }
+                    XCTAssertEqual(chunk.tokens(k), rows[index].ids.count)
+                }
+            }
             if cut > 0 {
                 XCTAssertThrowsError(try spill.rows(at: [rows.count - 1])) { XCTAssertTrue("\($0)".contains("short read of the row file"), "\($0)") }
             }
