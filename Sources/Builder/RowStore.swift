@@ -40,10 +40,6 @@ extension RowStore {
         }
     }
 
-    func row(_ index: Int) throws(OutputError) -> (ids: [UInt32], labels: LabelRanges) {
-        try rows(index..<(index + 1))[0]
-    }
-
     /// The rows at `indices`: runs of consecutive indices (input order, as with `--test-size 0`)
     /// are read with one call each, up to 16 MB; shuffled ones one by one.
     func rows(at indices: ArraySlice<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
