@@ -221,21 +221,21 @@ extension Tokenizer {
     /// Adds merge `a b` (UTF-8 of the token strings) with `rank`. The merged token is `a` then
     /// `b` without its first `dropPrefix` bytes (HF's `continuing_subword_prefix`).
     static func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rank: UInt32, index: VocabIndex,
-                         rules: PairRules, path: String, location: String, dropPrefix: Int = 0) throws(TokenizerError) {
+                         rules: PairRules, path: String, location: @autoclosure () -> String, dropPrefix: Int = 0) throws(TokenizerError) {
         func text(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
         func merge() -> String { text(a) + " " + text(b) }
         guard let left = index.id(a) else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(a))), which is not in the vocabulary")
+            throw .invalidContent(path: path, location: location(), message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(a))), which is not in the vocabulary")
         }
         guard let right = index.id(b) else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(b))), which is not in the vocabulary")
+            throw .invalidContent(path: path, location: location(), message: "merge \(JSON.quoted(merge())) names \(JSON.quoted(text(b))), which is not in the vocabulary")
         }
         guard b.count >= dropPrefix else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())): \(JSON.quoted(text(b))) is shorter than the continuing_subword_prefix")
+            throw .invalidContent(path: path, location: location(), message: "merge \(JSON.quoted(merge())): \(JSON.quoted(text(b))) is shorter than the continuing_subword_prefix")
         }
         let tail = UnsafeBufferPointer(rebasing: b[dropPrefix...])
         guard let merged = index.id(concatenating: a, tail) else {
-            throw .invalidContent(path: path, location: location, message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(tail))), which is not in the vocabulary")
+            throw .invalidContent(path: path, location: location(), message: "merge \(JSON.quoted(merge())) makes \(JSON.quoted(text(a) + text(tail))), which is not in the vocabulary")
         }
         rules.set(left, right, rank: rank, id: merged)
     }

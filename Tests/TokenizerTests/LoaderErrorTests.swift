@@ -96,6 +96,26 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(error { _ = try Tokenizer.load(partial) }.contains("a byte-level rank file needs all 256"))
     }
 
+    /// A tokenizer.json merge splits at its first space byte, as HF's `split(' ')`: a space
+    /// followed by a combining mark is still the separator (a Character search saw one
+    /// grapheme and refused the file). The ids are HF `tokenizers`' for the same file.
+    func testMergeStringsSplitAtTheSpaceByte() throws {
+        let model = #""model": {"type": "BPE", "vocab": {"a": 0, "\u0301": 1, "a\u0301": 2, "b": 3, "c": 4, "bc": 5}, "#
+        func file(_ merges: String) -> String {
+            #"{"normalizer": null, "pre_tokenizer": null, "added_tokens": [], "#
+                + model + #""merges": \#(merges)}, "decoder": null, "post_processor": null}"#
+        }
+        let t = try Tokenizer.load(write("comb.json", file(#"["a \u0301", "b c"]"#)))
+        XCTAssertEqual(t.encode("a\u{301}bc"), [2, 5])
+        XCTAssertEqual(t.encode("bca\u{301}a"), [5, 2, 0])
+        let three = write("three.json", file(#"["a \u0301", "b c c"]"#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(three) }.contains("three.json:model.merges[1]: merge \"b c c\" has more than two parts"))
+        let one = write("one.json", file(#"["bc"]"#))
+        XCTAssertTrue(error { _ = try Tokenizer.load(one) }.contains("one.json:model.merges[0]: merge \"bc\" should be two tokens separated by a space"))
+        let pairs = try Tokenizer.load(write("pairs.json", file(#"[["a", "\u0301"], ["b", "c"]]"#)))
+        XCTAssertEqual(pairs.encode("a\u{301}bc"), [2, 5])
+    }
+
     func testUnsupportedTokenizerJSONComponentsNameTheirPath() {
         func tj(normalizer: String = "null", pre: String = #"{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#,
                 model: String = #""type": "BPE""#) -> String {
