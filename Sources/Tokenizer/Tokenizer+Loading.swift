@@ -32,6 +32,7 @@ extension Tokenizer {
     /// - Throws: `TokenizerError` naming the file and, where it applies, the line, JSON path or
     ///   byte offset.
     public static func load(_ path: String, options: LoadOptions = LoadOptions()) throws(TokenizerError) -> Tokenizer {
+        UnicodeClasses.prepareInBackground()
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else {

@@ -181,8 +181,8 @@ public final class Tokenizer: Sendable {
         }
         self.postPrefix = prefix
         self.postSuffix = suffix
-        // The split scanners' Unicode table is built on first use (~4 ms): build it with the
-        // tokenizer, not inside the first encode call.
+        // The split scanners' Unicode table (started by `load`): have it with the tokenizer,
+        // not inside the first encode call.
         _ = UnicodeClasses.bmp
     }
 

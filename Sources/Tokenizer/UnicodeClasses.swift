@@ -2,8 +2,11 @@
 //
 // The split patterns ask about `\p{L}`, `\p{N}`, `\s` (White_Space), `\p{M}` and, for o200k, the
 // letter subcategories. Asking `Unicode.Scalar.Properties` on the hot path is slow, so the Basic
-// Multilingual Plane is tabulated once (65,536 bytes, ~4 ms on first use) from the standard
-// library's own Unicode data; scalars above U+FFFF (rare in text) are asked directly.
+// Multilingual Plane is tabulated once (65,536 bytes; ~87 M instructions, built on another
+// thread while the vocabulary loads) from the standard library's own Unicode data; scalars
+// above U+FFFF (rare in text) are asked directly.
+
+import Dispatch
 
 struct CharClass: OptionSet, Sendable {
     let rawValue: UInt8
@@ -54,6 +57,13 @@ enum UnicodeClasses {
         }
         return UnsafePointer(t)
     }()
+
+    /// Starts building `bmp` on another thread (~87 M instructions, asking the standard
+    /// library about 65,536 scalars), so it overlaps the vocabulary's parsing; the first use
+    /// waits for it to finish (a lazy global is initialized once, whichever thread comes first).
+    static func prepareInBackground() {
+        DispatchQueue.global().async { _ = bmp }
+    }
 
     @inline(__always)
     static func of(_ v: UInt32) -> CharClass {
