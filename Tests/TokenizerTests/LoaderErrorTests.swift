@@ -96,6 +96,43 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(error { _ = try Tokenizer.load(partial) }.contains("a byte-level rank file needs all 256"))
     }
 
+    /// A rank file's fields against what Foundation read before: the token with
+    /// `Data(base64Encoded:)` (whatever the strict decoder accepts, Foundation reads the same;
+    /// Foundation also reads some misplaced padding, which is refused), the rank with
+    /// `Int(String)` and the range check (the same answer). Seeded random fields of base64
+    /// characters, padding, signs, digits and stray bytes, and every token of up to 40 random
+    /// bytes encoded.
+    func testRankFileFieldsReadAsFoundationDoes() {
+        var rng = SeededRandom(seed: 20261128)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        let extra: [UInt8] = Array("===-_ \n!".utf8) + [0x00, 0x80, 0xFF]
+        var decoded = 0
+        for round in 0..<20_000 {
+            let n = Int(rng.next() % 14)
+            var field = (0..<n).map { _ in rng.next() % 8 == 0 ? extra[Int(rng.next() % UInt64(extra.count))] : alphabet[Int(rng.next() % 64)] }
+            if round % 3 == 0, n >= 2 { field[n - 1] = UInt8(ascii: "="); if round % 2 == 0 { field[n - 2] = UInt8(ascii: "=") } }
+            let foundation = Data(base64Encoded: Data(field)).map { [UInt8]($0) }
+            let ours = field.withUnsafeBufferPointer(Tokenizer.base64Decoded)
+            if let ours {
+                XCTAssertEqual(ours, foundation, "\(field)")
+                decoded += 1
+            }
+            if foundation == nil { XCTAssertNil(ours, "\(field)") }
+        }
+        XCTAssertGreaterThan(decoded, 1000)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int(rng.next() % 41)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let text = Array(Data(bytes).base64EncodedString().utf8)
+            XCTAssertEqual(text.withUnsafeBufferPointer(Tokenizer.base64Decoded), bytes)
+        }
+        let rankPieces = ["0", "7", "123", "2147483647", "2147483648", "99999999999999999999", "+", "-", "+5", "-0", "-3", "007", "1a", " 1", "", "٣"]
+        for _ in 0..<2000 {
+            let text = (0..<Int(rng.next() % 3 + 1)).map { _ in rankPieces[Int(rng.next() % UInt64(rankPieces.count))] }.joined()
+            let expected = Int(text).flatMap { $0 >= 0 && $0 < 1 << 31 ? $0 : nil }
+            XCTAssertEqual(Tokenizer.rank(ArraySlice(Array(text.utf8))), expected, text)
+        }
+    }
+
     /// A tokenizer.json merge splits at its first space byte, as HF's `split(' ')`: a space
     /// followed by a combining mark is still the separator (a Character search saw one
     /// grapheme and refused the file). The ids are HF `tokenizers`' for the same file.
