@@ -95,6 +95,10 @@ final class SpillFile {
             guard 8 + 8 * r + 4 * n == rowEnd - offsets[index] else {
                 throw OutputError(path: path, message: "row \(index) is damaged (its header does not match its size)")
             }
+            // A damaged shard's row file must not trap when its ranges are made (`BoundPairs`).
+            for k in 0..<r where words[at + 2 + 2 * k] > words[at + 3 + 2 * k] {
+                throw OutputError(path: path, message: "row \(index) is damaged (a labelled range ends before it starts)")
+            }
             try body(UnsafeBufferPointer(rebasing: words[(at + 2 + 2 * r)..<(at + 2 + 2 * r + n)]),
                      UnsafeBufferPointer(rebasing: words[(at + 2)..<(at + 2 + 2 * r)]))
         }

@@ -175,6 +175,32 @@ final class WritersTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: path), Data(expected))
     }
 
+    /// A row file whose labelled range runs backwards (a damaged shard's `rows.bin`) is an
+    /// error naming the row, not a trap when the range is made.
+    func testSpillFileRangeRunningBackwardsIsAnError() throws {
+        let dir = temporaryFolder("finetok-spill-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("rows.bin").path
+        let spill = try SpillFile(path: path)
+        for n in [5, 6] {
+            try spill.append(EncodedRow(ids: (0..<n).map(UInt32.init), labels: .suffix(from: 2, count: n), promptTokens: 2,
+                                        completionTokens: n - 2, truncatedTokens: 0, differsInOtherMode: false))
+        }
+        try spill.finishWriting()
+        // Row 1 starts at byte 8 + 8 + 20 = 36: count, r, then its range (2, 6) becomes (7, 6).
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 36 + 8)
+        handle.write(Data([7, 0, 0, 0]))
+        try handle.close()
+        try spill.openForReading()
+        XCTAssertEqual(try spill.rows(at: [0]).first?.labels, .suffix(from: 2, count: 5))
+        XCTAssertThrowsError(try spill.rows(at: [1])) {
+            XCTAssertTrue("\($0)".contains("row 1 is damaged (a labelled range ends before it starts)"), "\($0)")
+        }
+        XCTAssertThrowsError(try spill.read(at: [0, 1], into: RowChunk()))
+        spill.close()
+    }
+
     /// The row file between the passes, read back in a shuffled order from its mapping; a file
     /// cut short is not mapped, its whole rows are still read (with `pread`) and a read past
     /// its end is an error, not a fault.
