@@ -156,15 +156,29 @@ final class ExampleEncoder {
         return (ids, promptTokens, differs)
     }
 
-    /// Parse, render and encode only: the untruncated ids and the prompt's token count.
-    func measure(_ line: UnsafeBufferPointer<UInt8>) -> Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>? {
+    /// A row read: an instruction row's rendered text, or a chat row's members.
+    enum Row {
+        case text(prompt: String, completion: String)
+        case chat([(String, JSONValue)], ChatSetup)
+    }
+
+    /// Reads a JSONL line (nil for a blank one), or says what is wrong with it.
+    func read(_ line: UnsafeBufferPointer<UInt8>) -> Result<Row, RowProblem>? {
         guard let parsed = parse(line) else { return nil }
-        let members: [(String, JSONValue)]
         switch parsed {
         case .failure(let p): return .failure(p)
-        case .success(let m): members = m
+        case .success(let members):
+            if let chat = template.chat { return .success(.chat(members, chat)) }
+            return render(members).map { .text(prompt: $0.prompt, completion: $0.completion) }
         }
-        if let chat = template.chat {
+    }
+
+    /// Parse, render and encode only: the untruncated ids and the prompt's token count.
+    func measure(_ line: UnsafeBufferPointer<UInt8>) -> Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>? {
+        switch read(line) {
+        case nil: return nil
+        case .failure(let p)?: return .failure(p)
+        case .success(.chat(let members, let chat))?:
             switch chatExample(members, chat) {
             case .failure(let p): return .failure(p)
             case .success(let e):
@@ -172,10 +186,7 @@ final class ExampleEncoder {
                 let labelled = e.labels.count + (settings.eosId != nil ? 1 : 0)
                 return .success((tokens, tokens - labelled, e.text.count))
             }
-        }
-        switch render(members) {
-        case .failure(let p): return .failure(p)
-        case .success(let (prompt, completion)):
+        case .success(.text(let prompt, let completion))?:
             let (ids, promptTokens, _) = encodeSegments(prompt: prompt, completion: completion)
             return .success((ids.count, promptTokens, prompt.utf8.count + completion.utf8.count))
         }
@@ -183,16 +194,11 @@ final class ExampleEncoder {
 
     /// The whole per-row stage.
     func process(_ line: UnsafeBufferPointer<UInt8>) -> RowOutcome {
-        guard let parsed = parse(line) else { return .blank }
-        let members: [(String, JSONValue)]
-        switch parsed {
-        case .failure(let p): return .invalid(p)
-        case .success(let m): members = m
-        }
-        if let chat = template.chat { return processChat(members, chat) }
-        switch render(members) {
-        case .failure(let p): return .invalid(p)
-        case .success(let (prompt, completion)):
+        switch read(line) {
+        case nil: return .blank
+        case .failure(let p)?: return .invalid(p)
+        case .success(.chat(let members, let chat))?: return processChat(members, chat)
+        case .success(.text(let prompt, let completion))?:
             let (ids, promptTokens, differs) = encodeSegments(prompt: prompt, completion: completion)
             return finish(ids: ids, labels: .suffix(from: promptTokens, count: ids.count), differs: differs)
         }
