@@ -93,8 +93,8 @@ public enum LineReader {
     /// With `limit`, reads at most that many bytes of `fd`.
     ///
     /// Each block is read into memory of its own, handed to `onBlock` (the SHA-256 queue) after
-    /// its lines, and lines inside a block are passed where they lie; only a line that spans blocks is copied,
-    /// into `carry`. (Copying every block into a growing buffer, and every block again for the
+    /// its lines, and lines inside a block are passed where they lie; only a line that spans
+    /// blocks is copied, into `carry`. (Copying every block into a growing buffer, and every block again for the
     /// hash, was ~20 ms per 32 MB of a build's reading thread, the faults of fresh 4 MB blocks as
     /// much again.)
     static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, limit: Int = .max, skipBOM: Bool = true,
@@ -163,24 +163,21 @@ public enum LineReader {
                 if want > 0 { throw InputFileError(path: path, message: "out of memory for a \(want)-byte block") }
                 break
             }
-            let n: Int
-            do {
-                n = try readBlock(fd, UnsafeMutableRawBufferPointer(start: buffer, count: want), path: path, line: lineNumber + 1)
-            } catch {
-                free(buffer)
-                throw error
-            }
-            if n == 0 { free(buffer); break }
+            // Freed here unless handed over to `onBlock` (on every exit: an error, the end).
+            var handedOver = false
+            defer { if !handedOver { free(buffer) } }
+            let n = try readBlock(fd, UnsafeMutableRawBufferPointer(start: buffer, count: want), path: path, line: lineNumber + 1)
+            if n == 0 { break }
             remaining -= n
             let chunk = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: n)
             if keep { kept.append(contentsOf: chunk) }
-            do { try take(chunk, atEnd: false) } catch {
-                free(buffer)
-                throw error
-            }
+            try take(chunk, atEnd: false)
             // Handed over after its lines: the block's memory is freed when the last holder of
             // the Data (the hash queue) lets go (Data copies a few bytes and frees them at once).
-            if let onBlock { onBlock(Data(bytesNoCopy: buffer, count: n, deallocator: .free)) } else { free(buffer) }
+            if let onBlock {
+                handedOver = true
+                onBlock(Data(bytesNoCopy: buffer, count: n, deallocator: .free))
+            }
         }
         if !stopped {
             // The end: an undecided BOM check, then the last line, which may lack its newline.

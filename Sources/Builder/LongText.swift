@@ -6,8 +6,8 @@
 // its threads (ParallelEncoder); a build's worker that meets a long row encodes the row's parts
 // on itself and the workers waiting for rows (ExampleEncoder, BatchPipeline's idle count),
 // since the build's threads take whole rows and one 5.8 MB document otherwise leaves the
-// other threads idle until it ends. Texts the tokenizer cannot cut (SentencePiece, normalizers other than NFC...) are
-// encoded whole.
+// other threads idle until it ends. Texts the tokenizer cannot cut (SentencePiece,
+// normalizers other than NFC...) are encoded whole.
 
 import Dispatch
 import Tokenizer

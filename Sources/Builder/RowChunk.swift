@@ -41,6 +41,11 @@ final class RowChunk: @unchecked Sendable {
     /// Adds a row from its arrays.
     func append(ids: [UInt32], labels: LabelRanges) {
         starts.append(words.count)
+        Self.encode(ids: ids, labels: labels, into: &words)
+    }
+
+    /// Appends a row in the row files' layout to `words` (also `SpillFile.append`).
+    static func encode(ids: [UInt32], labels: LabelRanges, into words: inout [UInt32]) {
         words.append(UInt32(ids.count))
         words.append(UInt32(labels.ranges.count))
         for r in labels.ranges {

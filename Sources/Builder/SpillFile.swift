@@ -35,13 +35,7 @@ final class SpillFile {
     func append(_ row: EncodedRow) throws(OutputError) {
         offsets.append(position)
         buffer.removeAll(keepingCapacity: true)
-        buffer.append(UInt32(row.ids.count))
-        buffer.append(UInt32(row.labels.ranges.count))
-        for r in row.labels.ranges {
-            buffer.append(UInt32(r.lowerBound))
-            buffer.append(UInt32(r.upperBound))
-        }
-        buffer.append(contentsOf: row.ids)
+        RowChunk.encode(ids: row.ids, labels: row.labels, into: &buffer)
         try writer?.write(littleEndian: buffer)
         position += buffer.count * 4
     }
