@@ -92,9 +92,9 @@ public enum LineReader {
     /// The BOM check waits for the first 3 bytes, however the pipe delivers them.
     /// With `limit`, reads at most that many bytes of `fd`.
     ///
-    /// Each block is read into memory of its own (from a `BlockPool`), handed to `onBlock` (the
-    /// SHA-256 queue) after its lines, and lines inside a block are passed where they lie; only
-    /// a line that spans blocks is copied, into `carry`. (Copying every block into a growing buffer, and every block again for the
+    /// Each block is read into memory of its own, handed to `onBlock` (the SHA-256 queue) after
+    /// its lines, and lines inside a block are passed where they lie; only a line that spans
+    /// blocks is copied, into `carry`. (Copying every block into a growing buffer, and every block again for the
     /// hash, was ~20 ms per 32 MB of a build's reading thread, the faults of fresh 4 MB blocks as
     /// much again.)
     static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, limit: Int = .max, skipBOM: Bool = true,
@@ -157,27 +157,26 @@ public enum LineReader {
             onBlock?(Data(replay))
             try replay.withUnsafeBufferPointer { try take($0, atEnd: false) }
         }
-        let pool = BlockPool(size: blockSize)
         while !stopped {
             let want = min(blockSize, remaining)
-            guard want > 0, let buffer = pool.take() else {
-                if want > 0 { throw InputFileError(path: path, message: "out of memory for a \(blockSize)-byte block") }
+            guard want > 0, let buffer = malloc(want) else {
+                if want > 0 { throw InputFileError(path: path, message: "out of memory for a \(want)-byte block") }
                 break
             }
-            // Back to the pool unless handed over to `onBlock` (on every exit: an error, the end).
+            // Freed here unless handed over to `onBlock` (on every exit: an error, the end).
             var handedOver = false
-            defer { if !handedOver { pool.give(buffer) } }
+            defer { if !handedOver { free(buffer) } }
             let n = try readBlock(fd, UnsafeMutableRawBufferPointer(start: buffer, count: want), path: path, line: lineNumber + 1)
             if n == 0 { break }
             remaining -= n
             let chunk = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: n)
             if keep { kept.append(contentsOf: chunk) }
             try take(chunk, atEnd: false)
-            // Handed over after its lines: the block comes back to the pool when the last holder
-            // of the Data (the hash queue) lets go (Data copies a few bytes and frees them at once).
+            // Handed over after its lines: the block's memory is freed when the last holder of
+            // the Data (the hash queue) lets go (Data copies a few bytes and frees them at once).
             if let onBlock {
                 handedOver = true
-                onBlock(pool.data(buffer, count: n))
+                onBlock(Data(bytesNoCopy: buffer, count: n, deallocator: .free))
             }
         }
         if !stopped {
@@ -248,25 +247,24 @@ public enum LineReader {
             first = false
             try body(chunk)
         }
-        let pool = BlockPool(size: blockSize)
         while offset < end {
             // read(2) straight into the block (FileHandle reads 4 KB per system call).
             let want = min(blockSize, end - offset)
-            guard let buffer = pool.take() else { throw InputFileError(path: path, message: "out of memory for a \(blockSize)-byte block") }
+            guard let buffer = malloc(want) else { throw InputFileError(path: path, message: "out of memory for a \(want)-byte block") }
             var got = 0
             while got < want {
                 let n = read(fd, buffer + got, want - got)
                 if n < 0 {
                     if errno == EINTR { continue }
                     let reason = String(cString: strerror(errno))
-                    pool.give(buffer)
+                    free(buffer)
                     throw InputFileError(path: path, message: "read failed at byte \(offset + got): \(reason)")
                 }
                 if n == 0 { break }
                 got += n
             }
-            if got == 0 { pool.give(buffer); break }
-            var chunk = pool.data(buffer, count: got)
+            if got == 0 { free(buffer); break }
+            var chunk = Data(bytesNoCopy: buffer, count: got, deallocator: .free)
             offset += got
             onRaw(chunk)
             if first {

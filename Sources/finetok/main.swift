@@ -82,13 +82,10 @@ func runMain() -> Int32 {
 
 /// glibc's malloc maps every block over its (adaptive) threshold with its own mmap and unmaps it
 /// on free, so each row's text, ids and String came back as fresh pages: a build of 128 MB of
-/// English rows took 106 k page faults and spent ~15% of its time in them. Blocks up to 2 MiB
-/// now come from the heap, which keeps up to 32 MB free before returning memory (the input
-/// readers' 4 MiB blocks are reused: BlockPool). The threshold was 8 MB until the heap's
-/// leftovers showed in the peak memory: `finetok bench` of 8 MB of JSONL held 74 MB against
-/// 55 MB with 1 MiB and 62 MB with 2 MiB, for the same build times (benchmarks/README.md,
-/// "Round 2, tenth pass"). Only this process; the library and the Python wheel leave their
-/// host's allocator alone.
+/// English rows took 106 k page faults and spent ~15% of its time in them. Blocks up to 8 MB
+/// now come from the heap, which keeps up to 32 MB free before returning memory: 31 k faults,
+/// RSS 115 → 130 MB (benchmarks/README.md, "Round 2, fifth pass"). Only this process;
+/// the library and the Python wheel leave their host's allocator alone.
 func tuneAllocator() {
     #if canImport(Glibc)
     // Swift's Glibc module leaves out <malloc.h>: mallopt is looked up by name, with its
@@ -96,7 +93,7 @@ func tuneAllocator() {
     typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
     let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-    _ = mallopt(-3, 2 << 20)
+    _ = mallopt(-3, 8 << 20)
     _ = mallopt(-1, 32 << 20)
     #endif
 }
