@@ -98,6 +98,17 @@ func tuneAllocator() {
     #endif
 }
 
+/// Returns the heap's free memory to the system (glibc's malloc_trim), for a command whose
+/// peak should not carry the load's garbage (`finetok bench`). A build does not call it: its
+/// rows reuse that memory, where pages given back would fault in again.
+func releaseFreeMemory() {
+    #if canImport(Glibc)
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    #endif
+}
+
 tuneAllocator()
 // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process.
 signal(SIGXFSZ, SIG_IGN)
