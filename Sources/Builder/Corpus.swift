@@ -68,8 +68,9 @@ public struct Documents: Sendable {
             // A row's text is never longer than its line: one allocation of the file's size
             // instead of a doubling array, whose old and new buffers were live at once beside
             // the longest row's line, parse and String (the peak memory of `finetok bench`).
+            // Up to 1 GiB: a larger file (other fields, long rows) grows the array as before.
             if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
-                d.bytes.reserveCapacity(size)
+                d.bytes.reserveCapacity(min(size, 1 << 30))
             }
             try LineReader.forEachLine(path: path) { number, line in
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }

@@ -40,7 +40,8 @@ enum BenchCommand {
         let loadSeconds = Date().timeIntervalSince(loadStart)
         // The load's scratch (the vocabulary's JSON, the tables' building) goes back to the
         // system before the documents are read: the peak is then the tables, the documents and
-        // the encoding (8 MB of en with cl100k: 81.4 -> 70.2 MB; the timed runs fault no more).
+        // the encoding (8 MB of en with cl100k: 81.4 -> 70.2 MB; a timed run faults ~40 pages
+        // more, of ~12 k for the whole process).
         releaseFreeMemory()
         var inputs: [(String, Documents)] = []
         if args.positionals.isEmpty {
