@@ -22,6 +22,51 @@ final class ParallelEncoderTests: XCTestCase {
         }
     }
 
+    /// `finetok bench`'s JSONL documents: each row's field decoded (escapes, non-ASCII), blank
+    /// lines skipped, a line longer than a read block read whole; a missing field or a field
+    /// that is not a string names the file and line.
+    func testJSONLDocumentsAreTheRowsFields() throws {
+        let dir = temporaryFolder("finetok-docs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededRandom(seed: 11)
+        let escaped = ["a", "é", "中", "\\n", "\\\"", "\\u00e9", "\\ud83d\\ude00", " ", "\\t", "x y"]
+        let decoded = ["a", "é", "中", "\n", "\"", "é", "😀", " ", "\t", "x y"]
+        func randomField(_ n: Int) -> (String, String) {
+            var raw = "", text = ""
+            for _ in 0..<n {
+                let i = Int(rng.next() % UInt64(escaped.count))
+                raw += escaped[i]
+                text += decoded[i]
+            }
+            return (raw, text)
+        }
+        var lines: [String] = [], expected: [String] = []
+        for k in 0..<40 {
+            var (raw, text) = randomField(Int(rng.next() % 50))
+            if k == 20 {
+                // A line longer than a read block (4 MiB): it spans two or more.
+                let (r, t) = randomField(1000)
+                raw = String(repeating: r, count: 1 + LineReader.blockSize / r.utf8.count)
+                text = String(repeating: t, count: 1 + LineReader.blockSize / r.utf8.count)
+            }
+            lines.append("{\"id\": \(k), \"text\": \"\(raw)\", \"other\": [1, {\"text\": 2}]}")
+            expected.append(text)
+            if k % 7 == 3 { lines.append("   ") }
+        }
+        XCTAssertGreaterThan(lines.map(\.utf8.count).max() ?? 0, LineReader.blockSize)
+        let path = writeFile(dir, "docs.jsonl", lines.joined(separator: "\n") + "\n")
+        let docs = try Documents.load(path: path, split: .blankLines)
+        XCTAssertEqual(docs.count, expected.count)
+        XCTAssertEqual(docs.ranges.map { String(decoding: docs.bytes[$0], as: UTF8.self) }, expected)
+
+        XCTAssertThrowsError(try Documents.load(path: path, split: .blankLines, field: "id")) { error in
+            XCTAssertEqual("\(error)", "\(path):1: field \"id\" is a number, expected a string")
+        }
+        XCTAssertThrowsError(try Documents.load(path: path, split: .blankLines, field: "title")) { error in
+            XCTAssertEqual("\(error)", "\(path):1: the row has no \"title\" field (choose one with --field)")
+        }
+    }
+
     /// Six documents separated by blank lines; the third is 1.3 MB (more than two parts).
     static func randomText(seed: UInt64) -> String {
         var rng = SeededRandom(seed: seed)
