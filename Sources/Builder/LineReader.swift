@@ -94,9 +94,9 @@ public enum LineReader {
     ///
     /// Each block is read into memory of its own, handed to `onBlock` (the SHA-256 queue) after
     /// its lines, and lines inside a block are passed where they lie; only a line that spans
-    /// blocks is copied, into `carry`. (Copying every block into a growing buffer, and every block again for the
-    /// hash, was ~20 ms per 32 MB of a build's reading thread, the faults of fresh 4 MB blocks as
-    /// much again.)
+    /// blocks is copied, into `carry`. (Copying every block into a growing buffer, and every
+    /// block again for the hash, was ~20 ms per 32 MB of a build's reading thread, the faults
+    /// of fresh 4 MB blocks as much again.)
     static func scan(_ fd: Int32, replay: [UInt8], path: String, keep: Bool, limit: Int = .max, skipBOM: Bool = true,
                      blockSize: Int = blockSize, onBlock: ((Data) -> Void)?,
                      _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws -> [UInt8] {

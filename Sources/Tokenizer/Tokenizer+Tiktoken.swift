@@ -66,10 +66,10 @@ extension BPEModel {
     /// buffers (with arrays, whose `remove(at:)` and subscripts check as they go: 342 M).
     func tiktokenRules() -> PairRules {
         let used = PairRules(capacity: tokens.count)
-        var capacity = 64
+        let longest = (0..<tokens.count).reduce(0) { max($0, tokens.range($1).count) }
         // Symbol i is p[starts[i] ..< starts[i + 1]]; ranks[i] is the id of symbols i and i + 1.
-        var starts = UnsafeMutablePointer<Int>.allocate(capacity: capacity + 1)
-        var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: longest + 1)
+        let ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: longest)
         defer {
             starts.deallocate()
             ranks.deallocate()
@@ -78,13 +78,6 @@ extension BPEModel {
             let r = tokens.range(id)
             let n = r.count
             if n < 2 { continue }
-            if n > capacity {
-                starts.deallocate()
-                ranks.deallocate()
-                capacity = n
-                starts = .allocate(capacity: capacity + 1)
-                ranks = .allocate(capacity: capacity)
-            }
             let p = tokens.bytes + r.lowerBound
             for i in 0...n { starts[i] = i }
             @inline(__always) func pairRank(_ i: Int) -> UInt32 {
