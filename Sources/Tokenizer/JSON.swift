@@ -283,18 +283,20 @@ struct JSONParser {
         return v
     }
 
-    /// Whether none of eight bytes is a quote, a backslash, a control character or non-ASCII
-    /// (SWAR: `x - 0x01…` borrows into a byte's top bit exactly when some byte is zero, so
-    /// `(x - 0x01…) & ~x & 0x80…` is non-zero iff some byte of x is zero; a byte equal to c is
-    /// a zero of `x ^ c…`; a byte below 0x20, given no byte of 0x80 or more, borrows the same way
-    /// from `x - 0x20…`).
+    /// The bytes of an 8-byte word (loaded little-endian) that need a look: a quote, a
+    /// backslash, a control character or non-ASCII. Each such byte has its top bit set in the
+    /// result, and the lowest set bit is exact (SWAR: `x - 0x01…` borrows into a byte's top bit
+    /// when the byte is zero, so `(x - 0x01…) & ~x & 0x80…` flags the zero bytes of x; a byte
+    /// equal to c is a zero of `x ^ c…`; a byte below 0x20 borrows the same way from
+    /// `x - 0x20…`. A borrow only runs upward, out of a flagged byte, so a higher byte may be
+    /// flagged wrongly but the lowest flagged one never is).
     @inline(__always)
-    static func plain(_ x: UInt64) -> Bool {
+    static func lookMask(_ x: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & high }
         let quote = hasZero(x ^ (ones &* 0x22)), backslash = hasZero(x ^ (ones &* 0x5C))
         let control = (x &- ones &* 0x20) & ~x & high
-        return (x & high) | quote | backslash | control == 0
+        return (x & high) | quote | backslash | control
     }
 
     /// Reads a string. Every byte is checked here (escapes, control characters, UTF-8
@@ -391,14 +393,18 @@ struct JSONParser {
         return JSONParser.validString(UnsafeBufferPointer(start: o, count: n + end - start))
     }
 
-    /// The first offset from `k` whose 8-byte word holds a byte that needs a look (`plain`),
-    /// or one within the last 7 bytes of the input.
+    /// The first offset from `k` of a byte that needs a look (`lookMask`), or of the last
+    /// 7 bytes of the input, where the caller goes byte by byte.
     @inline(__always)
     func skipPlain(from k: Int) -> Int {
         guard let base = b.baseAddress else { return k }
         let raw = UnsafeRawPointer(base)
         var k = k
-        while k &+ 8 <= b.count && JSONParser.plain(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
+        while k &+ 8 <= b.count {
+            let mask = JSONParser.lookMask(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self).littleEndian)
+            if mask != 0 { return k &+ mask.trailingZeroBitCount >> 3 }
+            k &+= 8
+        }
         return k
     }
 
