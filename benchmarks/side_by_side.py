@@ -139,7 +139,7 @@ def load_tool(tool, vocab, threads, files):
             except Unavailable:
                 raise
             except Exception as e:
-                raise Unavailable(f"quicktok refused this vocabulary: {' '.join(str(e).split())[:160]}")
+                raise Unavailable(f"quicktok refused this vocabulary ({' '.join(str(e).split()).split(' — ')[0][:120]})")
 
             def ids(out):
                 flat, offsets = out
@@ -257,6 +257,10 @@ def main():
     for corpus, vocab, threads in rows:
         if vocab not in FINETOK_VOCAB or not threads.isdigit():
             p.error(f"--rows: {corpus}/{vocab}/{threads} is not CORPUS/{{gpt2,cl100k,pythia}}/THREADS")
+        if int(threads) > (os.cpu_count() or 1):
+            p.error(f"--rows: {corpus}/{vocab}/{threads} asks for more threads than this machine's {os.cpu_count()} CPUs")
+        if not os.path.isfile(os.path.join(a.corpus_dir, f"{corpus}.txt")):
+            p.error(f"--rows: {corpus}/{vocab}/{threads}: no {corpus}.txt in {a.corpus_dir}")
     versions = {}
     for name, module in [("tiktoken", "tiktoken"), ("tokenizers", "tokenizers"), ("gigatoken", "gigatoken"),
                          ("fastokens", "fastokens"), ("quicktok-v1", "quicktok"), ("tokie", "tokie")]:
