@@ -107,6 +107,9 @@ final class ExampleEncoder {
 
     @inline(__always)
     private func encode(_ s: String, into out: inout [UInt32]) {
+        // An empty segment (the `text` template's prompt) has no ids with any tokenizer, as in
+        // HF; the call through the encoder's layers cost ~300 instructions a row.
+        if s.isEmpty { return }
         if let contexts = longTextContexts(s.utf8.count) {
             var s = s
             s.withUTF8 { LongText.encode($0, tokenizer: tokenizer, contexts: contexts, into: &out) }

@@ -33,6 +33,15 @@ final class ReferenceParityTests: XCTestCase {
     func testQwen2Tiktoken() throws { try check(Loaded.qwen2, "qwen2.jsonl") }
     func testO200kPatternOnCl100kRanks() throws { try check(Loaded.o200kOnCl100k, "o200k_pattern_cl100k_ranks.jsonl") }
 
+    /// An empty text has no ids (HF tokenizers' `encode("", add_special_tokens=False)` and
+    /// tiktoken's `encode_ordinary("")` give []); a build skips encoding an empty segment.
+    func testEmptyTextHasNoIds() throws {
+        let phi3 = try Tokenizer.load(vocabPath("phi3"))
+        for tokenizer in [Loaded.gpt2, Loaded.pythia, Loaded.dolma2, Loaded.cl100k, Loaded.qwen2, Loaded.o200kOnCl100k, phi3] {
+            XCTAssertEqual(tokenizer.encode(""), [], tokenizer.paths.joined(separator: "+"))
+        }
+    }
+
     // Seeded random strings aimed at the split patterns' corners (tools/make_fixtures.py).
     func testStressGPT2() throws { try check(Loaded.gpt2, "stress_gpt2.jsonl") }
     func testStressPythia() throws { try check(Loaded.pythia, "stress_pythia.jsonl", nfc: true) }
