@@ -8,7 +8,8 @@ needs: finetok built with `swift build -c release`; pip install tiktoken tokeniz
        reported and skipped). The peers are never a dependency of finetok.
 
 The protocol, per row (corpus / vocabulary / threads):
-- documents: the first M MB (default 8) of CORPUS.txt split on "\\n\\n", empty ones left out;
+- documents: the first M million characters (default 8: 8 MB of ASCII text, 8.4 MB of zh.txt,
+  as peer_bench.py) of CORPUS.txt split on "\\n\\n", empty ones left out; MB/s counts their bytes;
 - every run of every tool is a fresh process (several tools keep caches inside a process, so a
   second pass over the same text is not a fair number): load, one tiny warm-up encode, then one
   timed pass over all documents; finetok times itself (`finetok bench --runs 1 --json`, the
@@ -235,7 +236,7 @@ def main():
                    help="the folder holding en.txt, code.txt, zh.txt (or set FINETOK_CORPUS_DIR)")
     p.add_argument("--rows", default=ROWS, help=f"comma list of CORPUS/VOCAB/THREADS (default: the issue's 8, {ROWS})")
     p.add_argument("--tools", default=TOOLS, help=f"comma list (default {TOOLS}; also hf)")
-    p.add_argument("--mb", type=float, default=8, help="the first M MB of each corpus (default 8)")
+    p.add_argument("--mb", type=float, default=8, help="the first M million characters of each corpus (default 8)")
     p.add_argument("--runs", type=int, default=7, help="rounds: fresh processes per tool and row (default 7)")
     p.add_argument("--finetok", default=os.path.join(ROOT, ".build", "release", "finetok"))
     p.add_argument("--json", help="also write every run's numbers to this file")
@@ -315,7 +316,10 @@ def main():
                     continue
                 speeds = [r["mb_per_s"] for r in runs[t]]
                 best, median = max(speeds), statistics.median(speeds)
-                same = "yes" if digests.get(t) == ref.get("digest") else ("DIFFERENT" if t in digests else "?")
+                if "digest" not in ref:
+                    same = f"no reference ({ref.get('unavailable', '?')})"
+                else:
+                    same = "yes" if digests.get(t) == ref["digest"] else ("DIFFERENT" if t in digests else "?")
                 table[t] = {"best": best, "median": median, "same_ids": same == "yes"}
                 print(f"| {t} | {best:.1f} | {median:.1f} | {' / '.join(f'{s:.1f}' for s in speeds)} | {runs[t][0]['tokens']} | {same} |")
             peers = {t: v for t, v in table.items() if t not in ("finetok", "tiktoken", "hf") and v["same_ids"]}

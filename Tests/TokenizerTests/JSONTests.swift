@@ -46,9 +46,9 @@ final class JSONTests: XCTestCase {
                 }
                 // Two bytes that need a look in one block: the scan jumps to the first (a
                 // borrow from it may flag the bytes above it too).
-                for first in specials.prefix(7) {
+                for first in specials.prefix(7) where length < 12 {
                     for second in specials.prefix(7) {
-                        for gap in 0..<8 where at <= length && at + gap <= length && length < 12 {
+                        for gap in 0..<min(8, length - at + 1) {
                             var body = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
                             body.insert(contentsOf: second, at: at + gap)
                             body.insert(contentsOf: first, at: at)
