@@ -9,15 +9,11 @@ the anchor benchmark and `finetok bench` do). Each tool encodes every document o
 thread; the table shows MB/s (median of R runs), token totals (which must be equal) and the ratio.
 Worst cases: 1 MB of one letter, base64, digits, spaces and random CJK, one document each.
 """
-import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, statistics, subprocess, tempfile, time
 
-import tiktoken, tiktoken.load
-from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+from tokenizers import Tokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-V = os.path.join(ROOT, "vocab")
-GPT2_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+from bench_common import ROOT, V, tiktoken_encoding
 
 p = argparse.ArgumentParser()
 p.add_argument("--corpus-dir", default=os.environ.get("FINETOK_CORPUS_DIR"),
@@ -30,14 +26,6 @@ p.add_argument("--hf-mb", type=float, default=10, help="HF tokenizers is slow: u
 a = p.parse_args()
 if not a.corpus_dir:
     p.error("pass --corpus-dir DIR (or set FINETOK_CORPUS_DIR): the folder holding the benchmark corpora en.txt, code.txt, zh.txt")
-
-
-def tiktoken_enc(name):
-    if name == "gpt2":
-        ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(f"{V}/gpt2/merges.txt", f"{V}/gpt2/vocab.json")
-        return tiktoken.Encoding("gpt2", pat_str=GPT2_PAT, mergeable_ranks=ranks, special_tokens={})
-    ranks = tiktoken.load.load_tiktoken_bpe(f"{V}/cl100k_base/cl100k_base.tiktoken")
-    return tiktoken.Encoding("cl100k_base", pat_str=CL100K_PAT, mergeable_ranks=ranks, special_tokens={})
 
 
 def median_time(fn, runs):
@@ -67,7 +55,7 @@ for corpus in ["en", "code", "zh"]:
     docs = [d for d in text.split("\n\n") if d]
     nbytes = sum(len(d.encode()) for d in docs)
     for vocab, finetok_vocab in [("gpt2", "gpt2"), ("cl100k", "cl100k_base")]:
-        enc = tiktoken_enc(vocab)
+        enc = tiktoken_encoding(vocab)
         t, n = median_time(lambda: sum(len(enc.encode_ordinary(d)) for d in docs), a.runs)
         f = finetok_bench(path, finetok_vocab)
         print(row([corpus, vocab, "tiktoken", f"{nbytes / 1e6 / t:.1f}", f"{f['mb_per_s']:.1f}",
@@ -106,7 +94,7 @@ if not a.skip_worst:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as tmp:
             tmp.write(s)
         for vocab, finetok_vocab in [("gpt2", "gpt2"), ("cl100k", "cl100k_base")]:
-            enc = tiktoken_enc(vocab)
+            enc = tiktoken_encoding(vocab)
             f = finetok_bench(tmp.name, finetok_vocab, docs="whole")
             mb = len(s.encode()) / 1e6
             try:

@@ -40,42 +40,19 @@ import tempfile
 import time
 import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-V = os.path.join(ROOT, "vocab")
-GPT2_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+from bench_common import CL100K_RANKS, ROOT, V, Unavailable, hf_gpt2, tiktoken_encoding, wait_quiet
+
 TOOLS = ["tiktoken", "hf", "gigatoken", "finetok", "finetok-numpy", "finetok-1by1"]
 DEFAULT_TOOLS = TOOLS[:-1]
 FINETOK_VOCAB = {"gpt2": "gpt2", "cl100k": "cl100k_base", "pythia": "pythia"}
 RESULT = "PYTHON_BENCH_RESULT "
 
 
-class Unavailable(Exception):
-    pass
-
-
 # -- tools (inside the worker): each returns run(docs) -> out, and per-document id lists of out ------
 
 
-def hf_gpt2():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    t = Tokenizer(models.BPE.from_file(f"{V}/gpt2/vocab.json", f"{V}/gpt2/merges.txt"))
-    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    t.decoder = decoders.ByteLevel()
-    return t
-
-
 def tool_tiktoken(vocab, n, tmp):
-    import tiktoken
-    import tiktoken.load
-    if vocab == "gpt2":
-        ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(f"{V}/gpt2/merges.txt", f"{V}/gpt2/vocab.json")
-        enc = tiktoken.Encoding("gpt2", pat_str=GPT2_PAT, mergeable_ranks=ranks, special_tokens={})
-    elif vocab == "cl100k":
-        ranks = tiktoken.load.load_tiktoken_bpe(f"{V}/cl100k_base/cl100k_base.tiktoken")
-        enc = tiktoken.Encoding("cl100k_base", pat_str=CL100K_PAT, mergeable_ranks=ranks, special_tokens={})
-    else:
-        raise Unavailable("tiktoken cannot express pythia's tokenizer.json (NFC, added whitespace tokens)")
+    enc = tiktoken_encoding(vocab)
     if n == 1:
         return (lambda docs: [enc.encode_ordinary(d) for d in docs]), (lambda out: out), "[enc.encode_ordinary(d) for d in docs]"
     return ((lambda docs: enc.encode_ordinary_batch(docs, num_threads=n)), (lambda out: out),
@@ -94,7 +71,7 @@ def tool_gigatoken(vocab, n, tmp):
     import awkward as ak
     import gigatoken as gt
     if vocab == "cl100k":
-        tok = gt.Tokenizer.from_tiktoken(f"{V}/cl100k_base/cl100k_base.tiktoken")
+        tok = gt.Tokenizer.from_tiktoken(CL100K_RANKS)
     elif vocab == "gpt2":
         path = os.path.join(tmp, "gpt2-tokenizer.json")
         hf_gpt2().save(path)
@@ -165,25 +142,6 @@ def worker(a):
 
 
 # -- parent ------------------------------------------------------------------------------------------
-
-
-def busy_cpus(seconds=0.5):
-    def jiffies():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v[:8]) - v[3] - v[4]
-    b0 = jiffies()
-    time.sleep(seconds)
-    return (jiffies() - b0) / os.sysconf("SC_CLK_TCK") / seconds
-
-
-def wait_quiet(limit, threshold=0.25):
-    t0 = time.perf_counter()
-    while True:
-        b = busy_cpus()
-        if b < threshold or time.perf_counter() - t0 > limit:
-            return b
-        time.sleep(2)
 
 
 def unpack_wheel(path, tmp):

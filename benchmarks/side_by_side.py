@@ -25,17 +25,11 @@ derived from them by HF tokenizers for the tools that read only that format.
 """
 import argparse, hashlib, json, os, statistics, subprocess, sys, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-V = os.path.join(ROOT, "vocab")
-GPT2_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+from bench_common import CL100K_PAT, CL100K_RANKS, ROOT, V, Unavailable, hf_gpt2, tiktoken_encoding, wait_quiet
+
 ROWS = "en/gpt2/1,en/cl100k/1,code/gpt2/1,code/cl100k/1,zh/gpt2/1,zh/cl100k/1,en/pythia/1,en/gpt2/2"
 TOOLS = "tiktoken,gigatoken,fastokens,quicktok,tokie,finetok"
-FINETOK_VOCAB = {"gpt2": f"{V}/gpt2", "cl100k": f"{V}/cl100k_base/cl100k_base.tiktoken", "pythia": f"{V}/pythia/tokenizer.json"}
-
-
-class Unavailable(Exception):
-    """The tool is not installed, or cannot load this vocabulary exactly."""
+FINETOK_VOCAB = {"gpt2": f"{V}/gpt2", "cl100k": CL100K_RANKS, "pythia": f"{V}/pythia/tokenizer.json"}
 
 
 # --- tokenizer.json files for the tools that read only that format (made once per vocabulary) ---
@@ -60,11 +54,10 @@ def tokenizer_json(vocab, folder):
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders, Regex
     path = os.path.join(folder, f"{vocab}.tokenizer.json")
     if vocab == "gpt2":
-        t = Tokenizer(models.BPE.from_file(f"{V}/gpt2/vocab.json", f"{V}/gpt2/merges.txt"))
-        t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        t = hf_gpt2()
     else:
         import tiktoken.load
-        ranks = tiktoken.load.load_tiktoken_bpe(FINETOK_VOCAB["cl100k"])
+        ranks = tiktoken.load.load_tiktoken_bpe(CL100K_RANKS)
         sym = byte_symbols()
         text = lambda b: "".join(sym[x] for x in b)
         merges = []
@@ -79,7 +72,7 @@ def tokenizer_json(vocab, folder):
         t.pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Split(Regex(CL100K_PAT.replace(r"\p{N}{1,3}+", r"\p{N}{1,3}")), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    t.decoder = decoders.ByteLevel()
+        t.decoder = decoders.ByteLevel()
     t.save(path)
     return path
 
@@ -91,15 +84,7 @@ def tokenizer_json(vocab, folder):
 def load_tool(tool, vocab, threads, files):
     try:
         if tool == "tiktoken":
-            import tiktoken, tiktoken.load
-            if vocab == "pythia":
-                raise Unavailable("no tiktoken loader for a tokenizer.json (pythia has a normalizer and added tokens)")
-            if vocab == "gpt2":
-                ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(f"{V}/gpt2/merges.txt", f"{V}/gpt2/vocab.json")
-                enc = tiktoken.Encoding("gpt2", pat_str=GPT2_PAT, mergeable_ranks=ranks, special_tokens={})
-            else:
-                ranks = tiktoken.load.load_tiktoken_bpe(FINETOK_VOCAB["cl100k"])
-                enc = tiktoken.Encoding("cl100k_base", pat_str=CL100K_PAT, mergeable_ranks=ranks, special_tokens={})
+            enc = tiktoken_encoding(vocab)
             if threads == 1:
                 return (lambda docs: [enc.encode_ordinary(d) for d in docs]), list
             return (lambda docs: enc.encode_ordinary_batch(docs, num_threads=threads)), list
@@ -109,13 +94,13 @@ def load_tool(tool, vocab, threads, files):
             return (lambda docs: tok.encode_batch(docs, add_special_tokens=False)), (lambda out: [e.ids for e in out])
         if tool == "gigatoken":
             import gigatoken
-            tok = gigatoken.Tokenizer.from_tiktoken(FINETOK_VOCAB["cl100k"]) if vocab == "cl100k" else gigatoken.Tokenizer(files["json"])
+            tok = gigatoken.Tokenizer.from_tiktoken(CL100K_RANKS) if vocab == "cl100k" else gigatoken.Tokenizer(files["json"])
             import awkward
             return (lambda docs: tok.encode_batch(docs, parallel=threads > 1)), awkward.to_list
         if tool == "fastokens":
             import fastokens, numpy as np
             if vocab == "cl100k":
-                tok = fastokens.Tokenizer.from_tiktoken(FINETOK_VOCAB["cl100k"], pattern=CL100K_PAT, special_tokens={})
+                tok = fastokens.Tokenizer.from_tiktoken(CL100K_RANKS, pattern=CL100K_PAT, special_tokens={})
             else:
                 tok = fastokens.Tokenizer.from_file(files["json"])
 
@@ -131,7 +116,7 @@ def load_tool(tool, vocab, threads, files):
                 if vocab == "cl100k":
                     import tiktoken.load
                     from quicktok import _import_core as core
-                    core.write_files(data, "cl100k_local", tiktoken.load.load_tiktoken_bpe(FINETOK_VOCAB["cl100k"]), {}, "cl100k", False)
+                    core.write_files(data, "cl100k_local", tiktoken.load.load_tiktoken_bpe(CL100K_RANKS), {}, "cl100k", False)
                     core.ensure_tables(data, os.path.join(os.path.dirname(quicktok.__file__), "data"), "cl100k", False)
                     enc = quicktok.Tokenizer("cl100k_local", data)
                 else:
@@ -185,26 +170,6 @@ def worker(a):
 
 
 # --- the parent: rows, rounds, idle waits, the tables ---
-
-def busy_cpus(interval=0.5):
-    """CPUs busy on the whole machine over `interval` seconds (from /proc/stat)."""
-    def sample():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v), v[3] + v[4]
-    t0, i0 = sample()
-    time.sleep(interval)
-    t1, i1 = sample()
-    return (os.cpu_count() or 1) * (1 - (i1 - i0) / max(1, t1 - t0))
-
-
-def wait_for_idle(limit=30.0):
-    end = time.time() + limit
-    load = busy_cpus()
-    while load > 0.3 and time.time() < end:
-        load = busy_cpus()
-    return load
-
 
 def run_once(tool, vocab, threads, docs_path, files, a, ids=False):
     cpus = set(range(threads))
@@ -297,7 +262,7 @@ def main():
                 for t in tools:
                     if t in notes:
                         continue
-                    load = wait_for_idle()
+                    load = wait_quiet(30, threshold=0.3)
                     r = run_once(t, vocab, threads, docs_path, files, a, ids=(rnd == 0 and t != "finetok"))
                     if "unavailable" in r:
                         notes[t] = r["unavailable"]

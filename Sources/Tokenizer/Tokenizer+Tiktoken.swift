@@ -61,7 +61,7 @@ extension BPEModel {
     /// looked up after each merge, leftmost on ties (as tiktoken's `byte_pair_encode`).
     /// A token whose merge stops at more than two symbols is never made by merging: no rule.
     ///
-    /// Cost: ~2,500 instructions a token (cl100k: 254 M for 100k tokens under callgrind), two
+    /// Cost: ~2,500 instructions a token (cl100k: 252 M for 100k tokens under callgrind), two
     /// thirds of them the byte lookups of the pairs, the rest the scans and shifts on raw
     /// buffers (with arrays, whose `remove(at:)` and subscripts check as they go: 342 M).
     func tiktokenRules() -> PairRules {
