@@ -1,5 +1,7 @@
-"""What the Python benchmarks share: the repository's vocabularies as tiktoken and HF tokenizers
-build them, and the wait for an idle machine (compare.py, python_bench.py, side_by_side.py)."""
+"""What the Python benchmarks share: a corpus's documents, the repository's vocabularies as
+tiktoken and HF tokenizers build them, and the wait for an idle machine (compare.py,
+python_bench.py, side_by_side.py, two_cpus.py)."""
+import json
 import os
 import time
 
@@ -8,6 +10,21 @@ V = os.path.join(ROOT, "vocab")
 GPT2_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 CL100K_RANKS = f"{V}/cl100k_base/cl100k_base.tiktoken"
+
+
+def documents(path, mb=None):
+    """A corpus file's documents, as `finetok bench` splits a text file: its first `mb` million
+    characters (all when None), split on blank lines; and their size in UTF-8 bytes."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read() if mb is None else f.read(int(mb * 1_000_000))
+    docs = [d for d in text.split("\n\n") if d]
+    return docs, sum(len(d.encode("utf-8")) for d in docs)
+
+
+def write_jsonl(docs, path):
+    """One `{"text": ...}` row per document: the file the scripts hand to `finetok bench`."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in docs)
 
 
 class Unavailable(Exception):

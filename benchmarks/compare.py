@@ -13,7 +13,7 @@ import argparse, json, os, random, statistics, subprocess, tempfile, time
 
 from tokenizers import Tokenizer
 
-from bench_common import ROOT, V, tiktoken_encoding
+from bench_common import ROOT, V, documents, tiktoken_encoding
 
 p = argparse.ArgumentParser()
 p.add_argument("--corpus-dir", default=os.environ.get("FINETOK_CORPUS_DIR"),
@@ -51,9 +51,7 @@ W = [10, 12, 12, 12, 12, 14, 8]
 print(row(["corpus", "vocab", "anchor", "anchor MB/s", "finetok MB/s", "tokens equal", "ratio"], W))
 for corpus in ["en", "code", "zh"]:
     path = os.path.join(a.corpus_dir, f"{corpus}.txt")
-    text = open(path, encoding="utf-8").read()
-    docs = [d for d in text.split("\n\n") if d]
-    nbytes = sum(len(d.encode()) for d in docs)
+    docs, nbytes = documents(path)
     for vocab, finetok_vocab in [("gpt2", "gpt2"), ("cl100k", "cl100k_base")]:
         enc = tiktoken_encoding(vocab)
         t, n = median_time(lambda: sum(len(enc.encode_ordinary(d)) for d in docs), a.runs)

@@ -40,7 +40,7 @@ import tempfile
 import time
 import zipfile
 
-from bench_common import CL100K_RANKS, ROOT, V, Unavailable, hf_gpt2, tiktoken_encoding, wait_quiet
+from bench_common import CL100K_RANKS, ROOT, V, Unavailable, documents, hf_gpt2, tiktoken_encoding, wait_quiet
 
 TOOLS = ["tiktoken", "hf", "gigatoken", "finetok", "finetok-numpy", "finetok-1by1"]
 DEFAULT_TOOLS = TOOLS[:-1]
@@ -198,10 +198,7 @@ def main():
     if not os.path.exists(a.corpus) and not corpus_dir:
         ap.error(f"{a.corpus}: not a file; pass a text file, or set FINETOK_CORPUS_DIR to the folder holding en.txt, code.txt, zh.txt")
     corpus = a.corpus if os.path.exists(a.corpus) else os.path.join(corpus_dir, f"{a.corpus}.txt")
-    with open(corpus, encoding="utf-8") as f:
-        text = f.read()[: int(a.mb * 1e6)]
-    docs = [d for d in text.split("\n\n") if d]
-    nbytes = sum(len(d.encode()) for d in docs)
+    docs, nbytes = documents(corpus, a.mb)
     reference = "hf" if a.vocab == "pythia" else "tiktoken"
     tmp = tempfile.mkdtemp(prefix="python_bench_")
     try:

@@ -25,7 +25,7 @@ derived from them by HF tokenizers for the tools that read only that format.
 """
 import argparse, hashlib, json, os, statistics, subprocess, sys, tempfile, time
 
-from bench_common import CL100K_PAT, CL100K_RANKS, ROOT, V, Unavailable, hf_gpt2, tiktoken_encoding, wait_quiet
+from bench_common import CL100K_PAT, CL100K_RANKS, ROOT, V, Unavailable, documents, hf_gpt2, tiktoken_encoding, wait_quiet, write_jsonl
 
 ROWS = "en/gpt2/1,en/cl100k/1,code/gpt2/1,code/cl100k/1,zh/gpt2/1,zh/cl100k/1,en/pythia/1,en/gpt2/2"
 TOOLS = "tiktoken,gigatoken,fastokens,quicktok,tokie,finetok"
@@ -241,13 +241,9 @@ def main():
         jsons = {}
         for corpus, vocab, threads in rows:
             threads = int(threads)
-            with open(os.path.join(a.corpus_dir, f"{corpus}.txt"), encoding="utf-8") as f:
-                text = f.read(int(a.mb * 1_000_000))
-            docs = [d for d in text.split("\n\n") if d]
-            size = sum(len(d.encode("utf-8")) for d in docs)
+            docs, size = documents(os.path.join(a.corpus_dir, f"{corpus}.txt"), a.mb)
             docs_path = os.path.join(tmp, f"{corpus}.jsonl")
-            with open(docs_path, "w", encoding="utf-8") as f:
-                f.writelines(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in docs)
+            write_jsonl(docs, docs_path)
             if vocab not in jsons:
                 jsons[vocab] = tokenizer_json(vocab, tmp)
             files = {"json": jsons[vocab], "folder": tmp}

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench_common import ROOT, wait_quiet
+from bench_common import ROOT, documents, wait_quiet, write_jsonl
 
 VOCABS = {"gpt2": "gpt2", "cl100k": "cl100k_base", "pythia": "pythia"}
 
@@ -67,15 +67,11 @@ def main():
         p.error("this machine has one CPU")
     if a.rounds < 1 or a.runs < 1:
         p.error("--rounds and --runs must be at least 1")
-    with open(path, encoding="utf-8") as f:
-        text = f.read(int(a.mb * 1_000_000))
-    docs = [d for d in text.split("\n\n") if d]
+    docs, size = documents(path, a.mb)
     independent, threads = [], []
     with tempfile.TemporaryDirectory() as tmp:
         docs_path = os.path.join(tmp, f"{a.corpus}.jsonl")
-        with open(docs_path, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in docs)
-        size = sum(len(d.encode("utf-8")) for d in docs)
+        write_jsonl(docs, docs_path)
         print(f"{a.corpus} / {a.vocab}: {size / 1e6:.2f} MB, {len(docs)} documents; {a.rounds} rounds of {a.runs} passes a process")
         print("round  busy  one (s)  two at once (s)   two threads (s)  independent  two threads")
         for r in range(a.rounds):
