@@ -6,6 +6,12 @@
 //   - the node after the first two bytes from a dense 65,536-entry array (256 KB, of which a
 //     script's text touches a few lines: Chinese lead bytes E4–E9 are 384 entries), so no
 //     hashed probe for the first two bytes of a token;
+//   - the node after a whole three-byte UTF-8 character (lead byte E0–EF, two continuation
+//     bytes: Chinese, Japanese, Korean, most of the BMP) from a dense 65,536-entry array
+//     indexed by the character's 16 payload bits (256 KB; random Chinese text touches the 96 KB
+//     of leads E4–E9), where the hashed table below missed the L2 cache on nearly every
+//     character: that probe was 46% of the backtracking encoder's samples on random Chinese
+//     with cl100k;
 //   - each further byte's node from one open-addressing table keyed by `node << 8 | byte`,
 //     each slot a single word `key << 32 | child` (4 MB for cl100k at a load factor of ~0.4,
 //     so a failed probe costs about two slots, but usually a miss of the caches).
@@ -26,6 +32,9 @@ final class TokenTrie: @unchecked Sendable {
     private let first: UnsafeMutablePointer<UInt32>
     /// The node after the first two bytes, `b0 << 8 | b1` (0 = none), flagged.
     private let second: UnsafeMutablePointer<UInt32>
+    /// The node after a three-byte UTF-8 character, by `TokenTrie.threeByteIndex` (0 = none),
+    /// flagged.
+    private let third: UnsafeMutablePointer<UInt32>
     private let slots: UnsafeMutablePointer<UInt64>
     private let mask: Int
     let nodeCount: Int
@@ -146,17 +155,34 @@ final class TokenTrie: @unchecked Sendable {
             while slots[j] != 0 { j = (j + 1) & mask }
             slots[j] = key << 32 | UInt64(flagged(UInt32(truncatingIfNeeded: big[i])))
         }
-        // The two-byte array, read from the finished table.
+        // The two-byte and three-byte arrays, read from the finished table.
         second = .allocate(capacity: 1 << 16)
         second.initialize(repeating: 0, count: 1 << 16)
+        third = .allocate(capacity: 1 << 16)
+        third.initialize(repeating: 0, count: 1 << 16)
         for b0 in 0..<256 where first[b0] != 0 && first[b0] & TokenTrie.leaf == 0 {
             for b1 in 0..<256 { second[b0 << 8 | b1] = probe(first[b0], UInt8(b1)) }
         }
+        for b0 in 0xE0..<0xF0 {
+            for b1 in 0x80..<0xC0 where second[b0 << 8 | b1] != 0 && second[b0 << 8 | b1] & TokenTrie.leaf == 0 {
+                for b2 in 0x80..<0xC0 {
+                    third[TokenTrie.threeByteIndex(UInt8(b0), UInt8(b1), UInt8(b2))] = probe(second[b0 << 8 | b1], UInt8(b2))
+                }
+            }
+        }
+    }
+
+    /// The index in `third` of the character `b0 b1 b2` (E0–EF, then two bytes 80–BF): its 16
+    /// payload bits.
+    @inline(__always)
+    private static func threeByteIndex(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8) -> Int {
+        Int(b0 & 0x0F) &<< 12 | Int(b1 & 0x3F) &<< 6 | Int(b2 & 0x3F)
     }
 
     deinit {
         first.deallocate()
         second.deallocate()
+        third.deallocate()
         slots.deallocate()
     }
 
@@ -192,6 +218,13 @@ final class TokenTrie: @unchecked Sendable {
         if node & TokenTrie.leaf != 0 || n < 2 { return (best, length) }
         node = second[Int(p[0]) &<< 8 | Int(p[1])]
         var k = 2
+        // A three-byte character: its third byte from the dense array.
+        if node != 0 && node & TokenTrie.leaf == 0 && n > 2
+            && p[0] & 0xF0 == 0xE0 && p[1] & 0xC0 == 0x80 && p[2] & 0xC0 == 0x80 {
+            if node < tokenNodes { best = node &- 2; length = 2 }
+            node = third[TokenTrie.threeByteIndex(p[0], p[1], p[2])]
+            k = 3
+        }
         while node != 0 {
             let plain = node & ~TokenTrie.leaf
             if plain < tokenNodes { best = plain &- 2; length = k }
@@ -203,5 +236,5 @@ final class TokenTrie: @unchecked Sendable {
     }
 
     /// Bytes of memory the trie holds.
-    var byteCount: Int { 256 * 4 + (1 << 16) * 4 + (mask + 1) * 8 }
+    var byteCount: Int { 256 * 4 + 2 * (1 << 16) * 4 + (mask + 1) * 8 }
 }

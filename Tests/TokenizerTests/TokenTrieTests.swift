@@ -20,20 +20,34 @@ final class TokenTrieTests: XCTestCase {
     /// child table starts at four slots a token and must double many times) to many short ones,
     /// some ids left out of the trie; every offset of random texts is checked.
     func testLongestPrefixMatchesBruteForce() throws {
-        var rng = SeededRandom(seed: 31)
+        try checkAgainstBruteForce(alphabet: [0x61, 0x62, 0x63], seed: 31)
+    }
+
+    /// The same over bytes that make three-byte UTF-8 characters (leads E4, E5, EF; continuation
+    /// bytes 80, 81, BF) and bytes that break them (A and a: 0x41 has the low bits of 0x81, so a
+    /// walk that took it for a continuation byte would read the wrong character's node):
+    /// characters whole, cut short, and tokens that end inside one, as byte-level vocabularies
+    /// have, through the trie's dense three-byte array.
+    func testLongestPrefixOverThreeByteCharacters() throws {
+        try checkAgainstBruteForce(alphabet: [0xE4, 0xE5, 0xEF, 0x80, 0x81, 0xBF, 0x41, 0x61], seed: 32)
+    }
+
+    func checkAgainstBruteForce(alphabet: [UInt8], seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        let letters = UInt64(alphabet.count)
         for (count, longest) in [(3, 300), (10, 60), (200, 12), (2000, 6)] {
             var seen = Set<[UInt8]>()
             var tokens: [[UInt8]?] = []
             for _ in 0..<count {
                 let n = 1 + Int(rng.next() % UInt64(longest))
-                let t = (0..<n).map { _ in UInt8(97 + rng.next() % 3) }
+                let t = (0..<n).map { _ in alphabet[Int(rng.next() % letters)] }
                 if seen.insert(t).inserted { tokens.append(t) } else { tokens.append(nil) }
             }
             let store = TokenStore(tokens)
             let ids = tokens.indices.filter { tokens[$0] != nil && rng.next() % 5 != 0 }.map { UInt32($0) }
             let trie = try XCTUnwrap(TokenTrie(store: store, ids: ids))
             for _ in 0..<4 {
-                let text = (0..<(1 + Int(rng.next() % 200))).map { _ in UInt8(97 + rng.next() % 3) }
+                let text = (0..<(1 + Int(rng.next() % 200))).map { _ in alphabet[Int(rng.next() % letters)] }
                 text.withUnsafeBufferPointer { p in
                     guard let base = p.baseAddress else { return }
                     for k in 0..<text.count {
