@@ -1,5 +1,5 @@
 // Pre-tokenization by bit masks: where the pieces of a split pattern start, 64 bytes at a time,
-// over stretches of ASCII text (GPT-2: PieceStarts+GPT2.swift).
+// over stretches of ASCII text (GPT-2: PieceStarts+GPT2.swift; cl100k: PieceStarts+CL100k.swift).
 //
 // Over ASCII, whether a piece starts at byte k depends only on a few bytes around k (each
 // pattern's file derives its rule), so the starts of a 64-byte block are a few operations on
@@ -14,11 +14,11 @@
 // `pmovmskb`), then ~30 operations on 64-bit masks. Elsewhere the same masks come from SWAR
 // words (`ByteClassMasks.swar`), which the tests compare with the SSE2 ones. Measured with
 // cachegrind on 8 MB of en (gpt2), the same loop otherwise: 245 M instructions per pass against
-// 270 M with the scanner, and ~12% more MB/s. The same for cl100k (its rule is longer: an O
-// before a letter is the letter run's prefix unless an O or U+0020 precedes it, digits start
-// every third of a run, line breaks make white-space runs non-local) was built, matched the
-// scanner on the tests, and measured no faster on en (259 M against 263 M instructions): it was
-// not kept.
+// 270 M with the scanner, and ~12% more MB/s. For cl100k (a longer rule: an O before a letter is
+// the letter run's prefix unless an O or U+0020 precedes it, digits start every third of a run,
+// line breaks make white-space runs non-local) the instructions barely move on en (185.9 → 180.7
+// M), but the mispredicted branches do (1.03 → 0.79 M, cachegrind's branch simulation), and on
+// code both: 233.8 → 208.7 M instructions, 2.73 → 1.51 M mispredictions.
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
@@ -32,6 +32,8 @@ struct ByteClassMasks {
     var space: UInt64 = 0
     /// U+0020 alone.
     var blank: UInt64 = 0
+    /// U+000A and U+000D.
+    var lineBreak: UInt64 = 0
     var apostrophe: UInt64 = 0
     /// Bytes ≥ 0x80.
     var nonASCII: UInt64 = 0
@@ -57,7 +59,7 @@ struct ByteClassMasks {
         let fold = _mm_set1_epi8(0x20), a0 = _mm_set1_epi8(0x60), z1 = _mm_set1_epi8(0x7B)
         let d0 = _mm_set1_epi8(0x2F), d1 = _mm_set1_epi8(0x3A)
         let t0 = _mm_set1_epi8(0x08), t1 = _mm_set1_epi8(0x0E)
-        let quote = _mm_set1_epi8(0x27)
+        let quote = _mm_set1_epi8(0x27), lf = _mm_set1_epi8(0x0A), cr = _mm_set1_epi8(0x0D)
         for k in 0..<4 {
             let v = _mm_loadu_si128((p + 16 * k).assumingMemoryBound(to: __m128i.self))
             let lower = _mm_or_si128(v, fold)
@@ -71,6 +73,7 @@ struct ByteClassMasks {
             m.digit |= bits(digit)
             m.space |= bits(space)
             m.blank |= bits(blank)
+            m.lineBreak |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)))
             m.apostrophe |= bits(_mm_cmpeq_epi8(v, quote))
             m.nonASCII |= bits(v)
         }
@@ -93,6 +96,7 @@ struct ByteClassMasks {
             m.digit |= gather(SWAR.Digits.bits(w)) &<< shift
             m.space |= gather(SWAR.Spaces.bits(w)) &<< shift
             m.blank |= gather(SWAR.inRange(w, 0x20, 0x20)) &<< shift
+            m.lineBreak |= gather(SWAR.inRange(w, 0x0A, 0x0A) | SWAR.inRange(w, 0x0D, 0x0D)) &<< shift
             m.apostrophe |= gather(SWAR.inRange(w, 0x27, 0x27)) &<< shift
             m.nonASCII |= gather(w) &<< shift
         }

@@ -1,6 +1,8 @@
-// GPT-2's piece starts from block masks (PieceStarts.swift) against the scalar scanner, on long
-// seeded random texts made mostly of ASCII (so that most 64-byte blocks are decided by the
-// masks) with every class and edge the rule distinguishes: contractions and near-contractions,
+// GPT-2's and cl100k's piece starts from block masks (PieceStarts.swift) against the scalar
+// scanner, on long seeded random texts made mostly of ASCII (so that most 64-byte blocks are
+// decided by the masks) with every class and edge the rules distinguish: contractions and
+// near-contractions, line breaks after punctuation and inside white-space runs, runs longer
+// than a block,
 // apostrophes after each class, U+0020 against the other white space before letters, digits
 // and punctuation, white-space runs that end before a non-space or at the end of the text,
 // and non-ASCII letters, spaces and punctuation now and then, next to block edges.
@@ -15,6 +17,9 @@ final class PieceStartsTests: XCTestCase {
         "\u{00}", "\u{1F}", "\u{7F}", "~", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\u{0B}", "\u{0C}", " \t ",
         "\n   ", "it's", "we're", "they'll", "don't", "I'm", "you'd", "x'y", "(word", "((x", " (x", "\t(x", "\tword", "'S", "'LL",
         "'Re", "IT'S", "12", "123456789", "'x", ".'s", "a\t'd", "\t\t", "\u{0B}x",
+        // cl100k's line breaks, O runs and prefixes.
+        ".\n", ".\n\n", ";\n    ", ")\r\n", " \n\n  ", "\n \n ", "  \n", "\t\n", "(\n", ".\tx", "\n(", " ((", "1234",
+        "                ", "\n                        ", "'LL", "'vE",
     ].map { Array($0.utf8) }
     static let rareAtoms: [[UInt8]] = ["é", "中文", "\u{00A0}", "—", "’s", "😀", "\u{3000}", "²"].map { Array($0.utf8) }
 
@@ -74,6 +79,11 @@ final class PieceStartsTests: XCTestCase {
         check(GPT2Starts.self, .gpt2, lineBreaks: true)
     }
 
+    func testCL100kBlockStartsEqualTheScalarScanner() {
+        check(CL100kStarts.self, .cl100k, lineBreaks: true)
+        check(CL100kStarts.self, .cl100k, lineBreaks: false)
+    }
+
     func check<M: StartMasks>(_ masks: M.Type, _ pattern: SplitPattern, lineBreaks: Bool) {
         var rng = SeededRandom(seed: 64)
         var decided = 0, blocks = 0
@@ -116,6 +126,7 @@ final class PieceStartsTests: XCTestCase {
                 XCTAssertEqual(a.digit, w.digit)
                 XCTAssertEqual(a.space, w.space)
                 XCTAssertEqual(a.blank, w.blank)
+                XCTAssertEqual(a.lineBreak, w.lineBreak)
                 XCTAssertEqual(a.apostrophe, w.apostrophe)
                 XCTAssertEqual(a.nonASCII, w.nonASCII)
             }
@@ -137,6 +148,8 @@ final class PieceStartsTests: XCTestCase {
                     XCTAssertEqual(m.digit & bit != 0, c == ASCIIClass.digit, "byte \(start + k)")
                     XCTAssertEqual(m.space & bit != 0, c == ASCIIClass.space, "byte \(start + k)")
                     XCTAssertEqual(m.nonASCII & bit != 0, start + k >= 0x80, "byte \(start + k)")
+                    XCTAssertEqual(m.lineBreak & bit != 0, start + k == 0x0A || start + k == 0x0D, "byte \(start + k)")
+                    XCTAssertEqual(m.blank & bit != 0, start + k == 0x20, "byte \(start + k)")
                 }
             }
         }

@@ -1,0 +1,164 @@
+// cl100k's piece starts by block masks (PieceStarts.swift).
+//
+// The pattern, alternatives in order:
+//     '(?i:[sdmt]|ll|ve|re) | [^\r\n\p{L}\p{N}]?+\p{L}++ | \p{N}{1,3}+ | ?[^\s\p{L}\p{N}]++[\r\n]*+
+//     | \s++$ | \s*[\r\n] | \s+(?!\S) | \s
+// Over ASCII, with L, D, W, O the letters, digits, white space and the rest, N the line breaks
+// (U+000A, U+000D) and S the space U+0020, a piece starts at byte k when:
+//   - k is an O and byte k-1 is neither an O (the possessive O run goes on) nor S (the run's
+//     ` ?`: the space starts the piece);
+//   - k starts a letter run, unless byte k-1 is its one-byte prefix: white space other than a
+//     line break, or an O that starts a piece (so "(x" is one piece, "((x" and " (x" two);
+//   - k starts a digit run, or lies a multiple of three digits into one;
+//   - k is white space (a run R, a maximal run of W):
+//       - R's first byte, unless R follows an O: that piece's `[\r\n]*` takes R's leading line
+//         breaks, and the first byte after them starts a piece;
+//       - when R holds a line break, `\s*[\r\n]` takes R up to its last one: the byte after it
+//         starts a piece; call T the rest of R after its last line break (all of R if none);
+//       - `\s+(?!\S)` leaves T's last byte to the next piece when T has two bytes or more: that
+//         byte starts one (a letter's prefix, the ` ?` of an O run, or `\s` alone);
+//   - a contraction (an apostrophe that starts a piece, then s, t, m, d, ll, ve or re in any
+//     case) is one piece: no start inside, a start right after it even before a letter.
+// The line-break rule is not local: whether a white-space byte has a line break after it in its
+// run is read from the line breaks of the block (a loop over them: about one a line), and a run
+// that goes on past the block is scanned to its end (at most 64 bytes, else the block is left
+// to the scanner). Runs of digits and leading line breaks reaching into the block from before
+// are scanned back the same way. A block is decided when it, the four bytes before it, the byte
+// after it and those scans are ASCII and end inside the text (`\s++$` and the end of the text are
+// the scanner's).
+
+/// The piece starts of the cl100k pattern, block by block (rule at the top of the file).
+enum CL100kStarts: StartMasks {
+    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64`
+    /// (base a multiple of 64), or nil when the block is not decided here.
+    @inline(__always)
+    static func block(_ s: Scanner, _ base: Int) -> UInt64? {
+        guard base &+ 65 <= s.end else { return nil }
+        let p = s.p.baseAddress.unsafelyUnwrapped
+        guard asciiBlock(p, base) else { return nil }
+        var edge = p[base &+ 64]
+        // base > 0 is at least 64.
+        if base > 0 { edge |= p[base &- 1] | p[base &- 2] | p[base &- 3] | p[base &- 4] }
+        guard edge < 0x80 else { return nil }
+        return starts(s, base, ByteClassMasks(UnsafeRawPointer(p + base)))
+    }
+
+    @inline(__always)
+    private static func isLineBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
+
+    private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
+        let p = s.p.baseAddress.unsafelyUnwrapped
+        let table = s.ascii
+        let L = m.letter, D = m.digit, W = m.space, N = m.lineBreak, S = m.blank
+        let O = ~(L | D | W)
+        // The byte before the block and the one before it, and their classes (0: none).
+        let b1: UInt8 = base > 0 ? p[base &- 1] : 0, b2: UInt8 = base > 0 ? p[base &- 2] : 0
+        let c1 = base > 0 ? table[Int(b1)] : 0, c2 = base > 0 ? table[Int(b2)] : 0
+        // Masks of the byte before each position (bit 0: byte base-1).
+        let pL = L &<< 1 | bit(c1 == ASCIIClass.letter)
+        let pD = D &<< 1 | bit(c1 == ASCIIClass.digit)
+        let pW = W &<< 1 | bit(c1 == ASCIIClass.space)
+        let pO = O &<< 1 | bit(c1 == ASCIIClass.other)
+        let pS = S &<< 1 | bit(base > 0 && b1 == 0x20)
+
+        // Others.
+        var starts = O & ~pO & ~pS
+        // Letters: P is a byte that would be a letter run's prefix.
+        let P = (W & ~N) | (O & ~pO & ~pS)
+        let P1 = (c1 == ASCIIClass.space && !isLineBreak(b1)) || (c1 == ASCIIClass.other && c2 != ASCIIClass.other && b2 != 0x20)
+        starts |= L & ~pL & ~(P &<< 1 | bit(P1))
+
+        // Digits: run starts, then every third digit of a run.
+        var seeds = D & ~pD
+        if c1 == ASCIIClass.digit {
+            // The run reaching into the block: its phase, from where it starts.
+            var j = base &- 1
+            while j >= 0 && p[j] &- 0x30 < 10 {
+                j &-= 1
+                if base &- j > 64 { return nil }
+            }
+            if j >= 0 && p[j] >= 0x80 { return nil }   // a non-ASCII number may go on the run
+            let off = (3 &- (base &- j &- 1) % 3) % 3
+            let need = (UInt64(2) &<< UInt64(off)) &- 1
+            if D & need == need { seeds |= 1 &<< UInt64(off) }
+        }
+        var add = seeds
+        starts |= seeds
+        while add != 0 {
+            add = (add &<< 3) & D & (D &<< 1) & (D &<< 2)
+            starts |= add
+        }
+
+        // White space. The run at the block's end may go on past it: to its end.
+        var tailLength = 0, tailBreak = false
+        if W &>> 63 != 0 {
+            var j = base &+ 64
+            while j < s.end {
+                let b = p[j]
+                if b >= 0x80 { return nil }
+                if table[Int(b)] != ASCIIClass.space { break }
+                if isLineBreak(b) { tailBreak = true }
+                j &+= 1
+                if j &- base &- 64 > 64 { return nil }
+            }
+            if j >= s.end { return nil }
+            tailLength = j &- base &- 64
+        }
+        // NA: white space with a line break at or after it in its run.
+        let runStarts = W & ~pW
+        var NA: UInt64 = 0
+        var breaks = N
+        while breaks != 0 {
+            let k = breaks.trailingZeroBitCount
+            breaks &= breaks &- 1
+            let upTo = UInt64.max &>> UInt64(63 &- k)
+            let below = runStarts & upTo
+            let a = below == 0 ? 0 : 63 &- below.leadingZeroBitCount
+            NA |= upTo & (UInt64.max &<< UInt64(a))
+        }
+        if tailBreak {
+            let a = runStarts == 0 ? 0 : 63 &- runStarts.leadingZeroBitCount
+            NA |= UInt64.max &<< UInt64(a)
+        }
+        let T = W & ~NA
+        let T1 = c1 == ASCIIClass.space && !isLineBreak(b1) && !(W & NA & 1 != 0)
+        let pT = T &<< 1 | bit(T1)
+        let nT = T &>> 1 | bit(tailLength > 0 && !tailBreak) &<< 63
+        // Leading line breaks of a run after an O, which that O's piece takes.
+        var absorbedBefore = false
+        if base > 0 && isLineBreak(b1) {
+            var j = base &- 1
+            while j >= 0 && isLineBreak(p[j]) {
+                j &-= 1
+                if base &- j > 64 { return nil }
+            }
+            if j >= 0 && p[j] >= 0x80 { return nil }
+            absorbedBefore = j >= 0 && table[Int(p[j])] == ASCIIClass.other
+        }
+        let seedsN = (N & ~pW & pO) | bit(absorbedBefore && N & 1 != 0)
+        let absorbed = seedsN | (N & ((N &+ seedsN) ^ N ^ seedsN))
+        let pAbsorbed = absorbed &<< 1 | bit(absorbedBefore)
+        starts |= W & ~pW & ~absorbed          // a run's first byte
+        starts |= W & ~absorbed & pAbsorbed    // the first byte after absorbed line breaks
+        starts |= T & ~pT & pW                 // the first byte after a run's last line break
+        starts |= T & ~nT & pT                 // the last byte of a tail of two or more
+        if base == 0 { starts |= 1 }
+
+        // Contractions starting in the block (an apostrophe that starts a piece).
+        var quotes = m.apostrophe & starts
+        while quotes != 0 {
+            let k = quotes.trailingZeroBitCount
+            quotes &= quotes &- 1
+            if let e = s.contraction(base &+ k, fold: true) { starts = markPiece(starts, from: base &+ k, to: e, base) }
+        }
+        // Contractions starting in the three bytes before the block and reaching into it (or
+        // ending at its first byte).
+        for c in max(0, base &- 3)..<base where p[c] == 0x27 {
+            let startsPiece = c == 0 || (table[Int(p[c &- 1])] != ASCIIClass.other && p[c &- 1] != 0x20)
+            if startsPiece, let e = s.contraction(c, fold: true) { starts = markPiece(starts, from: c, to: e, base) }
+        }
+        return starts
+    }
+
+    @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.cl100kFast(i, maxDigits: 3) }
+}
