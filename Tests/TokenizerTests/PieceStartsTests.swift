@@ -1,11 +1,10 @@
 // GPT-2's and cl100k's piece starts from block masks (PieceStarts.swift) against the scalar
 // scanner, on long seeded random texts made mostly of ASCII (so that most 64-byte blocks are
 // decided by the masks) with every class and edge the rules distinguish: contractions and
-// near-contractions, line breaks after punctuation and inside white-space runs, runs longer
-// than a block,
-// apostrophes after each class, U+0020 against the other white space before letters, digits
-// and punctuation, white-space runs that end before a non-space or at the end of the text,
-// and non-ASCII letters, spaces and punctuation now and then, next to block edges.
+// near-contractions, apostrophes after each class, U+0020 against the other white space before
+// letters, digits and punctuation, line breaks after punctuation and inside white-space runs,
+// white-space runs that end before a non-space, at the end of the text or past a block, and
+// non-ASCII letters, spaces and punctuation now and then, next to block edges.
 
 import XCTest
 @testable import Tokenizer
