@@ -33,18 +33,25 @@ enum CL100kStarts: StartMasks {
     /// (base a multiple of 64), or nil when the block is not decided here.
     @inline(__always)
     static func block(_ s: Scanner, _ base: Int) -> UInt64? {
-        guard base &+ 65 <= s.end else { return nil }
-        let p = s.p.baseAddress.unsafelyUnwrapped
-        guard asciiBlock(p, base) else { return nil }
-        var edge = p[base &+ 64]
-        // base > 0 is at least 64.
-        if base > 0 { edge |= p[base &- 1] | p[base &- 2] | p[base &- 3] | p[base &- 4] }
-        guard edge < 0x80 else { return nil }
-        return starts(s, base, ByteClassMasks(UnsafeRawPointer(p + base)))
+        guard asciiBlockWithEdges(s, base, after: 1) else { return nil }
+        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
     }
 
     @inline(__always)
     private static func isLineBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
+
+    /// The position of the byte before the run of bytes in `run` that ends at `base - 1` (-1
+    /// when the run starts the text), or nil when the run is longer than 64 bytes or that byte
+    /// is not ASCII (a non-ASCII number or space may belong to the run: the scanner decides).
+    @inline(__always)
+    private static func byteBeforeRun(_ p: UnsafePointer<UInt8>, _ base: Int, _ run: (UInt8) -> Bool) -> Int? {
+        var j = base &- 1
+        while j >= 0 && run(p[j]) {
+            j &-= 1
+            if base &- j > 64 { return nil }
+        }
+        return j >= 0 && p[j] >= 0x80 ? nil : j
+    }
 
     private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
         let p = s.p.baseAddress.unsafelyUnwrapped
@@ -72,12 +79,7 @@ enum CL100kStarts: StartMasks {
         var seeds = D & ~pD
         if c1 == ASCIIClass.digit {
             // The run reaching into the block: its phase, from where it starts.
-            var j = base &- 1
-            while j >= 0 && p[j] &- 0x30 < 10 {
-                j &-= 1
-                if base &- j > 64 { return nil }
-            }
-            if j >= 0 && p[j] >= 0x80 { return nil }   // a non-ASCII number may go on the run
+            guard let j = byteBeforeRun(p, base, { $0 &- 0x30 < 10 }) else { return nil }
             let off = (3 &- (base &- j &- 1) % 3) % 3
             let need = (UInt64(2) &<< UInt64(off)) &- 1
             if D & need == need { seeds |= 1 &<< UInt64(off) }
@@ -105,20 +107,19 @@ enum CL100kStarts: StartMasks {
             tailLength = j &- base &- 64
         }
         // NA: white space with a line break at or after it in its run.
+        // Bits from the start of the run holding the highest bit of `upTo` (0 for a run from before
+        // the block) through `upTo`'s highest bit.
         let runStarts = W & ~pW
-        var NA: UInt64 = 0
+        @inline(__always) func fromRunStart(_ upTo: UInt64) -> UInt64 {
+            let below = runStarts & upTo
+            return upTo & (UInt64.max &<< UInt64(below == 0 ? 0 : 63 &- below.leadingZeroBitCount))
+        }
+        var NA = tailBreak ? fromRunStart(.max) : 0
         var breaks = N
         while breaks != 0 {
             let k = breaks.trailingZeroBitCount
             breaks &= breaks &- 1
-            let upTo = UInt64.max &>> UInt64(63 &- k)
-            let below = runStarts & upTo
-            let a = below == 0 ? 0 : 63 &- below.leadingZeroBitCount
-            NA |= upTo & (UInt64.max &<< UInt64(a))
-        }
-        if tailBreak {
-            let a = runStarts == 0 ? 0 : 63 &- runStarts.leadingZeroBitCount
-            NA |= UInt64.max &<< UInt64(a)
+            NA |= fromRunStart(UInt64.max &>> UInt64(63 &- k))
         }
         let T = W & ~NA
         let T1 = c1 == ASCIIClass.space && !isLineBreak(b1) && !(W & NA & 1 != 0)
@@ -127,12 +128,7 @@ enum CL100kStarts: StartMasks {
         // Leading line breaks of a run after an O, which that O's piece takes.
         var absorbedBefore = false
         if base > 0 && isLineBreak(b1) {
-            var j = base &- 1
-            while j >= 0 && isLineBreak(p[j]) {
-                j &-= 1
-                if base &- j > 64 { return nil }
-            }
-            if j >= 0 && p[j] >= 0x80 { return nil }
+            guard let j = byteBeforeRun(p, base, isLineBreak) else { return nil }
             absorbedBefore = j >= 0 && table[Int(p[j])] == ASCIIClass.other
         }
         let seedsN = (N & ~pW & pO) | bit(absorbedBefore && N & 1 != 0)
@@ -143,21 +139,10 @@ enum CL100kStarts: StartMasks {
         starts |= T & ~pT & pW                 // the first byte after a run's last line break
         starts |= T & ~nT & pT                 // the last byte of a tail of two or more
         if base == 0 { starts |= 1 }
-
-        // Contractions starting in the block (an apostrophe that starts a piece).
-        var quotes = m.apostrophe & starts
-        while quotes != 0 {
-            let k = quotes.trailingZeroBitCount
-            quotes &= quotes &- 1
-            if let e = s.contraction(base &+ k, fold: true) { starts = markPiece(starts, from: base &+ k, to: e, base) }
+        // An apostrophe before the block starts a piece after anything but an O or U+0020.
+        return markContractions(s, base, starts, apostrophes: m.apostrophe & starts, fold: true) { c in
+            c == 0 || (table[Int(p[c &- 1])] != ASCIIClass.other && p[c &- 1] != 0x20)
         }
-        // Contractions starting in the three bytes before the block and reaching into it (or
-        // ending at its first byte).
-        for c in max(0, base &- 3)..<base where p[c] == 0x27 {
-            let startsPiece = c == 0 || (table[Int(p[c &- 1])] != ASCIIClass.other && p[c &- 1] != 0x20)
-            if startsPiece, let e = s.contraction(c, fold: true) { starts = markPiece(starts, from: c, to: e, base) }
-        }
-        return starts
     }
 
     @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.cl100kFast(i, maxDigits: 3) }

@@ -22,16 +22,8 @@ enum GPT2Starts: StartMasks {
     /// bytes base-4 … base+65, or the text ends before base + 66).
     @inline(__always)
     static func block(_ s: Scanner, _ base: Int) -> UInt64? {
-        guard base &+ 66 <= s.end else { return nil }
-        let p = s.p.baseAddress.unsafelyUnwrapped
-        guard asciiBlock(p, base) else { return nil }
-        let m = ByteClassMasks(UnsafeRawPointer(p + base))
-        let after0 = p[base &+ 64], after1 = p[base &+ 65]
-        var edge = after0 | after1
-        // base > 0 is at least 64.
-        if base > 0 { edge |= p[base &- 1] | p[base &- 2] | p[base &- 3] | p[base &- 4] }
-        guard m.nonASCII == 0 && edge < 0x80 else { return nil }
-        return starts(s, base, m)
+        guard asciiBlockWithEdges(s, base, after: 2) else { return nil }
+        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
     }
 
     @inline(__always)
@@ -51,22 +43,11 @@ enum GPT2Starts: StartMasks {
         let nextNotW = ~W &>> 1 | bit(table[Int(p[base &+ 64])] != ASCIIClass.space) &<< 63
         var starts = (W & (~pW | nextNotW)) | (((L & ~pL) | (D & ~pD) | (O & ~pO)) & ~pBlank)
         if base == 0 { starts |= 1 }
-        // Contractions starting in the block (an apostrophe that starts a piece).
-        var quotes = m.apostrophe & starts
-        while quotes != 0 {
-            let k = quotes.trailingZeroBitCount
-            quotes &= quotes &- 1
-            if let e = s.contraction(base &+ k, fold: false) { starts = markPiece(starts, from: base &+ k, to: e, base) }
-        }
-        // Contractions starting in the three bytes before the block and reaching into it (or
-        // ending at its first byte).
-        for c in max(0, base &- 3)..<base where p[c] == 0x27 {
+        // An apostrophe before the block starts a piece after L, D or white space other than U+0020.
+        return markContractions(s, base, starts, apostrophes: m.apostrophe & starts, fold: false) { c in
             let b = c > 0 ? table[Int(p[c &- 1])] : 0
-            let startsPiece = c == 0 || b == ASCIIClass.letter || b == ASCIIClass.digit
-                || (b == ASCIIClass.space && p[c &- 1] != 0x20)
-            if startsPiece, let e = s.contraction(c, fold: false) { starts = markPiece(starts, from: c, to: e, base) }
+            return c == 0 || b == ASCIIClass.letter || b == ASCIIClass.digit || (b == ASCIIClass.space && p[c &- 1] != 0x20)
         }
-        return starts
     }
 
     @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.gpt2Fast(i) }

@@ -125,6 +125,41 @@ func asciiBlock(_ p: UnsafePointer<UInt8>, _ base: Int) -> Bool {
     return any & SWAR.high == 0
 }
 
+/// Whether the block at `base` can be decided by masks: it, the four bytes before it and the
+/// `after` bytes after it lie inside the text and are ASCII.
+@inline(__always)
+func asciiBlockWithEdges(_ s: Scanner, _ base: Int, after: Int) -> Bool {
+    guard base &+ 64 &+ after <= s.end else { return false }
+    let p = s.p.baseAddress.unsafelyUnwrapped
+    guard asciiBlock(p, base) else { return false }
+    var edge: UInt8 = 0
+    for k in 0..<after { edge |= p[base &+ 64 &+ k] }
+    // base > 0 is at least 64.
+    if base > 0 { edge |= p[base &- 1] | p[base &- 2] | p[base &- 3] | p[base &- 4] }
+    return edge < 0x80
+}
+
+/// `starts` with the contractions that reach into the block at `base` made single pieces
+/// (`markPiece`): those at an apostrophe of `apostrophes` (the block's apostrophes that start a
+/// piece), and those at an apostrophe in the three bytes before the block for which
+/// `startsPiece` (its position) is true. `fold`: the pattern's contractions ignore case.
+@inline(__always)
+func markContractions(_ s: Scanner, _ base: Int, _ starts: UInt64, apostrophes: UInt64, fold: Bool,
+                      startsPiece: (Int) -> Bool) -> UInt64 {
+    var starts = starts
+    var quotes = apostrophes
+    while quotes != 0 {
+        let k = quotes.trailingZeroBitCount
+        quotes &= quotes &- 1
+        if let e = s.contraction(base &+ k, fold: fold) { starts = markPiece(starts, from: base &+ k, to: e, base) }
+    }
+    let p = s.p.baseAddress.unsafelyUnwrapped
+    for c in max(0, base &- 3)..<base where p[c] == 0x27 && startsPiece(c) {
+        if let e = s.contraction(c, fold: fold) { starts = markPiece(starts, from: c, to: e, base) }
+    }
+    return starts
+}
+
 /// `starts` with the bytes inside the piece `c ..< e` cleared and `e` set, where they fall in
 /// the block at `base` (a contraction).
 @inline(__always)
