@@ -53,6 +53,7 @@ enum CL100kStarts: StartMasks {
         return j >= 0 && p[j] >= 0x80 ? nil : j
     }
 
+    @inline(__always)
     private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
         let p = s.p.baseAddress.unsafelyUnwrapped
         let table = s.ascii

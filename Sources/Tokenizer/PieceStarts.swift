@@ -153,8 +153,10 @@ func markContractions(_ s: Scanner, _ base: Int, _ starts: UInt64, apostrophes: 
         quotes &= quotes &- 1
         if let e = s.contraction(base &+ k, fold: fold) { starts = markPiece(starts, from: base &+ k, to: e, base) }
     }
+    // The three bytes before the block (base is 0 or at least 64), which rarely hold one.
     let p = s.p.baseAddress.unsafelyUnwrapped
-    for c in max(0, base &- 3)..<base where p[c] == 0x27 && startsPiece(c) {
+    guard base > 0 && (p[base &- 1] == 0x27 || p[base &- 2] == 0x27 || p[base &- 3] == 0x27) else { return starts }
+    for c in (base &- 3)..<base where p[c] == 0x27 && startsPiece(c) {
         if let e = s.contraction(c, fold: fold) { starts = markPiece(starts, from: c, to: e, base) }
     }
     return starts
