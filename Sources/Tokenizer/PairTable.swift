@@ -89,19 +89,18 @@ final class PairTable: @unchecked Sendable {
     fileprivate init(_ rules: PairRules) {
         // Direct when walking the ranks in order meets strictly increasing ids: each rank has one
         // id, each id one rank, in the same order.
+        // The values `rank << 32 | id` sorted (a dictionary of ranks and a sort of its keys took
+        // ~100 M instructions for cl100k's 100k rules): equal neighbours are one rank's one id.
         var direct = true
-        var idOfRank: [UInt32: UInt32] = [:]
-        rules.forEach { _, _, v in
-            let rank = UInt32(truncatingIfNeeded: v >> 32), id = UInt32(truncatingIfNeeded: v)
-            if let seen = idOfRank[rank], seen != id { direct = false }
-            idOfRank[rank] = id
-        }
-        if direct {
-            var last: UInt32?
-            for rank in idOfRank.keys.sorted() {
-                let id = idOfRank[rank] ?? 0
-                if let last, id <= last { direct = false; break }
-                last = id
+        var ranked: [UInt64] = []
+        ranked.reserveCapacity(rules.count)
+        rules.forEach { _, _, v in ranked.append(v) }
+        ranked.sort()
+        for k in ranked.indices.dropFirst() where ranked[k] != ranked[k - 1] {
+            // Another id at the same rank, or an id not above the previous rank's.
+            if ranked[k] >> 32 == ranked[k - 1] >> 32 || UInt32(truncatingIfNeeded: ranked[k]) <= UInt32(truncatingIfNeeded: ranked[k - 1]) {
+                direct = false
+                break
             }
         }
         var index: [UInt64: UInt64] = [:]
