@@ -39,10 +39,10 @@ struct BPEModel: Sendable {
 
     init(tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
         let store = TokenStore(tokens)
-        self.init(store: store, lookup: BytesToId(store), tokens: tokens, pairs: pairs, wholePieceFirst: wholePieceFirst)
+        self.init(store: store, lookup: BytesToId(store), pairs: pairs, wholePieceFirst: wholePieceFirst)
     }
 
-    init(store: TokenStore, lookup: BytesToId, tokens: [[UInt8]?], pairs: PairTable, wholePieceFirst: Bool) {
+    init(store: TokenStore, lookup: BytesToId, pairs: PairTable, wholePieceFirst: Bool) {
         self.tokens = store
         self.lookup = lookup
         self.pairs = pairs
@@ -50,8 +50,10 @@ struct BPEModel: Sendable {
         self.shortTokens = ShortTokens(store) { _ in true }
         self.mediumTokens = MediumTokens(store) { _ in true }
         var byteIds = [UInt32](repeating: BPEModel.noId, count: 256)
-        for (id, t) in tokens.enumerated() {
-            if let t, t.count == 1, byteIds[Int(t[0])] == BPEModel.noId { byteIds[Int(t[0])] = UInt32(id) }
+        // A byte's id is the lowest id whose token is that one byte.
+        for id in 0..<store.count where store.present[id] && store.range(id).count == 1 {
+            let b = Int(store.bytes[store.range(id).lowerBound])
+            if byteIds[b] == BPEModel.noId { byteIds[b] = UInt32(id) }
         }
         self.byteIds = byteIds
         self.bytePairs = BytePairTable(pairs: pairs, byteIds: byteIds)

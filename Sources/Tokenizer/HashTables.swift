@@ -89,6 +89,26 @@ final class TokenStore: @unchecked Sendable {
         }
     }
 
+    /// Builds from the bytes of each id at `ranges[id]` of `source` (nil for a gap): a loader
+    /// that decodes every token into one buffer makes no array per token.
+    init(source: UnsafePointer<UInt8>, ranges: [Range<Int>?]) {
+        count = ranges.count
+        present = ranges.map { $0 != nil }
+        var total = 0
+        for r in ranges { total += r?.count ?? 0 }
+        bytes = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: ranges.count + 1)
+        var at = 0
+        offsets[0] = 0
+        for (id, r) in ranges.enumerated() {
+            if let r {
+                (bytes + at).initialize(from: source + r.lowerBound, count: r.count)
+                at += r.count
+            }
+            offsets[id + 1] = UInt32(at)
+        }
+    }
+
     deinit {
         bytes.deallocate()
         offsets.deallocate()

@@ -205,7 +205,7 @@ extension Tokenizer {
         }
         if let failure { throw failure }
         let pairs = try rules.table(path: merges)
-        var model = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: false)
+        var model = BPEModel(store: index.store, lookup: index.lookup, pairs: pairs, wholePieceFirst: false)
         model.markSelfMergingTokens()
         // The <|...|> entries of the vocabulary are its special tokens (GPT-2: <|endoftext|>).
         var specials: [AddedToken] = []

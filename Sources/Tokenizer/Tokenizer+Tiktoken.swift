@@ -125,8 +125,15 @@ extension Tokenizer {
         let bytes = try readFile(path)
         // A rank at or beyond the number of lines must leave a gap: refuse it before allocating.
         let lineCount = bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-        var tokens: [[UInt8]?] = []
-        tokens.reserveCapacity(bytes.count / 12)
+        // Every token's bytes decoded into one buffer (a token's base64 is longer than its
+        // bytes, so the file's size bounds them), and each rank's range in it: no array per
+        // token (an allocation and a release each, ~1,100 instructions, were an eighth of
+        // cl100k's load).
+        let decoded = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        defer { decoded.deallocate() }
+        var used = 0
+        var ranges: [Range<Int>?] = []
+        ranges.reserveCapacity(bytes.count / 12)
         var lineNumber = 0
         var start = 0
         var lineOfRank: [Int] = []
@@ -146,27 +153,29 @@ extension Tokenizer {
                 }
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "expected `base64-token rank`, found \(JSON.quoted(String(decoding: line.prefix(80), as: UTF8.self)))")
             }
-            guard let token = line[start..<space].withUnsafeBufferPointer(Self.base64Decoded), !token.isEmpty else {
+            guard let length = line[start..<space].withUnsafeBufferPointer({ Self.base64Decode($0, to: decoded + used) }), length > 0 else {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "invalid base64 token \(JSON.quoted(String(decoding: line[start..<space].prefix(80), as: UTF8.self)))")
             }
             if rank >= lineCount {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "rank \(rank) is beyond the \(lineCount) lines of the file, so ranks below it are missing; ranks must run from 0 without gaps")
             }
-            if rank >= tokens.count { tokens.append(contentsOf: repeatElement(nil, count: rank + 1 - tokens.count)) }
-            if tokens[rank] != nil {
+            if rank >= ranges.count { ranges.append(contentsOf: repeatElement(nil, count: rank + 1 - ranges.count)) }
+            if ranges[rank] != nil {
                 throw .invalidContent(path: path, location: "\(lineNumber)", message: "rank \(rank) appears twice; every token needs its own rank")
             }
-            tokens[rank] = token
+            ranges[rank] = used..<used + length
+            used += length
             if rank >= lineOfRank.count { lineOfRank.append(contentsOf: repeatElement(0, count: rank + 1 - lineOfRank.count)) }
             lineOfRank[rank] = lineNumber
         }
-        if tokens.isEmpty { throw .invalidContent(path: path, location: "", message: "the rank file is empty") }
-        if let gap = tokens.firstIndex(where: { $0 == nil }) {
-            throw .invalidContent(path: path, location: "", message: "ranks must run from 0 to \(tokens.count - 1) without gaps, but rank \(gap) is missing")
+        if ranges.isEmpty { throw .invalidContent(path: path, location: "", message: "the rank file is empty") }
+        if let gap = ranges.firstIndex(where: { $0 == nil }) {
+            throw .invalidContent(path: path, location: "", message: "ranks must run from 0 to \(ranges.count - 1) without gaps, but rank \(gap) is missing")
         }
-        let model0 = BPEModel(tokens: tokens, pairs: .empty, wholePieceFirst: true)
+        let store = TokenStore(source: decoded, ranges: ranges)
+        let model0 = BPEModel(store: store, lookup: BytesToId(store), pairs: .empty, wholePieceFirst: true)
         // Two ranks with the same bytes: the token table holds one of them.
-        for id in 0..<tokens.count where model0.lookup.duplicates > 0 {
+        for id in 0..<store.count where model0.lookup.duplicates > 0 {
             let r = model0.tokens.range(id)
             let found = model0.lookup.get(model0.tokens.bytes + r.lowerBound, r.count)
             if found != UInt32(id) {
@@ -212,29 +221,26 @@ extension Tokenizer {
     /// `Data(base64Encoded:)` reads the same (that one also reads some misplaced padding). A
     /// rank file holds a token per line: Foundation's decoder and the copies around it cost
     /// ~3,600 instructions a line, a third of cl100k's load (100 k lines).
-    static func base64Decoded(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// Writes the decoded bytes of `s` at `out` (room for `s.count` bytes) and returns their
+    /// count, or returns nil.
+    static func base64Decode(_ s: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int? {
         let n = s.count
         guard n % 4 == 0 else { return nil }
-        guard n > 0 else { return [] }
+        guard n > 0 else { return 0 }
         let pad = s[n - 1] != UInt8(ascii: "=") ? 0 : s[n - 2] != UInt8(ascii: "=") ? 1 : 2
         let values = base64Values
         for i in 0..<(n - pad) where values[Int(s[i])] == 0xFF { return nil }
-        // Zeroed then filled: `init(unsafeUninitializedCapacity:)` took the runtime's generic
-        // allocation path here (~680 instructions a token).
-        var out = [UInt8](repeating: 0, count: n / 4 * 3 - pad)
-        out.withUnsafeMutableBufferPointer { out in
-            var o = 0
-            var i = 0
-            while i < n {
-                var v: UInt32 = 0
-                for k in 0..<4 { v = v << 6 | (i + k < n - pad ? UInt32(values[Int(s[i + k])]) : 0) }
-                let bytes = i + 4 < n ? 3 : 3 - pad
-                for k in 0..<bytes { out[o + k] = UInt8(truncatingIfNeeded: v >> (16 - 8 * k)) }
-                o += bytes
-                i += 4
-            }
+        var o = 0
+        var i = 0
+        while i < n {
+            var v: UInt32 = 0
+            for k in 0..<4 { v = v << 6 | (i + k < n - pad ? UInt32(values[Int(s[i + k])]) : 0) }
+            let bytes = i + 4 < n ? 3 : 3 - pad
+            for k in 0..<bytes { out[o + k] = UInt8(truncatingIfNeeded: v >> (16 - 8 * k)) }
+            o += bytes
+            i += 4
         }
-        return out
+        return o
     }
 
     /// Each byte's base64 value, 0xFF for bytes outside the alphabet.

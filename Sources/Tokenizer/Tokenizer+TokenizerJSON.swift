@@ -131,7 +131,7 @@ extension Tokenizer {
         }
         let ignoreMerges = model["ignore_merges"]?.boolValue ?? false
         let pairs = try rules.table(path: path)
-        var bpe = BPEModel(store: index.store, lookup: index.lookup, tokens: tokens, pairs: pairs, wholePieceFirst: ignoreMerges)
+        var bpe = BPEModel(store: index.store, lookup: index.lookup, pairs: pairs, wholePieceFirst: ignoreMerges)
         if let unk = model["unk_token"]?.stringValue {
             guard let id = index.id(unk) else {
                 throw .invalidContent(path: path, location: "model.unk_token", message: "unk_token \(JSON.quoted(unk)) is not in the vocabulary")

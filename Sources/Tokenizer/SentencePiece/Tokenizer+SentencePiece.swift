@@ -91,7 +91,7 @@ extension Tokenizer {
         }
 
         let pairs = try rules.table(path: path)
-        var model = BPEModel(store: store, lookup: lookup, tokens: all, pairs: pairs, wholePieceFirst: false)
+        var model = BPEModel(store: store, lookup: lookup, pairs: pairs, wholePieceFirst: false)
         model.characters = CharacterSymbols(lookup: lookup, pairs: pairs)
         model.unkId = UInt32(proto.unkId)
         if proto.byteFallback {
