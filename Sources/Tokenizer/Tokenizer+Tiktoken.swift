@@ -68,17 +68,10 @@ extension BPEModel {
     /// general table, which hashes the bytes first, took 252 M. On two threads (below), cl100k's
     /// load took 213 ms instead of 261 (median of 11, two CPUs), qwen2's 391 instead of 437.
     func tiktokenRules() -> PairRules {
-        // Two halves of the ids, of about equal work (a token of n bytes costs ~n² here), on two
-        // threads; the splits are then set in one table. The splits do not depend on the order:
-        // two tokens with one split would have the same bytes, which the loader refuses.
-        var cost = 0
-        for id in 0..<tokens.count { cost += tokens.range(id).count * tokens.range(id).count }
-        var mid = 0, below = 0
-        while mid < tokens.count && 2 * below < cost {
-            below += tokens.range(mid).count * tokens.range(mid).count
-            mid += 1
-        }
-        let halves = [0..<mid, mid..<tokens.count]
+        // Two halves of the ids on two threads; the splits are then set in one table. They do not
+        // depend on the order: two tokens with one split would have the same bytes, which the
+        // loader refuses.
+        let halves = tokens.halvesOfEqualMergeWork()
         var found: [[(left: UInt32, right: UInt32, id: UInt32)]] = [[], []]
         nonisolated(unsafe) let model = self
         found.withUnsafeMutableBufferPointer { found in
