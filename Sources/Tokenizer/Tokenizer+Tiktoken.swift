@@ -73,7 +73,7 @@ extension BPEModel {
         // loader refuses.
         let halves = tokens.halvesOfEqualMergeWork()
         var found: [[(left: UInt32, right: UInt32, id: UInt32)]] = [[], []]
-        nonisolated(unsafe) let model = self
+        let model = self
         found.withUnsafeMutableBufferPointer { found in
             nonisolated(unsafe) let found = found
             DispatchQueue.concurrentPerform(iterations: 2) { k in found[k] = model.tiktokenSplits(halves[k]) }
