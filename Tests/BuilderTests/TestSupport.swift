@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import Builder
 import Tokenizer
 
@@ -23,7 +24,7 @@ func temporaryFolder(_ tag: String = "finetok") -> URL {
 @discardableResult
 func writeFile(_ dir: URL, _ name: String, _ text: String) -> String {
     let p = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+    XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)))
     return p
 }
 

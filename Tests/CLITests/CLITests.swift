@@ -51,7 +51,7 @@ final class CLITests: XCTestCase {
 
     func write(_ name: String, _ text: String) -> String {
         let p = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)))
         return p
     }
 

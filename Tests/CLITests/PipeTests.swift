@@ -119,7 +119,7 @@ final class PipeTests: XCTestCase {
 
     func testReadErrorsCarryTheSystemReason() throws {
         // A path through a regular file: "Not a directory".
-        FileManager.default.createFile(atPath: path("plain"), contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path("plain"), contents: Data("x".utf8)))
         let throughFile = path("plain")
         let cases: [([String], String)] = [
             (["build", path("missing.jsonl"), "--out", path("o1")], "\(path("missing.jsonl")): cannot read: No such file or directory"),

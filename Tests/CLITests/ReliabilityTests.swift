@@ -14,7 +14,7 @@ final class ReliabilityTests: XCTestCase {
 
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let p = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(bytes)))
         return p
     }
     func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
@@ -81,8 +81,8 @@ final class ReliabilityTests: XCTestCase {
     func testBadVocabulariesExitOne() throws {
         let vdir = dir.appendingPathComponent("v")
         try FileManager.default.createDirectory(at: vdir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: vdir.appendingPathComponent("vocab.json").path, contents: Data(#"{"a": 0, "b": 1"#.utf8))
-        FileManager.default.createFile(atPath: vdir.appendingPathComponent("merges.txt").path, contents: Data("a b\n".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: vdir.appendingPathComponent("vocab.json").path, contents: Data(#"{"a": 0, "b": 1"#.utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: vdir.appendingPathComponent("merges.txt").path, contents: Data("a b\n".utf8)))
         let r = try finetok(["encode", "--vocab", vdir.path, "--text", "ab"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("vocab.json:1:16: malformed JSON"), r.stderr)
@@ -204,7 +204,7 @@ final class ReliabilityTests: XCTestCase {
     /// Ten million tiny rows: streamed, counted, nothing held per row but lengths.
     func testTenMillionTinyRows() throws {
         let p = dir.appendingPathComponent("tiny.jsonl").path
-        FileManager.default.createFile(atPath: p, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: nil))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: p))
         let chunk = Data(String(repeating: "{\"text\": \"a b\"}\n", count: 100_000).utf8)
         for _ in 0..<100 { handle.write(chunk) }

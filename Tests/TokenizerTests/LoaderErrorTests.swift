@@ -16,7 +16,7 @@ final class LoaderErrorTests: XCTestCase {
 
     func write(_ name: String, _ text: String) -> String {
         let p = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)))
         return p
     }
 
@@ -212,14 +212,14 @@ final class FuzzRegressionTests: XCTestCase {
             switch selector % 4 {
             case 0: path = tmp.appendingPathComponent("tokenizer.json").path
             case 1, 2:
-                FileManager.default.createFile(atPath: tmp.appendingPathComponent("vocab.json").path,
-                                               contents: selector % 4 == 1 ? Data(body) : Data(#"{"a": 0, "b": 1, "ab": 2, "c": 3}"#.utf8))
-                FileManager.default.createFile(atPath: tmp.appendingPathComponent("merges.txt").path,
-                                               contents: selector % 4 == 2 ? Data(body) : Data("a b\n".utf8))
+                XCTAssertTrue(FileManager.default.createFile(atPath: tmp.appendingPathComponent("vocab.json").path,
+                                                             contents: selector % 4 == 1 ? Data(body) : Data(#"{"a": 0, "b": 1, "ab": 2, "c": 3}"#.utf8)))
+                XCTAssertTrue(FileManager.default.createFile(atPath: tmp.appendingPathComponent("merges.txt").path,
+                                                             contents: selector % 4 == 2 ? Data(body) : Data("a b\n".utf8)))
                 path = tmp.appendingPathComponent("vocab.json").path
             default: path = tmp.appendingPathComponent("fuzz_cl100k.tiktoken").path
             }
-            if selector % 4 == 0 || selector % 4 == 3 { FileManager.default.createFile(atPath: path, contents: Data(body)) }
+            if selector % 4 == 0 || selector % 4 == 3 { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(body))) }
             do {
                 let t = try Tokenizer.load(path)
                 XCTAssertNoThrow(try t.decode(t.encode("Hello, world!")), name)
