@@ -71,22 +71,15 @@ final class TokenStore: @unchecked Sendable {
     let present: [Bool]
     let count: Int
 
-    /// Builds from `tokens[id]` (nil for a gap).
-    init(_ tokens: [[UInt8]?]) {
-        count = tokens.count
-        present = tokens.map { $0 != nil }
-        var total = 0
-        for t in tokens { total += t?.count ?? 0 }
-        bytes = .allocate(capacity: max(total, 1))
-        offsets = .allocate(capacity: tokens.count + 1)
-        var at = 0
-        offsets[0] = 0
-        for (id, t) in tokens.enumerated() {
-            if let t {
-                for b in t { bytes[at] = b; at += 1 }
-            }
-            offsets[id + 1] = UInt32(at)
+    /// Builds from `tokens[id]` (nil for a gap), through one buffer of all their bytes.
+    convenience init(_ tokens: [[UInt8]?]) {
+        var all: [UInt8] = []
+        let ranges = tokens.map { t -> Range<Int>? in
+            guard let t else { return nil }
+            all += t
+            return all.count - t.count..<all.count
         }
+        self.init(source: all, ranges: ranges)
     }
 
     /// Builds from the bytes of each id at `ranges[id]` of `source` (nil for a gap): a loader

@@ -29,13 +29,7 @@
 
 /// The piece starts of the cl100k pattern, block by block (rule at the top of the file).
 enum CL100kStarts: StartMasks {
-    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64`
-    /// (base a multiple of 64), or nil when the block is not decided here.
-    @inline(__always)
-    static func block(_ s: Scanner, _ base: Int) -> UInt64? {
-        guard asciiBlockWithEdges(s, base, after: 1) else { return nil }
-        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
-    }
+    static var bytesAfter: Int { 1 }
 
     @inline(__always)
     private static func isLineBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
@@ -54,7 +48,7 @@ enum CL100kStarts: StartMasks {
     }
 
     @inline(__always)
-    private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
+    static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
         let p = s.p.baseAddress.unsafelyUnwrapped
         let table = s.ascii
         let L = m.letter, D = m.digit, W = m.space, N = m.lineBreak, S = m.blank

@@ -17,17 +17,10 @@
 
 /// The piece starts of the GPT-2 pattern, block by block (rule at the top of the file).
 enum GPT2Starts: StartMasks {
-    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64`
-    /// (base a multiple of 64), or nil when the block is not decided here (a byte ≥ 0x80 among
-    /// bytes base-4 … base+65, or the text ends before base + 66).
-    @inline(__always)
-    static func block(_ s: Scanner, _ base: Int) -> UInt64? {
-        guard asciiBlockWithEdges(s, base, after: 2) else { return nil }
-        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
-    }
+    static var bytesAfter: Int { 2 }
 
     @inline(__always)
-    private static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64 {
+    static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
         let p = s.p.baseAddress.unsafelyUnwrapped
         let table = s.ascii
         let L = m.letter, D = m.digit, W = m.space

@@ -106,11 +106,25 @@ struct ByteClassMasks {
 
 /// A pattern's piece starts by block masks, and its scanner for the rest.
 protocol StartMasks {
-    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64` (base
-    /// a multiple of 64), or nil when the masks do not decide the block.
-    static func block(_ s: Scanner, _ base: Int) -> UInt64?
+    /// How many bytes after a block its rule reads (they must be ASCII and inside the text).
+    static var bytesAfter: Int { get }
+    /// The starts of the ASCII block at `base` with class masks `m` (`block`'s edges checked),
+    /// or nil when the rule cannot decide it.
+    static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64?
     /// The scanner's end of the piece that starts at `i`.
     static func scan(_ s: Scanner, _ i: Int) -> Int
+}
+
+extension StartMasks {
+    /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64` (base
+    /// a multiple of 64), or nil when the masks do not decide the block: a byte ≥ 0x80 in it,
+    /// in the four bytes before it or in the `bytesAfter` after it, the text ending before
+    /// those, or the rule's own cases.
+    @inline(__always)
+    static func block(_ s: Scanner, _ base: Int) -> UInt64? {
+        guard asciiBlockWithEdges(s, base, after: bytesAfter) else { return nil }
+        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
+    }
 }
 
 /// Bit 0 set when `b`.

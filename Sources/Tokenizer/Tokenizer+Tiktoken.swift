@@ -120,10 +120,9 @@ extension BPEModel {
                 if at < count - 1 { ranks[at] = pairRank(at) }
             }
             guard count == 2 else { continue }
-            // Either symbol may be one byte (every byte has a token: checked at load).
-            @inline(__always) func tokenOf(_ q: UnsafePointer<UInt8>, _ k: Int) -> UInt32? { k == 1 ? byteIds[Int(q[0])] : wholeToken(q, k) }
-            guard let left = tokenOf(p, starts[1]), let right = tokenOf(p + starts[1], n - starts[1]) else { continue }
-            found.append((left, right, UInt32(id)))
+            // Both symbols are tokens (each made by a merge, or one byte): the general table holds
+            // every length.
+            found.append((lookup.get(p, starts[1]), lookup.get(p + starts[1], n - starts[1]), UInt32(id)))
         }
         return found
     }
