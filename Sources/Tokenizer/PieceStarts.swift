@@ -113,17 +113,34 @@ protocol StartMasks {
     static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64?
     /// The scanner's end of the piece that starts at `i`.
     static func scan(_ s: Scanner, _ i: Int) -> Int
+    /// Whether `starts` also decides blocks with non-ASCII characters, from masks in which each
+    /// character's bytes carry its class (PieceStarts+NonASCII.swift), reading the classes
+    /// around the block with `Scanner.charClass(containing:)`.
+    static var decidesNonASCII: Bool { get }
 }
 
 extension StartMasks {
+    static var decidesNonASCII: Bool { false }
+
     /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64` (base
     /// a multiple of 64), or nil when the masks do not decide the block: a byte ≥ 0x80 in it,
-    /// in the four bytes before it or in the `bytesAfter` after it, the text ending before
-    /// those, or the rule's own cases.
+    /// in the four bytes before it or in the `bytesAfter` after it (unless `decidesNonASCII`),
+    /// the text ending before those, or the rule's own cases.
     @inline(__always)
     static func block(_ s: Scanner, _ base: Int) -> UInt64? {
-        guard asciiBlockWithEdges(s, base, after: bytesAfter) else { return nil }
-        return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
+        if asciiBlockWithEdges(s, base, after: bytesAfter) {
+            return starts(s, base, ByteClassMasks(UnsafeRawPointer(s.p.baseAddress.unsafelyUnwrapped + base)))
+        }
+        return decidesNonASCII ? nonASCIIBlock(s, base) : nil
+    }
+
+    /// `block` for a block that has non-ASCII bytes in it or at its edges (out of line: the ASCII
+    /// path stays small enough to be inlined into the loop's cursor).
+    @inline(never)
+    static func nonASCIIBlock(_ s: Scanner, _ base: Int) -> UInt64? {
+        // Four bytes after the block: the whole character after it, and `bytesAfter`.
+        guard base &+ 68 <= s.end, let m = ByteClassMasks.withNonASCII(s, base) else { return nil }
+        return starts(s, base, m)
     }
 }
 

@@ -76,12 +76,15 @@ struct Scanner {
     let table: UnsafePointer<CharClass>
     /// `ASCIIClass.table` (SplitPattern+ASCII.swift), loaded once per scanner.
     let ascii: UnsafePointer<UInt8>
+    /// `UnicodeClasses.ideographsAreLetters`, read once per scanner.
+    let ideographsAreLetters: Bool
 
     init(p: UnsafeBufferPointer<UInt8>, end: Int) {
         self.p = p
         self.end = end
         table = UnicodeClasses.bmp
         ascii = ASCIIClass.table
+        ideographsAreLetters = UnicodeClasses.ideographsAreLetters
     }
 
     /// Class and byte length of the scalar at `i` (`i < end`).

@@ -58,6 +58,13 @@ enum UnicodeClasses {
         return UnsafePointer(t)
     }()
 
+    /// Whether the table makes every scalar of U+4000–U+9FFF a letter, U+4DC0–U+4DFF (the Yijing
+    /// hexagram symbols) aside: the block masks then classify CJK ideographs by their lead bytes
+    /// (PieceStarts+NonASCII.swift). True for the Unicode versions in use; checked, not assumed.
+    static let ideographsAreLetters: Bool = {
+        (0x4000..<0xA000).allSatisfy { v in (0x4DC0..<0x4E00).contains(v) || bmp[v].contains(.letter) }
+    }()
+
     /// Starts building `bmp` on another thread (~87 M instructions, asking the standard
     /// library about 65,536 scalars), so it overlaps the vocabulary's parsing; the first use
     /// waits for it to finish (a lazy global is initialized once, whichever thread comes first).

@@ -78,6 +78,46 @@ final class PieceStartsTests: XCTestCase {
         check(GPT2Starts.self, .gpt2, lineBreaks: true)
     }
 
+    /// Text that is mostly not ASCII: the masks with each character's class (PieceStarts+NonASCII.swift).
+    static let scriptAtoms: [[UInt8]] = [
+        "中文", "的", "是", "。", "，", "、", "“", "”", "《", "》", "（", "）", "：", "！", "１２", "３", "Ｚ", "ｗｏｒｄ",
+        "\u{3000}", "\u{3000}\u{3000}", "\u{00A0}", "привет", " мир", "é", "café", "Ⅻ", "²", "½", "٣", "—", "…", "€",
+        "😀", "𝔘", "𠀀", "e\u{0301}", "\u{0301}", "\u{200B}", "カタカナ", "ひらがな", "한국어", "ไทย", "'s", "’s", " '", "'中",
+        "中's", "。't", "\u{3000}'d", "a",
+        // Lead bytes E4–E9 (ideographs by their leads), and the hexagram symbols among them (E4 B7).
+        "一", "\u{4DC0}", "\u{4DFF}", "\u{4DBF}", "\u{9FFF}", "\u{A000}", "\u{3400}", "中\u{4DC0}文", " ", "  ", "\n", "\t", "1", "42", ".", " (", "x", " word", "\r\n",
+    ].map { Array($0.utf8) }
+
+    func testGPT2BlockStartsEqualTheScalarScannerOnNonASCIIText() {
+        var rng = SeededRandom(seed: 65)
+        var decided = 0, nonASCIIBlocks = 0
+        for round in 0..<300 {
+            var text: [UInt8] = []
+            let bytes = 100 + Int(rng.next() % 3000)
+            while text.count < bytes {
+                text += PieceStartsTests.scriptAtoms[Int(rng.next() % UInt64(PieceStartsTests.scriptAtoms.count))]
+            }
+            let expected = scalarEnds(text, .gpt2)
+            let got = blockEnds(text, GPT2Starts.self)
+            if got != expected {
+                let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
+                let at = k > 0 ? expected[k - 1] : 0
+                XCTFail("round \(round): first difference after byte \(at): "
+                        + "\(String(decoding: text[max(0, at - 12)..<min(text.count, at + 24)], as: UTF8.self).debugDescription)")
+                return
+            }
+            text.withUnsafeBufferPointer { p in
+                let s = Scanner(p: p, end: p.count)
+                for b in stride(from: 0, to: p.count, by: 64) where p[b..<min(p.count, b + 64)].contains(where: { $0 >= 0x80 }) {
+                    nonASCIIBlocks += 1
+                    if GPT2Starts.block(s, b) != nil { decided += 1 }
+                }
+            }
+        }
+        // Many blocks hold a non-ASCII space here (one atom in sixteen): the rest must be decided.
+        XCTAssertGreaterThan(Double(decided) / Double(nonASCIIBlocks), 0.1)
+    }
+
     func testCL100kBlockStartsEqualTheScalarScanner() {
         check(CL100kStarts.self, .cl100k, lineBreaks: true)
         check(CL100kStarts.self, .cl100k, lineBreaks: false)
