@@ -23,20 +23,27 @@
 // run is read from the line breaks of the block (a loop over them: about one a line), and a run
 // that goes on past the block is scanned to its end (at most 64 bytes, else the block is left
 // to the scanner). Runs of digits and leading line breaks reaching into the block from before
-// are scanned back the same way. A block is decided when it, the four bytes before it, the byte
-// after it and those scans are ASCII and end inside the text (`\s++$` and the end of the text are
-// the scanner's).
+// are scanned back the same way. A block is decided when those scans end inside the text (`\s++$`
+// and the end of the text are the scanner's).
+//
+// With non-ASCII characters (PieceStarts+NonASCII.swift) each byte carries its character's
+// class, and the rule holds for characters but in three places: a letter run's prefix is an O
+// character, so the prefix mark moves from its first byte to its last (`continuation`); the
+// character before the block is read whole, and may reach into it; and `\p{N}{1,3}` counts
+// characters, so a block with a non-ASCII number, or whose digit run from before has one, is
+// left to the scanner, as is one where non-ASCII white space is involved.
 
 /// The piece starts of the cl100k pattern, block by block (rule at the top of the file).
 enum CL100kStarts: StartMasks {
     static var bytesAfter: Int { 1 }
+    static var decidesNonASCII: Bool { true }
+    static var nonASCIINumbers: Bool { false }
 
     @inline(__always)
     private static func isLineBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
 
     /// The position of the byte before the run of bytes in `run` that ends at `base - 1` (-1
-    /// when the run starts the text), or nil when the run is longer than 64 bytes or that byte
-    /// is not ASCII (a non-ASCII number or space may belong to the run: the scanner decides).
+    /// when the run starts the text), or nil when the run is longer than 64 bytes.
     @inline(__always)
     private static func byteBeforeRun(_ p: UnsafePointer<UInt8>, _ base: Int, _ run: (UInt8) -> Bool) -> Int? {
         var j = base &- 1
@@ -44,18 +51,17 @@ enum CL100kStarts: StartMasks {
             j &-= 1
             if base &- j > 64 { return nil }
         }
-        return j >= 0 && p[j] >= 0x80 ? nil : j
+        return j
     }
 
     @inline(__always)
     static func starts(_ s: Scanner, _ base: Int, _ m: ByteClassMasks) -> UInt64? {
         let p = s.p.baseAddress.unsafelyUnwrapped
-        let table = s.ascii
         let L = m.letter, D = m.digit, W = m.space, N = m.lineBreak, S = m.blank
         let O = ~(L | D | W)
-        // The byte before the block and the one before it, and their classes (0: none).
-        let b1: UInt8 = base > 0 ? p[base &- 1] : 0, b2: UInt8 = base > 0 ? p[base &- 2] : 0
-        let c1 = base > 0 ? table[Int(b1)] : 0, c2 = base > 0 ? table[Int(b2)] : 0
+        // The byte before the block and its character's class (0: none).
+        let b1: UInt8 = base > 0 ? p[base &- 1] : 0
+        let c1 = base > 0 ? s.charClass(containing: base &- 1) : 0
         // Masks of the byte before each position (bit 0: byte base-1).
         let pL = L &<< 1 | bit(c1 == ASCIIClass.letter)
         let pD = D &<< 1 | bit(c1 == ASCIIClass.digit)
@@ -65,16 +71,37 @@ enum CL100kStarts: StartMasks {
 
         // Others.
         var starts = O & ~pO & ~pS
-        // Letters: P is a byte that would be a letter run's prefix.
-        let P = (W & ~N) | (O & ~pO & ~pS)
-        let P1 = (c1 == ASCIIClass.space && !isLineBreak(b1)) || (c1 == ASCIIClass.other && c2 != ASCIIClass.other && b2 != 0x20)
+        // Letters: P is the last byte of a character that would be a letter run's prefix (an O
+        // character that starts a piece: its first byte, moved to its last).
+        var P = O & ~pO & ~pS
+        if m.continuation != 0 {
+            let last = ~(m.continuation &>> 1) & ~(bit(p[base &+ 64] & 0xC0 == 0x80) &<< 63)
+            for _ in 0..<3 { P = (P & last) | (P & ~last) &<< 1 }
+        }
+        P |= W & ~N
+        // The character before the block: a prefix of a letter run at byte 0, or, when it reaches
+        // into the block, at the byte after its end. An O one when it starts a piece: the
+        // character before it is no O and not U+0020.
+        var prefix1 = false
+        if c1 == ASCIIClass.space {
+            prefix1 = !isLineBreak(b1)
+        } else if c1 == ASCIIClass.other {
+            let lead1 = b1 < 0x80 ? base &- 1 : s.lead(base &- 1)
+            prefix1 = lead1 == 0 || (s.charClass(containing: lead1 &- 1) != ASCIIClass.other && p[lead1 &- 1] != 0x20)
+        }
+        var P1 = prefix1
+        if prefix1 && b1 >= 0x80 && p[base] & 0xC0 == 0x80 {
+            P1 = false
+            P |= 1 &<< UInt64((m.continuation & ~(m.continuation &+ 1)).nonzeroBitCount &- 1)
+        }
         starts |= L & ~pL & ~(P &<< 1 | bit(P1))
 
         // Digits: run starts, then every third digit of a run.
         var seeds = D & ~pD
         if c1 == ASCIIClass.digit {
-            // The run reaching into the block: its phase, from where it starts.
-            guard let j = byteBeforeRun(p, base, { $0 &- 0x30 < 10 }) else { return nil }
+            // The run reaching into the block: its phase, from where it starts (a non-ASCII
+            // number in it is the scanner's).
+            guard let j = byteBeforeRun(p, base, { $0 &- 0x30 < 10 }), j < 0 || p[j] < 0x80 else { return nil }
             let off = (3 &- (base &- j &- 1) % 3) % 3
             let need = (UInt64(2) &<< UInt64(off)) &- 1
             if D & need == need { seeds |= 1 &<< UInt64(off) }
@@ -92,8 +119,8 @@ enum CL100kStarts: StartMasks {
             var j = base &+ 64
             while j < s.end {
                 let b = p[j]
+                if s.charClass(containing: j) != ASCIIClass.space { break }
                 if b >= 0x80 { return nil }
-                if table[Int(b)] != ASCIIClass.space { break }
                 if isLineBreak(b) { tailBreak = true }
                 j &+= 1
                 if j &- base &- 64 > 64 { return nil }
@@ -124,7 +151,10 @@ enum CL100kStarts: StartMasks {
         var absorbedBefore = false
         if base > 0 && isLineBreak(b1) {
             guard let j = byteBeforeRun(p, base, isLineBreak) else { return nil }
-            absorbedBefore = j >= 0 && table[Int(p[j])] == ASCIIClass.other
+            let c = j >= 0 ? s.charClass(containing: j) : 0
+            // A non-ASCII space before the line breaks joins their run: the scanner's.
+            if c == ASCIIClass.space && p[j] >= 0x80 { return nil }
+            absorbedBefore = c == ASCIIClass.other
         }
         let seedsN = (N & ~pW & pO) | bit(absorbedBefore && N & 1 != 0)
         let absorbed = seedsN | (N & ((N &+ seedsN) ^ N ^ seedsN))
@@ -136,7 +166,7 @@ enum CL100kStarts: StartMasks {
         if base == 0 { starts |= 1 }
         // An apostrophe before the block starts a piece after anything but an O or U+0020.
         return markContractions(s, base, starts, apostrophes: m.apostrophe & starts, fold: true) { c in
-            c == 0 || (table[Int(p[c &- 1])] != ASCIIClass.other && p[c &- 1] != 0x20)
+            c == 0 || (s.charClass(containing: c &- 1) != ASCIIClass.other && p[c &- 1] != 0x20)
         }
     }
 

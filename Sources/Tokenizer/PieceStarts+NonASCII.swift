@@ -1,5 +1,6 @@
 // Block masks over text that is not ASCII (Chinese, Japanese, Cyrillic, accented Latin…), for
-// the patterns whose start rule is local in character classes (GPT-2; PieceStarts+GPT2.swift).
+// GPT-2 and cl100k (PieceStarts+GPT2.swift, PieceStarts+CL100k.swift, which says where its
+// rule differs from GPT-2's).
 //
 // GPT-2's rule reads only the class of the character before a byte and of the one after it.
 // Give every byte of a character that character's class — letter, number or other — and the
@@ -28,36 +29,39 @@ import _Builtin_intrinsics.intel
 
 extension ByteClassMasks {
     /// The masks of the 64 bytes at `base`, each non-ASCII character's bytes added to the letter
-    /// or digit mask by its class, or nil when a non-ASCII white-space character starts in the
+    /// or digit mask by its class and, but for its lead, to `continuation`; or nil when a
+    /// non-ASCII white-space character (or, unless `numbers`, a non-ASCII number) starts in the
     /// block or reaches into it (see the top of the file). Valid UTF-8; the caller checks that
     /// the character after the block lies inside the text.
     @inline(__always)
-    static func withNonASCII(_ s: Scanner, _ base: Int) -> ByteClassMasks? {
+    static func withNonASCII(_ s: Scanner, _ base: Int, numbers: Bool) -> ByteClassMasks? {
         let p = s.p.baseAddress.unsafelyUnwrapped
         var m = ByteClassMasks(UnsafeRawPointer(p + base))
         var rest = m.nonASCII
         // A character from before the block whose continuation bytes open it.
         if rest & 1 != 0 && p[base] & 0xC0 == 0x80 {
-            var lead = base &- 1
-            while p[lead] & 0xC0 == 0x80 { lead &-= 1 }
+            let lead = s.lead(base)
             let (v, n) = decodeScalar(s.p, lead)
             let bytes = (UInt64(1) &<< UInt64(lead &+ n &- base)) &- 1
-            guard m.add(UnicodeClasses.of(v, s.table), bytes) else { return nil }
+            guard m.add(UnicodeClasses.of(v, s.table), bytes, numbers: numbers) else { return nil }
+            m.continuation |= bytes
             rest &= ~bytes
         }
         // CJK ideographs, ~90% of the characters of Chinese text, from their lead bytes at once.
         let ideographs = s.ideographsAreLetters ? ideographLeads(p, base) & rest : 0
         if ideographs != 0 {
-            let bytes = ideographs | ideographs &<< 1 | ideographs &<< 2
-            m.letter |= bytes
-            rest &= ~bytes
+            let tails = ideographs &<< 1 | ideographs &<< 2
+            m.letter |= ideographs | tails
+            m.continuation |= tails
+            rest &= ~(ideographs | tails)
         }
         while rest != 0 {
             let k = rest.trailingZeroBitCount
             let (v, n) = decodeScalar(s.p, base &+ k)
             // The character's bytes in the block (one that runs past the block is cut there).
             let bytes = ((UInt64(1) &<< UInt64(n)) &- 1) &<< UInt64(k)
-            guard m.add(UnicodeClasses.of(v, s.table), bytes) else { return nil }
+            guard m.add(UnicodeClasses.of(v, s.table), bytes, numbers: numbers) else { return nil }
+            m.continuation |= bytes & (bytes &- 1)
             rest &= ~bytes
         }
         return m
@@ -91,10 +95,11 @@ extension ByteClassMasks {
     /// Adds the bytes of a character of class `c` to its mask (others need none: O is what is
     /// in no mask); false for white space.
     @inline(__always)
-    private mutating func add(_ c: CharClass, _ bytes: UInt64) -> Bool {
+    private mutating func add(_ c: CharClass, _ bytes: UInt64, numbers: Bool) -> Bool {
         if c.contains(.letter) {
             letter |= bytes
         } else if c.contains(.number) {
+            guard numbers else { return false }
             digit |= bytes
         } else if c.contains(.space) {
             return false
@@ -104,6 +109,14 @@ extension ByteClassMasks {
 }
 
 extension Scanner {
+    /// The first byte of the character that holds byte `j` (valid UTF-8).
+    @inline(__always)
+    func lead(_ j: Int) -> Int {
+        var k = j
+        while p[k] & 0xC0 == 0x80 { k &-= 1 }
+        return k
+    }
+
     /// The `ASCIIClass` of the character that holds byte `j` (valid UTF-8): a table load for
     /// ASCII, else the character's lead found and decoded.
     @inline(__always)
@@ -116,9 +129,7 @@ extension Scanner {
     /// `charClass` three times).
     @inline(never)
     private func nonASCIIClass(containing j: Int) -> UInt8 {
-        var lead = j
-        while p[lead] & 0xC0 == 0x80 { lead &-= 1 }
-        let c = UnicodeClasses.of(decodeScalar(p, lead).0, table)
+        let c = UnicodeClasses.of(decodeScalar(p, lead(j)).0, table)
         return c.contains(.letter) ? ASCIIClass.letter : c.contains(.number) ? ASCIIClass.digit
             : c.contains(.space) ? ASCIIClass.space : ASCIIClass.other
     }

@@ -37,6 +37,8 @@ struct ByteClassMasks {
     var apostrophe: UInt64 = 0
     /// Bytes ≥ 0x80.
     var nonASCII: UInt64 = 0
+    /// The bytes of non-ASCII characters but their first (`withNonASCII` only; 0 for ASCII).
+    var continuation: UInt64 = 0
 
     /// The masks of `p[0..<64]`.
     @inline(__always)
@@ -117,10 +119,13 @@ protocol StartMasks {
     /// character's bytes carry its class (PieceStarts+NonASCII.swift), reading the classes
     /// around the block with `Scanner.charClass(containing:)`.
     static var decidesNonASCII: Bool { get }
+    /// Whether such blocks may hold non-ASCII numbers (false when the rule counts digits).
+    static var nonASCIINumbers: Bool { get }
 }
 
 extension StartMasks {
     static var decidesNonASCII: Bool { false }
+    static var nonASCIINumbers: Bool { true }
 
     /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64` (base
     /// a multiple of 64), or nil when the masks do not decide the block: a byte ≥ 0x80 in it,
@@ -139,7 +144,7 @@ extension StartMasks {
     @inline(never)
     static func nonASCIIBlock(_ s: Scanner, _ base: Int) -> UInt64? {
         // Four bytes after the block: the whole character after it, and `bytesAfter`.
-        guard base &+ 68 <= s.end, let m = ByteClassMasks.withNonASCII(s, base) else { return nil }
+        guard base &+ 68 <= s.end, let m = ByteClassMasks.withNonASCII(s, base, numbers: nonASCIINumbers) else { return nil }
         return starts(s, base, m)
     }
 }
