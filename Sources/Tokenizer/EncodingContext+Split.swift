@@ -3,7 +3,7 @@
 //
 // Per piece:
 //   1. where the piece ends: for GPT-2 and cl100k, the next set bit of the 64-byte block's start
-//      mask over ASCII text (PieceStarts.swift); otherwise the fast scanner
+//      mask (PieceStarts.swift); otherwise, and where the masks cannot decide, the fast scanner
 //      (SplitPattern+ASCII.swift; the scalar scanner for what is not ASCII);
 //   2. a piece of ≤ 8 bytes (~90% of pieces) is looked up in the hot cache (PieceCache.swift)
 //      with its bytes as the key: one 8-byte load masked to the piece's length, one multiply

@@ -1,14 +1,15 @@
-// Pre-tokenization by bit masks: where the pieces of a split pattern start, 64 bytes at a time,
-// over stretches of ASCII text (GPT-2: PieceStarts+GPT2.swift; cl100k: PieceStarts+CL100k.swift).
+// Pre-tokenization by bit masks: where the pieces of a split pattern start, 64 bytes at a time
+// (GPT-2: PieceStarts+GPT2.swift; cl100k: PieceStarts+CL100k.swift; blocks with non-ASCII
+// characters: PieceStarts+NonASCII.swift).
 //
 // Over ASCII, whether a piece starts at byte k depends only on a few bytes around k (each
 // pattern's file derives its rule), so the starts of a 64-byte block are a few operations on
 // 64-bit masks of byte classes, and the end of a piece is the next set bit: one trailing-zero
 // count per piece instead of a scan with a branch per class and per run (the SWAR scanners in
 // SplitPattern+ASCII.swift mispredict about once a piece). Piece starts do not depend on where
-// the previous piece started, so blocks are independent; a block the masks cannot decide (a
-// byte ≥ 0x80 near it, the end of the text, a pattern's harder cases) goes to the scanner, from
-// a true piece start.
+// the previous piece started, so blocks are independent; a block the masks cannot decide
+// (non-ASCII white space in it, the end of the text, a pattern's harder cases) goes to the
+// scanner, from a true piece start.
 //
 // Cost per 64 bytes (x86-64): four 16-byte loads and ~25 SSE2 operations each (compares and
 // `pmovmskb`), then ~30 operations on 64-bit masks. Elsewhere the same masks come from SWAR
