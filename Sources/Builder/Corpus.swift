@@ -13,24 +13,33 @@ public enum DocumentSplit: String, Sendable, CaseIterable {
     case whole
 }
 
-/// Documents held in one byte buffer.
+/// Documents held in one byte buffer, valid UTF-8 (checked, or repaired, where they are made, so
+/// that `ParallelEncoder` encodes them without a second check).
 public struct Documents: Sendable {
-    public var bytes: [UInt8] = []
-    public var ranges: [Range<Int>] = []
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var ranges: [Range<Int>] = []
 
     public init() {}
 
     public var count: Int { ranges.count }
     public var byteCount: Int { ranges.reduce(0) { $0 + $1.count } }
 
-    mutating func append<C: Collection>(_ doc: C) where C.Element == UInt8 {
+    mutating func append(_ doc: String.UTF8View) {
         let start = bytes.count
         bytes.append(contentsOf: doc)
         ranges.append(start..<bytes.count)
     }
 
-    /// Splits text as `split`, dropping empty documents.
+    /// Splits text as `split`, dropping empty documents. Ill-formed UTF-8 is repaired first as
+    /// `Tokenizer.encode(utf8:)` repairs it (each bad sequence → U+FFFD; a document break is
+    /// ASCII, so no bad sequence spans one).
     public static func fromText(_ text: [UInt8], split: DocumentSplit) -> Documents {
+        let valid = text.withUnsafeBufferPointer { firstInvalidUTF8($0) } == nil
+        return fromValidText(valid ? text : Array(String(decoding: text, as: UTF8.self).utf8), split: split)
+    }
+
+    /// `fromText` of text already checked.
+    private static func fromValidText(_ text: [UInt8], split: DocumentSplit) -> Documents {
         var d = Documents()
         d.bytes = text
         switch split {
@@ -86,10 +95,10 @@ public struct Documents: Sendable {
             return d
         }
         let bytes = try LineReader.readAll(path: path)
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        guard bytes.withUnsafeBufferPointer({ firstInvalidUTF8($0) }) == nil else {
             throw InputFileError(path: path, message: "not valid UTF-8 text")
         }
-        return fromText(bytes, split: split)
+        return fromValidText(bytes, split: split)
     }
 }
 
@@ -224,7 +233,7 @@ public enum ParallelEncoder {
                         if g >= groups.count { break }
                         for k in groups[g] {
                             ids.removeAll(keepingCapacity: true)
-                            tokenizer.encode(utf8: UnsafeBufferPointer(rebasing: all[items[k].range]), into: &ids, context: contexts[t])
+                            tokenizer.encode(validUTF8: UnsafeBufferPointer(rebasing: all[items[k].range]), into: &ids, context: contexts[t])
                             out[k] = ids.count
                         }
                     }

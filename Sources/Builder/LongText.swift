@@ -31,13 +31,13 @@ enum LongText {
         return ranges
     }
 
-    /// Appends the ids of `text`, valid UTF-8, to `out`: its parts are encoded on up to
-    /// `contexts.count` threads at once (one context each; the calling thread is one of them),
-    /// then put in order. Each part's bytes are checked once more by `encode(utf8:)` (~1%).
+    /// Appends the ids of `text` (valid UTF-8: the caller has checked it) to `out`: its parts
+    /// are encoded on up to `contexts.count` threads at once (one context each; the calling
+    /// thread is one of them), then put in order.
     static func encode(_ text: UnsafeBufferPointer<UInt8>, tokenizer: Tokenizer, contexts: ArraySlice<EncodingContext>, into out: inout [UInt32]) {
         let parts = Self.parts(text, tokenizer: tokenizer)
         guard parts.count > 1, contexts.count > 1 else {
-            tokenizer.encode(utf8: text, into: &out, context: contexts[contexts.startIndex])
+            tokenizer.encode(validUTF8: text, into: &out, context: contexts[contexts.startIndex])
             return
         }
         var ids = [[UInt32]](repeating: [], count: parts.count)
@@ -51,7 +51,7 @@ enum LongText {
                 while true {
                     let k = next.add(1)
                     if k >= parts.count { break }
-                    tokenizer.encode(utf8: UnsafeBufferPointer(rebasing: text[parts[k]]), into: &results[k], context: contexts[t])
+                    tokenizer.encode(validUTF8: UnsafeBufferPointer(rebasing: text[parts[k]]), into: &results[k], context: contexts[t])
                 }
             }
             // Helpers on queues of their own, not `concurrentPerform`: the calling thread is a

@@ -22,6 +22,29 @@ final class ParallelEncoderTests: XCTestCase {
         }
     }
 
+    /// Documents are valid UTF-8 (ParallelEncoder does not check them again): text with
+    /// ill-formed bytes is repaired as `encode(utf8:)` repairs it, document by document.
+    func testDocumentsFromIllFormedTextAreRepaired() {
+        var rng = SeededRandom(seed: 17)
+        let atoms: [[UInt8]] = [Array("word ".utf8), Array("中文".utf8), [0xFF], [0xC3], [0xE4, 0xB8], [0x80], [0xED, 0xA0, 0x80],
+                                [0xF0, 0x9F, 0x98], [0x0A, 0x0A], Array("é".utf8), [0xC0, 0xAF]]
+        var text: [UInt8] = []
+        for _ in 0..<3000 { text += atoms[Int(rng.next() % UInt64(atoms.count))] }
+        XCTAssertNotNil(text.withUnsafeBufferPointer { firstInvalidUTF8($0) })
+        let docs = Documents.fromText(text, split: .blankLines)
+        XCTAssertNil(docs.bytes.withUnsafeBufferPointer { firstInvalidUTF8($0) })
+        let original = Documents.splitForTesting(text)
+        XCTAssertEqual(docs.count, original.count)
+        let tokenizer = Loaded.gpt2
+        let (_, counts) = ParallelEncoder.run(docs, tokenizer: tokenizer, threads: 1)
+        let context = EncodingContext()
+        for (k, doc) in original.enumerated() {
+            var ids: [UInt32] = []
+            doc.withUnsafeBufferPointer { tokenizer.encode(utf8: $0, into: &ids, context: context) }
+            XCTAssertEqual(counts[k], ids.count, "document \(k)")
+        }
+    }
+
     /// `finetok bench`'s JSONL documents: each row's field decoded (escapes, non-ASCII), blank
     /// lines skipped, a line longer than a read block read whole; a missing field or a field
     /// that is not a string names the file and line.
@@ -113,5 +136,23 @@ final class ParallelEncoderTests: XCTestCase {
                 XCTAssertEqual(offset, 700_000)
             }
         }
+    }
+}
+
+extension Documents {
+    /// Python's `text.split(b"\n\n")` without the empty parts, on raw bytes.
+    static func splitForTesting(_ text: [UInt8]) -> [[UInt8]] {
+        var parts: [[UInt8]] = [], start = 0, i = 0
+        while i + 1 < text.count {
+            if text[i] == 0x0A && text[i + 1] == 0x0A {
+                if i > start { parts.append(Array(text[start..<i])) }
+                i += 2
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        if start < text.count { parts.append(Array(text[start...])) }
+        return parts
     }
 }
