@@ -2,9 +2,9 @@
 // o200k) — what most texts go through.
 //
 // Per piece:
-//   1. where the piece ends: for GPT-2 and cl100k, the next set bit of the 64-byte block's start
-//      mask (PieceStarts.swift); otherwise, and where the masks cannot decide, the fast scanner
-//      (SplitPattern+ASCII.swift; the scalar scanner for what is not ASCII);
+//   1. where the piece ends: for GPT-2, cl100k and Qwen2, the next set bit of the 64-byte
+//      block's start mask (PieceStarts.swift); otherwise, and where the masks cannot decide,
+//      the fast scanner (SplitPattern+ASCII.swift; the scalar scanner for what is not ASCII);
 //   2. a piece of ≤ 8 bytes (~90% of pieces) is looked up in the hot cache (PieceCache.swift)
 //      with its bytes as the key: one 8-byte load masked to the piece's length, one multiply
 //      for the slot, one compare; a hit writes its 1–3 ids;
@@ -60,6 +60,11 @@ enum CL100kPieces: PieceScanner {
 
 enum Qwen2Pieces: PieceScanner {
     @inline(__always) static func end(_ s: Scanner, _ i: Int) -> Int { s.cl100kFast(i, maxDigits: 1) }
+    static var usesBlockStarts: Bool { true }
+    @inline(__always)
+    static func blockEnd(_ s: Scanner, _ i: Int, base: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int) {
+        Qwen2Starts.end(s, i, base: base, undecided: undecided)
+    }
 }
 
 enum O200kPieces: PieceScanner {

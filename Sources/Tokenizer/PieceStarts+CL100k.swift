@@ -1,4 +1,5 @@
-// cl100k's piece starts by block masks (PieceStarts.swift).
+// cl100k's piece starts by block masks (PieceStarts.swift), and Qwen2's: the same pattern with
+// one digit a piece, so every digit starts one.
 //
 // The pattern, alternatives in order:
 //     '(?i:[sdmt]|ll|ve|re) | [^\r\n\p{L}\p{N}]?+\p{L}++ | \p{N}{1,3}+ | ?[^\s\p{L}\p{N}]++[\r\n]*+
@@ -34,7 +35,21 @@
 // left to the scanner, as is one where non-ASCII white space is involved.
 
 /// The piece starts of the cl100k pattern, block by block (rule at the top of the file).
-enum CL100kStarts: StartMasks {
+enum CL100kStarts: CL100kFamily {
+    static var maxDigits: Int { 3 }
+}
+
+/// Qwen2's pattern: cl100k's with one digit a piece (`\p{N}` for `\p{N}{1,3}`).
+enum Qwen2Starts: CL100kFamily {
+    static var maxDigits: Int { 1 }
+}
+
+/// The cl100k rule, with runs of up to `maxDigits` digits (3 or 1).
+protocol CL100kFamily: StartMasks {
+    static var maxDigits: Int { get }
+}
+
+extension CL100kFamily {
     static var bytesAfter: Int { 1 }
     static var decidesNonASCII: Bool { true }
     static var nonASCIINumbers: Bool { false }
@@ -96,9 +111,11 @@ enum CL100kStarts: StartMasks {
         }
         starts |= L & ~pL & ~(P &<< 1 | bit(P1))
 
-        // Digits: run starts, then every third digit of a run.
+        // Digits: run starts, then every third digit of a run (every digit, for one a piece).
         var seeds = D & ~pD
-        if c1 == ASCIIClass.digit {
+        if maxDigits == 1 {
+            seeds = D
+        } else if c1 == ASCIIClass.digit {
             // The run reaching into the block: its phase, from where it starts (a non-ASCII
             // number in it is the scanner's).
             guard let j = byteBeforeRun(p, base, { $0 &- 0x30 < 10 }), j < 0 || p[j] < 0x80 else { return nil }
@@ -170,5 +187,5 @@ enum CL100kStarts: StartMasks {
         }
     }
 
-    @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.cl100kFast(i, maxDigits: 3) }
+    @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.cl100kFast(i, maxDigits: maxDigits) }
 }

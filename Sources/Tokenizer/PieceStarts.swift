@@ -1,6 +1,6 @@
 // Pre-tokenization by bit masks: where the pieces of a split pattern start, 64 bytes at a time
-// (GPT-2: PieceStarts+GPT2.swift; cl100k: PieceStarts+CL100k.swift; blocks with non-ASCII
-// characters: PieceStarts+NonASCII.swift).
+// (GPT-2: PieceStarts+GPT2.swift; cl100k and Qwen2: PieceStarts+CL100k.swift; blocks with
+// non-ASCII characters: PieceStarts+NonASCII.swift).
 //
 // Over ASCII, whether a piece starts at byte k depends only on a few bytes around k (each
 // pattern's file derives its rule), so the starts of a 64-byte block are a few operations on

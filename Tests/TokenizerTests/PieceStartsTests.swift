@@ -99,6 +99,12 @@ final class PieceStartsTests: XCTestCase {
         checkNonASCII(CL100kStarts.self, .cl100k)
     }
 
+    func testQwen2BlockStartsEqualTheScalarScanner() {
+        check(Qwen2Starts.self, .qwen2, lineBreaks: true)
+        check(Qwen2Starts.self, .qwen2, lineBreaks: false)
+        checkNonASCII(Qwen2Starts.self, .qwen2)
+    }
+
     /// Every block edge through short non-ASCII snippets: each snippet placed so that a block
     /// starts at each of its bytes, between fillers of several kinds.
     func testBlockEdgesInsideNonASCIISnippets() {
@@ -108,7 +114,7 @@ final class PieceStartsTests: XCTestCase {
             "\u{4DC0}中", "中\u{4DFF}", "«a»\n", "…\n  x", "中\n\n  文", "。\n \nx", "，\r\n\t\n中", "“\n \n中",
         ]
         let fillers: [String] = ["中文", "ab", " ", "x\n", "。"]
-        for pattern in [SplitPattern.gpt2, .cl100k] {
+        for pattern in [SplitPattern.gpt2, .cl100k, .qwen2] {
             for snippet in snippets {
                 for filler in fillers {
                     for pad: UInt8 in [0x2E, 0x20, 0x61, 0x0A] {
@@ -121,7 +127,11 @@ final class PieceStartsTests: XCTestCase {
                         text += Array(snippet.utf8)
                         while text.count < 256 { text += Array(filler.utf8) }
                         let expected = scalarEnds(text, pattern)
-                        let got = pattern == .gpt2 ? blockEnds(text, GPT2Starts.self) : blockEnds(text, CL100kStarts.self)
+                        let got = switch pattern {
+                        case .gpt2: blockEnds(text, GPT2Starts.self)
+                        case .cl100k: blockEnds(text, CL100kStarts.self)
+                        default: blockEnds(text, Qwen2Starts.self)
+                        }
                         XCTAssertEqual(got, expected, "\(pattern) \(snippet.debugDescription) after \(filler.debugDescription) and \(pad), offset \(offset)")
                     }
                     }
