@@ -104,12 +104,12 @@ extension CL100kFamily {
             let lead1 = b1 < 0x80 ? base &- 1 : s.lead(base &- 1)
             prefix1 = lead1 == 0 || (s.charClass(containing: lead1 &- 1) != ASCIIClass.other && p[lead1 &- 1] != 0x20)
         }
-        var P1 = prefix1
-        if prefix1 && b1 >= 0x80 && p[base] & 0xC0 == 0x80 {
-            P1 = false
+        let reachesIn = b1 >= 0x80 && p[base] & 0xC0 == 0x80
+        if prefix1 && reachesIn {
+            // Its last byte ends the run of continuation bytes that opens the block.
             P |= 1 &<< UInt64((m.continuation & ~(m.continuation &+ 1)).nonzeroBitCount &- 1)
         }
-        starts |= L & ~pL & ~(P &<< 1 | bit(P1))
+        starts |= L & ~pL & ~(P &<< 1 | bit(prefix1 && !reachesIn))
 
         // Digits: run starts, then every third digit of a run (every digit, for one a piece).
         var seeds = D & ~pD

@@ -236,13 +236,12 @@ extension Tokenizer {
         return negative && value != 0 ? nil : value
     }
 
-    /// Strict base64: the RFC 4648 alphabet, padded to a multiple of four characters, `=` only
-    /// at the end, leftover bits ignored; nil for anything else. What it accepts,
+    /// Strict base64: writes the decoded bytes of `s` at `out` (room for `s.count` bytes) and
+    /// returns their count; nil unless `s` is the RFC 4648 alphabet padded to a multiple of four
+    /// characters, `=` only at the end (leftover bits ignored). What it accepts,
     /// `Data(base64Encoded:)` reads the same (that one also reads some misplaced padding). A
     /// rank file holds a token per line: Foundation's decoder and the copies around it cost
     /// ~3,600 instructions a line, a third of cl100k's load (100 k lines).
-    /// Writes the decoded bytes of `s` at `out` (room for `s.count` bytes) and returns their
-    /// count, or returns nil.
     static func base64Decode(_ s: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int? {
         let n = s.count
         guard n % 4 == 0 else { return nil }

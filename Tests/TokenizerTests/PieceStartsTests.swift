@@ -56,6 +56,33 @@ final class PieceStartsTests: XCTestCase {
         }
     }
 
+    /// Whether the masks' piece ends of `text` are the scalar scanner's; on a difference, a
+    /// failure naming the round and showing the text around it.
+    func sameEnds<M: StartMasks>(_ text: [UInt8], _: M.Type, _ pattern: SplitPattern, round: Int) -> Bool {
+        let expected = scalarEnds(text, pattern)
+        let got = blockEnds(text, M.self)
+        if got == expected { return true }
+        let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
+        let at = k > 0 ? expected[k - 1] : 0
+        XCTFail("\(pattern) round \(round): first difference after byte \(at): "
+                + "\(String(decoding: text[max(0, at - 12)..<min(text.count, at + 24)], as: UTF8.self).debugDescription)")
+        return false
+    }
+
+    /// The blocks of `text` the masks decide, and the blocks counted: those `counted` selects by
+    /// their bytes.
+    func decidedBlocks<M: StartMasks>(_ text: [UInt8], _: M.Type, counted: (ArraySlice<UInt8>) -> Bool) -> (Int, Int) {
+        text.withUnsafeBufferPointer { p in
+            let s = Scanner(p: p, end: p.count)
+            var decided = 0, blocks = 0
+            for b in stride(from: 0, to: p.count, by: 64) where counted(text[b..<min(text.count, b + 64)]) {
+                blocks += 1
+                if M.block(s, b) != nil { decided += 1 }
+            }
+            return (decided, blocks)
+        }
+    }
+
     func scalarEnds(_ text: [UInt8], _ pattern: SplitPattern) -> [Int] {
         text.withUnsafeBufferPointer { p in
             let s = Scanner(p: p, end: p.count)
@@ -149,22 +176,10 @@ final class PieceStartsTests: XCTestCase {
             while text.count < bytes {
                 text += PieceStartsTests.scriptAtoms[Int(rng.next() % UInt64(PieceStartsTests.scriptAtoms.count))]
             }
-            let expected = scalarEnds(text, pattern)
-            let got = blockEnds(text, M.self)
-            if got != expected {
-                let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
-                let at = k > 0 ? expected[k - 1] : 0
-                XCTFail("\(pattern) round \(round): first difference after byte \(at): "
-                        + "\(String(decoding: text[max(0, at - 12)..<min(text.count, at + 24)], as: UTF8.self).debugDescription)")
-                return
-            }
-            text.withUnsafeBufferPointer { p in
-                let s = Scanner(p: p, end: p.count)
-                for b in stride(from: 0, to: p.count, by: 64) where p[b..<min(p.count, b + 64)].contains(where: { $0 >= 0x80 }) {
-                    nonASCIIBlocks += 1
-                    if M.block(s, b) != nil { decided += 1 }
-                }
-            }
+            guard sameEnds(text, M.self, pattern, round: round) else { return }
+            let (d, n) = decidedBlocks(text, M.self) { $0.contains { $0 >= 0x80 } }
+            decided += d
+            nonASCIIBlocks += n
         }
         // Many blocks hold a non-ASCII space or number here: the rest must be decided.
         XCTAssertGreaterThan(Double(decided) / Double(nonASCIIBlocks), 0.05, "\(pattern)")
@@ -181,22 +196,10 @@ final class PieceStartsTests: XCTestCase {
         for round in 0..<400 {
             var text = randomText(&rng, bytes: 200 + Int(rng.next() % 3000))
             if !lineBreaks { text = text.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } }
-            let expected = scalarEnds(text, pattern)
-            let got = blockEnds(text, M.self)
-            if got != expected {
-                let k = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
-                let at = k > 0 ? expected[k - 1] : 0
-                XCTFail("\(pattern) round \(round): first difference after byte \(at): "
-                        + "\(String(decoding: text[max(0, at - 10)..<min(text.count, at + 20)], as: UTF8.self).debugDescription)")
-                return
-            }
-            text.withUnsafeBufferPointer { p in
-                let s = Scanner(p: p, end: p.count)
-                for b in stride(from: 0, to: p.count, by: 64) {
-                    blocks += 1
-                    if M.block(s, b) != nil { decided += 1 }
-                }
-            }
+            guard sameEnds(text, M.self, pattern, round: round) else { return }
+            let (d, n) = decidedBlocks(text, M.self) { _ in true }
+            decided += d
+            blocks += n
         }
         // The texts must exercise the masks, not only the scanner.
         XCTAssertGreaterThan(Double(decided) / Double(blocks), lineBreaks ? 0.1 : 0.3, "\(pattern)")
