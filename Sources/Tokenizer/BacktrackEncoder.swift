@@ -34,9 +34,9 @@
 // the heap merge. It also checks that no two tokens share bytes. The bundled gpt2, pythia,
 // dolma2, cl100k and qwen2 vocabularies all pass.
 //
-// Cost: each appended token is one trie walk (≤ L + 1 probes) and one validity check (one
-// probe of the thread's direct-mapped cache, else a walk down two spines, ≤ depth of the two
-// merge trees); a position is given up at most once, so a piece costs O(n · L) whatever it
+// Cost: each appended token is one trie walk (≤ L + 1 probes) and one validity check (a bit
+// of an 8 KB table when both tokens are single bytes, else one probe of the thread's
+// direct-mapped cache, else a walk down two spines, ≤ depth of the two merge trees); a position is given up at most once, so a piece costs O(n · L) whatever it
 // holds. The heap merge is O(n log n) with a heap entry per merge; this is one pass with a
 // bit per byte.
 //
@@ -118,15 +118,31 @@ final class BacktrackTables: @unchecked Sendable {
     /// Per token id.
     let nodes: UnsafeMutablePointer<BacktrackNode>
     let count: Int
+    /// Bit `a << 8 | b`: whether the pair of the single-byte tokens of bytes a and b is valid
+    /// (`isValidPair`, asked once per pair at build). 8 KB, so it stays in the L1 cache where
+    /// the thread's validity cache (128 KB) does not: Chinese and other non-Latin text in a
+    /// vocabulary with few tokens for its characters is mostly single-byte tokens (random CJK
+    /// with gpt2: 0.9 tokens a byte, 79% of the pairs checked are two single bytes), and that
+    /// probe was a quarter of the encoder's samples there.
+    let singleBytePairs: UnsafeMutablePointer<UInt64>
 
     private init(trie: TokenTrie, nodes: [BacktrackNode]) {
         self.trie = trie
         count = nodes.count
         self.nodes = .allocate(capacity: count)
         self.nodes.initialize(from: nodes, count: count)
+        singleBytePairs = .allocate(capacity: 1024)
+        singleBytePairs.initialize(repeating: 0, count: 1024)
     }
 
-    deinit { nodes.deallocate() }
+    deinit { nodes.deallocate(); singleBytePairs.deallocate() }
+
+    /// Whether the single-byte tokens of bytes `a` then `b` form a valid pair (both have tokens).
+    @inline(__always)
+    func isValidSingleBytePair(_ a: UInt8, _ b: UInt8) -> Bool {
+        let k = Int(a) &<< 8 | Int(b)
+        return singleBytePairs[k &>> 6] & (1 &<< UInt64(k & 63)) != 0
+    }
 
     /// The tables for `model`, or nil when the backtracking encoder would not be exact for it
     /// (two tokens with the same bytes, a merge ranked below one of its halves' merges) or the
@@ -174,7 +190,15 @@ final class BacktrackTables: @unchecked Sendable {
             if trie.longestPrefix(p, r.count) != id { return nil }
             if r.count > 1 { nodes[Int(id)].shorter = trie.longestPrefix(p, r.count - 1) }
         }
-        return BacktrackTables(trie: trie, nodes: nodes)
+        let tables = BacktrackTables(trie: trie, nodes: nodes)
+        for a in 0..<256 where model.byteIds[a] != BPEModel.noId {
+            for b in 0..<256 where model.byteIds[b] != BPEModel.noId
+                && tables.isValidPair(model.byteIds[a], model.byteIds[b], model.pairs) {
+                let k = a << 8 | b
+                tables.singleBytePairs[k >> 6] |= 1 << UInt64(k & 63)
+            }
+        }
+        return tables
     }
 
     /// Whether BPE of the bytes of `t1` then `t2` gives `[t1, t2]` (see the top of the file).
@@ -200,7 +224,7 @@ final class BacktrackTables: @unchecked Sendable {
         }
     }
 
-    var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride }
+    var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride + 1024 * 8 }
 }
 
 extension BPEModel {
@@ -233,6 +257,8 @@ extension BPEModel {
         let pairs = self.pairs
         var count = 0
         var pos = 0
+        // The length in bytes of the last token, dst[count - 1] (0 when there is none).
+        var lastLength = 0
         // The candidate token at `pos` and its length in bytes.
         var (token, length) = bt.trie.longestMatch(p, n)
         while true {
@@ -240,9 +266,12 @@ extension BPEModel {
             if token == BPEModel.noId { return mergeWithUnknownBytes(p, n, dst: dst, scratch: scratch) }
             let end = pos &+ length
             if dead[end &>> 6] & (1 &<< UInt64(end & 63)) == 0
-                && (count == 0 || scratch.isValidPair(dst[count &- 1], token, bt, pairs)) {
+                && (count == 0
+                    || (lastLength == 1 && length == 1 ? bt.isValidSingleBytePair(p[pos &- 1], p[pos])
+                                                       : scratch.isValidPair(dst[count &- 1], token, bt, pairs))) {
                 dst[count] = token
                 count &+= 1
+                lastLength = length
                 pos = end
                 if pos == n { return count }
                 (token, length) = bt.trie.longestMatch(p + pos, n &- pos)
@@ -264,6 +293,7 @@ extension BPEModel {
             token = dst[count]
             length = byteLength(token)
             pos &-= length
+            lastLength = count > 0 ? byteLength(dst[count &- 1]) : 0
         }
     }
 }

@@ -100,6 +100,38 @@ final class BacktrackEncoderTests: XCTestCase {
         }
     }
 
+    /// The 8 KB table of single-byte pairs says what the merge rules say: two single-byte
+    /// tokens form a valid pair exactly when no rule merges them (nothing can cross first).
+    /// Then pieces made only of bytes that are rarely merged, where most pairs checked are two
+    /// single bytes: random non-ASCII bytes, and Chinese with the bytes of a merge in between.
+    func testSingleBytePairs() throws {
+        for (name, t) in [("gpt2", Loaded.gpt2), ("pythia", Loaded.pythia), ("cl100k", Loaded.cl100k)] {
+            let bt = try tables(t, name)
+            var valid = 0
+            for a in 0..<256 where t.model.byteIds[a] != BPEModel.noId {
+                for b in 0..<256 where t.model.byteIds[b] != BPEModel.noId {
+                    let merges = t.model.pairs.get(t.model.byteIds[a], t.model.byteIds[b]) != PairTable.missing
+                    XCTAssertEqual(bt.isValidSingleBytePair(UInt8(a), UInt8(b)), !merges, "\(name): bytes \(a), \(b)")
+                    if !merges { valid += 1 }
+                }
+            }
+            XCTAssertGreaterThan(valid, 1000, name)
+            var rng = SeededRandom(seed: 8)
+            let scratch = MergeScratch()
+            for i in 0..<200 {
+                let n = 2 + Int(rng.next() % 300)
+                let piece: [UInt8] = i % 2 == 0
+                    ? (0..<n).map { _ in UInt8(0x80 + rng.next() % 128) }
+                    : Array((0..<max(1, n / 3)).map { k -> String in
+                        if k % 5 == 4 { return "的是" }
+                        return Unicode.Scalar(0x4E00 + UInt32(rng.next() % 0x5200)).map { String(Character($0)) } ?? ""
+                    }.joined().utf8)
+                let r = both(t.model, bt, piece, scratch: scratch)
+                XCTAssertEqual(r.heap, r.backtrack, "\(name) piece \(i): \(piece)")
+            }
+        }
+    }
+
     /// Pieces with bytes that have no token (pythia: 0xC0, 0xC1, 0xF5–0xFF) mixed with text.
     func testPiecesWithBytesWithoutTokens() throws {
         let t = Loaded.pythia
