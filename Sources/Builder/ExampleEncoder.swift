@@ -62,6 +62,11 @@ final class ExampleEncoder {
     let context = EncodingContext()
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
+    /// The fields of the row being read, and its rendered text (`render`), reused row to row.
+    private var fields = RowFields()
+    private var rendered: [UInt8] = []
+    /// Where the JSON reader decodes a row's strings with escapes (rows up to 1 MB).
+    private var escapes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
     /// Threads a long text's parts may be encoded on at once (LongText), and a context for
     /// each, made when the first long text comes. With `idle`, only this thread and the
     /// pipeline's workers waiting for rows are used, so a long row does not crowd the others.
@@ -77,6 +82,8 @@ final class ExampleEncoder {
         self.idle = idle
     }
 
+    deinit { escapes.deallocate() }
+
     /// The contexts to encode a text of `count` bytes in parts with (LongText), this thread's
     /// first; nil when the text is short or no other thread is free.
     func longTextContexts(_ count: Int) -> ArraySlice<EncodingContext>? {
@@ -85,9 +92,15 @@ final class ExampleEncoder {
         return free.count > 1 ? free : nil
     }
 
-    /// Parses a JSONL line into its fields (nil for a blank line).
+    /// Whether a JSONL line is blank (spaces, tabs, a CR): skipped.
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    /// Parses a JSONL line into its members (nil for a blank line): chat rows, whose template
+    /// reads the whole value.
     func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<[(String, JSONValue)], RowProblem>? {
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        if Self.isBlank(line) { return nil }
         let value: JSONValue
         do { value = try JSON.parse(line) } catch {
             return .failure(.malformed(error.message, column: error.offset + 1))
@@ -96,84 +109,103 @@ final class ExampleEncoder {
         return .success(members)
     }
 
-    /// Renders an instruction row's template.
-    func render(_ members: [(String, JSONValue)]) -> Result<(prompt: String, completion: String), RowProblem> {
-        let rendered = template.render(members)
-        if case .failure(.missingField(let f, let present)) = rendered, Conversation.format(fields: present) != nil {
+    /// Reads an instruction row's fields and renders its template into `rendered` (the
+    /// prompt's bytes, then the completion's): returns the prompt's length in bytes. The row's
+    /// strings go from the JSON text into reused buffers, never into Strings.
+    func render(_ line: UnsafeBufferPointer<UInt8>) -> Result<Int, RowProblem> {
+        var row = fields
+        fields = RowFields()
+        defer { fields = row }
+        row.removeAll()
+        let notAnObject: JSONValue?
+        if escapes.count < line.count && line.count <= 1 << 20 {
+            escapes.deallocate()
+            escapes = .allocate(capacity: max(line.count, 2 * escapes.count))
+        }
+        do { notAnObject = try JSON.forEachMember(line, escapes: escapes) { row.append($0, $1) } } catch {
+            return .failure(.malformed(error.message, column: error.offset + 1))
+        }
+        if let value = notAnObject { return .failure(.notAnObject(value.typeDescription)) }
+        let result = template.render(row, into: &rendered)
+        if case .failure(.missingField(let f, let present)) = result, Conversation.format(fields: present) != nil {
             return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
         }
-        return rendered
+        return result
     }
 
     @inline(__always)
-    private func encode(_ s: String, into out: inout [UInt32]) {
+    private func encode(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         // An empty segment (the `text` template's prompt) has no ids with any tokenizer, as in
         // HF; the call through the encoder's layers cost ~300 instructions a row.
-        if s.isEmpty { return }
-        if let contexts = longTextContexts(s.utf8.count) {
-            var s = s
-            s.withUTF8 { LongText.encode($0, tokenizer: tokenizer, contexts: contexts, into: &out) }
+        if bytes.isEmpty { return }
+        if let contexts = longTextContexts(bytes.count) {
+            LongText.encode(bytes, tokenizer: tokenizer, contexts: contexts, into: &out)
         } else {
-            tokenizer.encode(s, into: &out, context: context)
+            // Valid: the JSON reader checked every byte of the fields, and the templates are Strings.
+            tokenizer.encode(validUTF8: bytes, into: &out, context: context)
         }
     }
 
-    /// Encodes a rendered example into ids and the number of prompt tokens.
-    func encodeSegments(prompt: String, completion: String) -> (ids: [UInt32], promptTokens: Int, differs: Bool) {
-        var ids: [UInt32] = []
-        var promptTokens = 0
-        var differs = false
-        if settings.joint {
-            encode(prompt + completion, into: &ids)
-            // A token holding any completion byte is completion: count the tokens that end
-            // at or before the prompt's last byte (offsets in normalized text).
-            let promptBytes = tokenizer.normalizedByteCount(prompt)
-            var end = 0
-            for id in ids {
-                end += tokenizer.tokenByteCount(id)
-                if end > promptBytes { break }
-                promptTokens += 1
+    /// Encodes the rendered example (`rendered`, the prompt's `promptBytes` first) into ids and
+    /// the number of prompt tokens.
+    func encodeSegments(promptBytes: Int) -> (ids: [UInt32], promptTokens: Int, differs: Bool) {
+        rendered.withUnsafeBufferPointer { all in
+            let prompt = UnsafeBufferPointer(rebasing: all[..<promptBytes])
+            let completion = UnsafeBufferPointer(rebasing: all[promptBytes...])
+            var ids: [UInt32] = []
+            var promptTokens = 0
+            var differs = false
+            if settings.joint {
+                encode(all, into: &ids)
+                // A token holding any completion byte is completion: count the tokens that end
+                // at or before the prompt's last byte (offsets in normalized text).
+                let normalizedPrompt = tokenizer.normalizedByteCount(utf8: prompt)
+                var end = 0
+                for id in ids {
+                    end += tokenizer.tokenByteCount(id)
+                    if end > normalizedPrompt { break }
+                    promptTokens += 1
+                }
+                if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
+                    scratch.removeAll(keepingCapacity: true)
+                    encode(prompt, into: &scratch)
+                    encode(completion, into: &scratch)
+                    differs = scratch != ids
+                }
+            } else {
+                encode(prompt, into: &ids)
+                promptTokens = ids.count
+                encode(completion, into: &ids)
+                if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
+                    scratch2.removeAll(keepingCapacity: true)
+                    encode(all, into: &scratch2)
+                    differs = scratch2 != ids
+                }
             }
-            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
-                scratch.removeAll(keepingCapacity: true)
-                encode(prompt, into: &scratch)
-                encode(completion, into: &scratch)
-                differs = scratch != ids
+            if let eos = settings.eosId { ids.append(eos) }
+            if !settings.bosIds.isEmpty {
+                ids = settings.bosIds + ids
+                // BOS belongs to the prompt, except in plain language modelling (nothing masked).
+                if !template.isPlainText { promptTokens += settings.bosIds.count }
             }
-        } else {
-            encode(prompt, into: &ids)
-            promptTokens = ids.count
-            encode(completion, into: &ids)
-            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
-                scratch2.removeAll(keepingCapacity: true)
-                encode(prompt + completion, into: &scratch2)
-                differs = scratch2 != ids
-            }
+            return (ids, promptTokens, differs)
         }
-        if let eos = settings.eosId { ids.append(eos) }
-        if !settings.bosIds.isEmpty {
-            ids = settings.bosIds + ids
-            // BOS belongs to the prompt, except in plain language modelling (nothing masked).
-            if !template.isPlainText { promptTokens += settings.bosIds.count }
-        }
-        return (ids, promptTokens, differs)
     }
 
-    /// A row read: an instruction row's rendered text, or a chat row's members.
+    /// A row read: an instruction row, rendered (`rendered`, the prompt's bytes first), or a
+    /// chat row's members.
     enum Row {
-        case text(prompt: String, completion: String)
+        case text(promptBytes: Int)
         case chat([(String, JSONValue)], ChatSetup)
     }
 
     /// Reads a JSONL line (nil for a blank one), or says what is wrong with it.
     func read(_ line: UnsafeBufferPointer<UInt8>) -> Result<Row, RowProblem>? {
-        guard let parsed = parse(line) else { return nil }
-        switch parsed {
-        case .failure(let p): return .failure(p)
-        case .success(let members):
-            if let chat = template.chat { return .success(.chat(members, chat)) }
-            return render(members).map { .text(prompt: $0.prompt, completion: $0.completion) }
+        if let chat = template.chat {
+            return parse(line).map { $0.map { .chat($0, chat) } }
         }
+        if Self.isBlank(line) { return nil }
+        return render(line).map { .text(promptBytes: $0) }
     }
 
     /// Parse, render and encode only: the untruncated ids and the prompt's token count.
@@ -189,9 +221,9 @@ final class ExampleEncoder {
                 let labelled = e.labels.count + (settings.eosId != nil ? 1 : 0)
                 return .success((tokens, tokens - labelled, e.text.count))
             }
-        case .success(.text(let prompt, let completion))?:
-            let (ids, promptTokens, _) = encodeSegments(prompt: prompt, completion: completion)
-            return .success((ids.count, promptTokens, prompt.utf8.count + completion.utf8.count))
+        case .success(.text(let promptBytes))?:
+            let (ids, promptTokens, _) = encodeSegments(promptBytes: promptBytes)
+            return .success((ids.count, promptTokens, rendered.count))
         }
     }
 
@@ -201,8 +233,8 @@ final class ExampleEncoder {
         case nil: return .blank
         case .failure(let p)?: return .invalid(p)
         case .success(.chat(let members, let chat))?: return processChat(members, chat)
-        case .success(.text(let prompt, let completion))?:
-            let (ids, promptTokens, differs) = encodeSegments(prompt: prompt, completion: completion)
+        case .success(.text(let promptBytes))?:
+            let (ids, promptTokens, differs) = encodeSegments(promptBytes: promptBytes)
             return finish(ids: ids, labels: .suffix(from: promptTokens, count: ids.count), differs: differs)
         }
     }

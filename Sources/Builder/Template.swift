@@ -66,18 +66,55 @@ public struct Template: Sendable, Equatable {
         self.completionStart = last
     }
 
-    /// Renders (prompt, completion) for a row whose fields are all present as strings.
-    func render(_ value: (String) -> String) -> (prompt: String, completion: String) {
-        var prompt = "", completion = ""
+    /// Appends the prompt, then the completion, to `out` (`field` appends a field's text);
+    /// returns the prompt's length in bytes.
+    func render(into out: inout [UInt8], field: (String, inout [UInt8]) -> Void) -> Int {
+        let start = out.count
+        var promptBytes = 0
         for (k, part) in parts.enumerated() {
-            let text: String
+            if k == completionStart { promptBytes = out.count - start }
             switch part {
-            case .literal(let s): text = s
-            case .field(let f): text = value(f)
+            case .literal(let s): out.append(contentsOf: s.utf8)
+            case .field(let f): field(f, &out)
             }
-            if k < completionStart { prompt += text } else { completion += text }
         }
-        return (prompt, completion)
+        return promptBytes
+    }
+}
+
+/// A JSONL row's members as a field template reads them (`JSON.forEachMember`), in order:
+/// each key, and its value as a range of `bytes` (a string, decoded) or parsed (anything
+/// else). One is reused from row to row, so a row makes no String and no array.
+struct RowFields {
+    enum Value {
+        case string(Range<Int>)
+        case other(JSONValue)
+    }
+
+    private(set) var members: [(key: String, value: Value)] = []
+    private(set) var bytes: [UInt8] = []
+
+    var keys: [String] { members.map(\.key) }
+
+    mutating func removeAll() {
+        members.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(_ key: String, _ value: JSONMember) {
+        switch value {
+        case .string(let b):
+            let start = bytes.count
+            bytes.append(contentsOf: b)
+            members.append((key, .string(start..<bytes.count)))
+        case .other(let v):
+            members.append((key, .other(v)))
+        }
+    }
+
+    /// The member `key` (the last one when repeated, as Python's `json` reads it).
+    func last(_ key: String) -> Value? {
+        members.last { $0.key == key }?.value
     }
 }
 
@@ -184,27 +221,32 @@ public struct TemplateChoice: Sendable {
         }
     }
 
-    /// Renders a row, or says which field is missing or not a string.
-    func render(_ row: [(String, JSONValue)]) -> Result<(prompt: String, completion: String), RowProblem> {
+    /// Renders a row into `out` (emptied first): the prompt's bytes, then the completion's.
+    /// Returns the prompt's length in bytes, or says which field is missing or not a string.
+    func render(_ row: RowFields, into out: inout [UInt8]) -> Result<Int, RowProblem> {
         guard case .fields(let main, let noInput) = kind else {
             preconditionFailure("chat rows are rendered by ExampleEncoder.processChat")
         }
-        func lookup(_ f: String) -> JSONValue? { row.last(where: { $0.0 == f })?.1 }
         var template = main
         if let noInput {
-            let input = lookup("input")
-            if input == nil || input == .string("") || input == .null { template = noInput }
+            switch row.last("input") {
+            case nil, .other(.null)?: template = noInput
+            case .string(let r)? where r.isEmpty: template = noInput
+            default: break
+            }
         }
         // Each placeholder in order: present and a string (a row has a few fields, so a
         // linear search; a dictionary made per row cost ~1,500 instructions a row).
         for case .field(let f) in template.parts {
-            guard let v = lookup(f) else {
-                return .failure(.missingField(f, present: row.map(\.0)))
+            switch row.last(f) {
+            case nil: return .failure(.missingField(f, present: row.keys))
+            case .other(let v)?: return .failure(.notAString(f, v.typeDescription))
+            case .string?: continue
             }
-            guard case .string = v else { return .failure(.notAString(f, v.typeDescription)) }
         }
-        return .success(template.render { f in
-            if case .string(let s)? = lookup(f) { s } else { "" }
+        out.removeAll(keepingCapacity: true)
+        return .success(template.render(into: &out) { f, out in
+            if case .string(let r)? = row.last(f) { out.append(contentsOf: row.bytes[r]) }
         })
     }
 }

@@ -66,6 +66,13 @@ public struct JSONError: Error, Sendable, Equatable {
     public var message: String
 }
 
+/// A member's value as `JSON.forEachMember` hands it over: a string as its decoded UTF-8 bytes
+/// (valid during the call only), anything else parsed.
+public enum JSONMember {
+    case string(UnsafeBufferPointer<UInt8>)
+    case other(JSONValue)
+}
+
 /// Line and column (both 1-based, column in bytes) of a byte offset.
 public func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
     var line = 1, lineStart = 0
@@ -107,6 +114,34 @@ public enum JSON {
         try parse(Array(text.utf8))
     }
 
+    /// Reads one JSON document spanning `bytes` as `parse` does, with the same errors, without
+    /// a value tree for a top-level object: `body` gets each member in order, a string value as
+    /// its decoded UTF-8 (checked), valid during the call only, so no String is made for it.
+    /// Returns nil for an object, else the value (which is not an object).
+    /// A JSONL row's fields are read this way (a String and its release per field, and an array
+    /// of members per row, were a fifth of a build's encoding thread on short rows).
+    /// - Parameter escapes: memory to decode strings with escapes in (any size; the reader
+    ///   allocates its own when it is shorter than `bytes`), so that a row allocates nothing.
+    public static func forEachMember(_ bytes: UnsafeBufferPointer<UInt8>, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
+                                     _ body: (String, JSONMember) -> Void) throws(JSONError) -> JSONValue? {
+        var p = JSONParser(bytes)
+        p.escapes = escapes
+        p.skipSpace()
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { return try parse(bytes) }
+        try p.members(depth: 0) { (p: inout JSONParser, key: String) throws(JSONError) in
+            if p.i < p.b.count, p.b[p.i] == UInt8(ascii: "\"") {
+                try p.withString { body(key, .string($0)) }
+            } else {
+                body(key, .other(try p.value(depth: 1)))
+            }
+        }
+        p.skipSpace()
+        if p.i != bytes.count {
+            throw JSONError(offset: p.i, message: "unexpected text after the JSON value")
+        }
+        return nil
+    }
+
     /// Writes `s` as a JSON string literal (with quotes), escaping as Python's
     /// `json.dumps(ensure_ascii=False)` does.
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
@@ -139,6 +174,8 @@ public enum JSON {
 struct JSONParser {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
+    /// Where strings with escapes are decoded, when it has room for the rest of the input.
+    var escapes: UnsafeMutableBufferPointer<UInt8>? = nil
     static let maxDepth = 512
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
@@ -241,10 +278,19 @@ struct JSONParser {
     }
 
     mutating func object(depth: Int) throws(JSONError) -> JSONValue {
-        i += 1
         var members: [(String, JSONValue)] = []
+        try self.members(depth: depth) { (p: inout JSONParser, key: String) throws(JSONError) in
+            members.append((key, try p.value(depth: depth + 1)))
+        }
+        return .object(members)
+    }
+
+    /// Reads the object at `i`: each key, then `member` reads its value (with the parser at
+    /// the value's first byte).
+    mutating func members(depth: Int, _ member: (inout JSONParser, String) throws(JSONError) -> Void) throws(JSONError) {
+        i += 1
         skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
         while true {
             skipSpace()
             guard i < b.count else { throw fail("unexpected end of input inside an object, expected a key") }
@@ -256,11 +302,11 @@ struct JSONParser {
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             i += 1
             skipSpace()
-            members.append((key, try value(depth: depth + 1)))
+            try member(&self, key)
             skipSpace()
             guard i < b.count else { throw fail("unexpected end of input inside an object, expected ',' or '}'") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            if b[i] == UInt8(ascii: "}") { i += 1; return }
             throw fail("unexpected character \(describe(b[i])) inside an object, expected ',' or '}'")
         }
     }
@@ -302,6 +348,12 @@ struct JSONParser {
     /// Reads a string. Every byte is checked here (escapes, control characters, UTF-8
     /// sequences), so the String is made from bytes known to be valid UTF-8 (`validString`).
     mutating func string() throws(JSONError) -> String {
+        try withString(JSONParser.validString)
+    }
+
+    /// Reads a string and calls `body` with its decoded bytes (valid UTF-8), valid during the
+    /// call only: the input's own bytes when it has no escapes.
+    mutating func withString<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) throws(JSONError) -> R {
         let open = i
         i += 1
         var start = i
@@ -309,10 +361,12 @@ struct JSONParser {
         // The decoded bytes of a string with escapes, written through a pointer (an array's
         // appends cost ~95 instructions each, two or more an escape).
         // Decoded bytes never outnumber escaped ones, so the rest of the input bounds the
-        // string: one allocation, no growth and no scan ahead for the closing quote.
+        // string: the caller's `escapes` when it is that large, else one allocation; no growth
+        // and no scan ahead for the closing quote.
         var out: UnsafeMutablePointer<UInt8>? = nil
+        var owned = false
         var n = 0
-        defer { out?.deallocate() }
+        defer { if owned { out?.deallocate() } }
         while true {
             // Eight bytes at a time while none needs a look (a build spends a tenth of its time
             // here on English rows, byte by byte).
@@ -323,7 +377,13 @@ struct JSONParser {
                 break
             } else if c == 92 {
                 let o: UnsafeMutablePointer<UInt8>
-                if let out { o = out } else { o = .allocate(capacity: b.count - start); out = o }
+                if let out {
+                    o = out
+                } else if let e = escapes?.baseAddress, escapes.unsafelyUnwrapped.count >= b.count - start {
+                    o = e; out = o
+                } else {
+                    o = .allocate(capacity: b.count - start); out = o; owned = true
+                }
                 (o + n).update(from: base + start, count: i - start)
                 n += i - start
                 @inline(__always) func put(_ x: UInt8) { o[n] = x; n += 1 }
@@ -388,9 +448,9 @@ struct JSONParser {
         }
         let end = i
         i += 1
-        guard let o = out else { return JSONParser.validString(UnsafeBufferPointer(rebasing: b[start..<end])) }
+        guard let o = out else { return body(UnsafeBufferPointer(rebasing: b[start..<end])) }
         (o + n).update(from: base + start, count: end - start)
-        return JSONParser.validString(UnsafeBufferPointer(start: o, count: n + end - start))
+        return body(UnsafeBufferPointer(start: o, count: n + end - start))
     }
 
     /// The first offset from `k` of a byte that needs a look (`lookMask`), or of the last

@@ -77,7 +77,12 @@ extension Tokenizer {
     /// The UTF-8 length of `text` after the tokenizer's normalizer (NFC for pythia).
     public func normalizedByteCount(_ text: String) -> Int {
         var text = text
-        return text.withUTF8 { p in normalizer.apply(p)?.count ?? p.count }
+        return text.withUTF8 { normalizedByteCount(utf8: $0) }
+    }
+
+    /// The length of UTF-8 `bytes` after the tokenizer's normalizer.
+    public func normalizedByteCount(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        normalizer.apply(bytes)?.count ?? bytes.count
     }
 
     /// The id of a token given as text: an added token's content, or a model token's bytes.
@@ -100,16 +105,23 @@ extension Tokenizer {
     /// boundary, and normalization cannot compose across it. False means "unknown" (always for
     /// character-level and SentencePiece models, which put "▁" before every text).
     public func splitsCleanly(prompt: String, completion: String) -> Bool {
+        var prompt = prompt, completion = completion
+        return prompt.withUTF8 { p in completion.withUTF8 { c in splitsCleanly(prompt: p, completion: c) } }
+    }
+
+    /// `splitsCleanly` of a prompt and completion given as valid UTF-8.
+    public func splitsCleanly(prompt p: UnsafeBufferPointer<UInt8>, completion: UnsafeBufferPointer<UInt8>) -> Bool {
         guard cleanBoundaryPossible else { return false }
-        let p = prompt.utf8
         guard let last = p.last, last == 0x0A else { return false }
         if p.count >= 2 {
-            let before = p[p.index(p.endIndex, offsetBy: -2)]
+            let before = p[p.count - 2]
             // Any byte of a multi-byte scalar is not white space except U+0085 (C2 85) and the
             // like; treat every non-ASCII byte as unknown.
             if before >= 0x80 || before == 0x20 || (0x09...0x0D).contains(before) { return false }
         }
-        guard let first = completion.unicodeScalars.first else { return false }
+        var bytes = completion.makeIterator()
+        var decoder = UTF8()
+        guard case .scalarValue(let first) = decoder.decode(&bytes) else { return false }
         let c = UnicodeClasses.of(first.value)
         return (c.contains(.letter) || c.contains(.number)) && Normalizer.isStable(first.value)
     }

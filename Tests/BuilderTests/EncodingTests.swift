@@ -127,9 +127,8 @@ final class CleanBoundaryTests: XCTestCase {
         var clean = 0, checked = 0
         for (text, templates) in [(lamini, [TemplatePreset.qa]), (piqa, [.instructionResponse])] {
             for line in text.split(separator: "\n") {
-                guard case .object(let row) = try JSON.parse(String(line)) else { continue }
                 for preset in templates {
-                    guard case .success(let (p, c)) = TemplateChoice(preset: preset).render(row) else { continue }
+                    guard case .success(let (p, c)) = TemplateChoice(preset: preset).render(json: String(line)) else { continue }
                     for t in [Loaded.gpt2, Loaded.pythia, cl100k] {
                         checked += 1
                         guard t.splitsCleanly(prompt: p, completion: c) else { continue }

@@ -6,16 +6,18 @@ final class TemplateTests: XCTestCase {
     func testCompletionIsLastPlaceholderAndAfter() throws {
         let t = try Template("Q: {question}\nA: {answer}\n")
         XCTAssertEqual(t.fields, ["question", "answer"])
-        let (p, c) = t.render { $0 == "question" ? "why?" : "because" }
-        XCTAssertEqual(p, "Q: why?\nA: ")
-        XCTAssertEqual(c, "because\n")
+        var out: [UInt8] = []
+        let promptBytes = t.render(into: &out) { f, out in out.append(contentsOf: (f == "question" ? "why?" : "because").utf8) }
+        XCTAssertEqual(String(decoding: out[..<promptBytes], as: UTF8.self), "Q: why?\nA: ")
+        XCTAssertEqual(String(decoding: out[promptBytes...], as: UTF8.self), "because\n")
     }
 
     func testLiteralBraces() throws {
         let t = try Template("{{json}} {x} }}")
-        let (p, c) = t.render { _ in "v" }
-        XCTAssertEqual(p, "{json} ")
-        XCTAssertEqual(c, "v }")
+        var out: [UInt8] = []
+        let promptBytes = t.render(into: &out) { _, out in out.append(UInt8(ascii: "v")) }
+        XCTAssertEqual(String(decoding: out[..<promptBytes], as: UTF8.self), "{json} ")
+        XCTAssertEqual(String(decoding: out[promptBytes...], as: UTF8.self), "v }")
     }
 
     func testTemplateErrors() {
@@ -31,7 +33,7 @@ final class TemplateTests: XCTestCase {
 
     func testQAPresetIsTheCourseTemplate() {
         let qa = TemplateChoice(preset: .qa)
-        let r = qa.render([("question", .string("What?")), ("answer", .string("That."))])
+        let r = qa.render(json: #"{"question": "What?", "answer": "That."}"#)
         guard case .success(let (p, c)) = r else { return XCTFail() }
         XCTAssertEqual(p, "### Question:\nWhat?\n\n### Answer:\n")
         XCTAssertEqual(c, "That.")
@@ -39,13 +41,29 @@ final class TemplateTests: XCTestCase {
 
     func testAlpacaChoosesVariantPerRow() {
         let alpaca = TemplateChoice(preset: .alpaca)
-        guard case .success(let (withInput, _)) = alpaca.render([("instruction", .string("Add")), ("input", .string("1+1")), ("output", .string("2"))]),
-              case .success(let (noInput, _)) = alpaca.render([("instruction", .string("Add")), ("input", .string("")), ("output", .string("2"))]),
-              case .success(let (missing, _)) = alpaca.render([("instruction", .string("Add")), ("output", .string("2"))]) else { return XCTFail() }
+        guard case .success(let (withInput, _)) = alpaca.render(json: #"{"instruction": "Add", "input": "1+1", "output": "2"}"#),
+              case .success(let (noInput, _)) = alpaca.render(json: #"{"instruction": "Add", "input": "", "output": "2"}"#),
+              case .success(let (missing, _)) = alpaca.render(json: #"{"instruction": "Add", "output": "2"}"#) else { return XCTFail() }
         XCTAssertTrue(withInput.contains("### Input:\n1+1"))
         XCTAssertTrue(withInput.hasPrefix("Below is an instruction that describes a task, paired with an input"))
         XCTAssertFalse(noInput.contains("### Input:"))
         XCTAssertEqual(noInput, missing)
+        guard case .success(let (nullInput, _)) = alpaca.render(json: #"{"instruction": "Add", "input": null, "output": "2"}"#) else { return XCTFail() }
+        XCTAssertEqual(nullInput, missing)
+    }
+
+    /// Fields come out of the JSON text decoded (escapes, non-ASCII), a repeated key gives its
+    /// last value (Python's rule), and a row that is not an object or not JSON says so.
+    func testFieldsAsTheBuildReadsThem() {
+        let qa = TemplateChoice(preset: .qa)
+        guard case .success(let (p, c)) = qa.render(json: #"{"answer": "no", "question": "Qu\u00e9 \"x\"?\n中", "answer": "s\u00ed\ud83d\ude00"}"#)
+        else { return XCTFail() }
+        XCTAssertEqual(p, "### Question:\nQué \"x\"?\n中\n\n### Answer:\n")
+        XCTAssertEqual(c, "sí😀")
+        guard case .failure(let array) = qa.render(json: "[1]"), case .failure(let bad) = qa.render(json: #"{"question": "q", "answer": "a"#)
+        else { return XCTFail() }
+        XCTAssertEqual(array.description, "expected a JSON object per line, found an array")
+        XCTAssertTrue(bad.description.hasPrefix("malformed JSON: unterminated string"), bad.description)
     }
 
     func testDetectionOrder() {
@@ -60,11 +78,11 @@ final class TemplateTests: XCTestCase {
 
     func testRowProblems() {
         let qa = TemplateChoice(preset: .qa)
-        guard case .failure(let missing) = qa.render([("question", .string("q"))]) else { return XCTFail() }
+        guard case .failure(let missing) = qa.render(json: #"{"question": "q"}"#) else { return XCTFail() }
         XCTAssertTrue(missing.description.contains("missing field \"answer\""), missing.description)
-        guard case .failure(let wrong) = qa.render([("question", .string("q")), ("answer", .number(3, isInteger: true))]) else { return XCTFail() }
+        guard case .failure(let wrong) = qa.render(json: #"{"question": "q", "answer": 3}"#) else { return XCTFail() }
         XCTAssertEqual(wrong.description, "field \"answer\" is a number, expected a string")
-        guard case .failure(let null) = qa.render([("question", .null), ("answer", .string("a"))]) else { return XCTFail() }
+        guard case .failure(let null) = qa.render(json: #"{"question": null, "answer": "a"}"#) else { return XCTFail() }
         XCTAssertEqual(null.description, "field \"question\" is null, expected a string")
     }
 }

@@ -28,6 +28,70 @@ final class JSONTests: XCTestCase {
         do { _ = try JSON.parse([0x22, 0xC3, 0x28, 0x22]); XCTFail() } catch { XCTAssertTrue(error.message.contains("invalid UTF-8")) }
     }
 
+    /// `forEachMember` reads what `parse` reads: the same members in order (string values as
+    /// their decoded bytes), the same value for anything but an object, and the same error at
+    /// the same offset for every malformed input, on seeded random documents and their cuts.
+    func testForEachMemberAgreesWithParse() throws {
+        // Strings with escapes decode in the reader's own memory, in memory given that is
+        // large enough, and in memory given that is too small (the reader's own again).
+        let small = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 8), large = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 12)
+        defer { small.deallocate(); large.deallocate() }
+        var round = 0
+        func viaMembers(_ bytes: [UInt8]) -> Result<JSONValue, JSONError> {
+            round += 1
+            let escapes = [nil, small, large][round % 3]
+            return bytes.withUnsafeBufferPointer { b in
+                var members: [(String, JSONValue)] = []
+                do throws(JSONError) {
+                    if let other = try JSON.forEachMember(b, escapes: escapes, { key, value in
+                        switch value {
+                        case .string(let s): members.append((key, .string(String(decoding: s, as: UTF8.self))))
+                        case .other(let v): members.append((key, v))
+                        }
+                    }) { return .success(other) }
+                    return .success(.object(members))
+                } catch { return .failure(error) }
+            }
+        }
+        func viaParse(_ bytes: [UInt8]) -> Result<JSONValue, JSONError> {
+            do { return .success(try JSON.parse(bytes)) } catch { return .failure(error) }
+        }
+        var rng = SeededRandom(seed: 12)
+        let strings = [#""plain""#, #""a\"b\\c\n\u00e9\ud83d\ude00 \u4e2d""#, #""中文 é""#, "\"\"", #""\/\b\f\r\t""#]
+        let others = ["1", "-2.5e3", "true", "null", #"[1, "x", {"k": []}]"#, #"{"nested": {"a": "b"}}"#]
+        var documents: [[UInt8]] = [Array(" [1] ".utf8), Array(#""top""#.utf8), Array("{}".utf8), Array(" { } ".utf8),
+                                    Array(#"{"a": 1} x"#.utf8), [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D]]
+        let keys = ["text", "question", "answer", #"k\u00e9y"#, "text"]
+        let breakers = Array(#"{}[]:,"\ x1"#.utf8)
+        for _ in 0..<300 {
+            let n = Int(rng.next() % 5)
+            let members = (0..<n).map { _ -> String in
+                let key = keys[Int(rng.next() % UInt64(keys.count))]
+                let value = rng.next() % 2 == 0 ? strings[Int(rng.next() % UInt64(strings.count))]
+                                                 : others[Int(rng.next() % UInt64(others.count))]
+                return "\"\(key)\":\(rng.next() % 2 == 0 ? " " : "")\(value)"
+            }
+            let text = Array(("{" + members.joined(separator: ", ") + "}").utf8)
+            documents.append(text)
+            // Cut short, and with one byte replaced: mostly malformed.
+            documents.append(Array(text.prefix(Int(rng.next() % UInt64(text.count + 1)))))
+            var broken = text
+            broken[Int(rng.next() % UInt64(text.count))] = breakers[Int(rng.next() % UInt64(breakers.count))]
+            documents.append(broken)
+        }
+        var errors = 0
+        for d in documents {
+            let a = viaMembers(d), b = viaParse(d)
+            switch (a, b) {
+            case let (.success(x), .success(y)): XCTAssertEqual(x, y, String(decoding: d, as: UTF8.self))
+            case let (.failure(x), .failure(y)): XCTAssertEqual(x, y, String(decoding: d, as: UTF8.self)); errors += 1
+            default: XCTFail("\(String(decoding: d, as: UTF8.self)): \(a) against \(b)")
+            }
+        }
+        XCTAssertGreaterThan(errors, 100)
+        XCTAssertGreaterThan(documents.count - errors, 300)
+    }
+
     /// The eight-bytes-at-a-time scan inside strings: every byte that needs a look (quote,
     /// backslash, control character, non-ASCII, invalid UTF-8) at every position of a block,
     /// against Foundation's JSON reader.
