@@ -24,6 +24,13 @@ final class JSONTests: XCTestCase {
         XCTAssertTrue(offset(#"[1, 2"#)?.1.contains("end of input") ?? false)
         XCTAssertTrue(offset("\"a\u{1}\"")?.1.contains("control character") ?? false)
         XCTAssertTrue(offset(#"01"#)?.1.contains("leading zero") ?? false)
+        // A \u escape's digits: the error is at the first byte that is not one.
+        for (text, at) in [(#""\u12G4""#, 5), (#""\uZ234""#, 3), (#""\u123/""#, 6), (#""ab\u0:00""#, 6)] {
+            XCTAssertEqual(offset(text)?.0, at, text)
+            XCTAssertEqual(offset(text)?.1, "invalid hex digit in \\u escape", text)
+        }
+        XCTAssertEqual(offset(#""\u12"#)?.1, "truncated \\u escape")
+        XCTAssertEqual(try? JSON.parse(#""\u00E9\u00e9\uAbCd\u0041""#), .string("éé\u{ABCD}A"))
         // Invalid UTF-8 inside a string.
         do { _ = try JSON.parse([0x22, 0xC3, 0x28, 0x22]); XCTFail() } catch { XCTAssertTrue(error.message.contains("invalid UTF-8")) }
     }
