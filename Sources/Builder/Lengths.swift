@@ -212,13 +212,11 @@ public enum Lengths {
             do {
                 if plain {
                     try Documents.forEachDocument(path: path, split: options.documents) { line, doc in
-                        batch.append(line, doc)
-                        if batch.count >= options.batchSize || batch.byteCount >= LineBatch.byteLimit { try flush() }
+                        if batch.append(line, doc, fullAt: options.batchSize) { try flush() }
                     }
                 } else {
                     try LineReader.forEachLine(path: path) { number, bytes in
-                        batch.append(number, bytes)
-                        if batch.count >= options.batchSize || batch.byteCount >= LineBatch.byteLimit { try flush() }
+                        if batch.append(number, bytes, fullAt: options.batchSize) { try flush() }
                     }
                 }
                 if batch.count > 0 { try flush() }

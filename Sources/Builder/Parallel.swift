@@ -32,11 +32,15 @@ struct LineBatch {
     var count: Int { ranges.count }
     var byteCount: Int { bytes.count + ranges.count }
 
-    mutating func append(_ line: Int, _ b: UnsafeBufferPointer<UInt8>) {
+    /// Adds a line; returns whether the batch is now full (`lines` lines or `byteLimit` bytes).
+    /// One call a line: the build's reader keeps the batch in a captured variable, and each
+    /// access to it is checked for exclusive access at run time.
+    mutating func append(_ line: Int, _ b: UnsafeBufferPointer<UInt8>, fullAt lines: Int) -> Bool {
         let start = bytes.count
         bytes.append(contentsOf: b)
         ranges.append(start..<bytes.count)
         lineNumbers.append(line)
+        return count >= lines || byteCount >= LineBatch.byteLimit
     }
 
     mutating func removeAll() {

@@ -84,17 +84,8 @@ final class RowChunk: @unchecked Sendable {
         Self.write(ids: ids, labels: labels, to: reserveRow(Self.wordCount(ids: ids, labels: labels)))
     }
 
-    /// Appends a row in the row files' layout to `words` (`SpillFile.append`).
-    static func encode(ids: [UInt32], labels: LabelRanges, into words: inout [UInt32]) {
-        let at = words.count
-        words.append(contentsOf: repeatElement(0, count: wordCount(ids: ids, labels: labels)))
-        words.withUnsafeMutableBufferPointer { w in
-            if let base = w.baseAddress { write(ids: ids, labels: labels, to: base + at) }
-        }
-    }
-
     /// The words of a row in the row files' layout.
-    static func wordCount(ids: [UInt32], labels: LabelRanges) -> Int { 2 + 2 * labels.ranges.count + ids.count }
+    private static func wordCount(ids: [UInt32], labels: LabelRanges) -> Int { 2 + 2 * labels.ranges.count + ids.count }
 
     /// Writes a row in the row files' layout at `row`, which has room for its `wordCount`.
     private static func write(ids: [UInt32], labels: LabelRanges, to row: UnsafeMutablePointer<UInt32>) {
@@ -109,6 +100,9 @@ final class RowChunk: @unchecked Sendable {
             if let base = i.baseAddress { (row + 2 + 2 * r).update(from: base, count: i.count) }
         }
     }
+
+    /// Every row, one after another, in the row files' layout (`SpillFile.append` writes it).
+    var allWords: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: words, count: wordCount) }
 
     /// Row `k`'s number of ids.
     func tokens(_ k: Int) -> Int { Int(words[starts[k]]) }

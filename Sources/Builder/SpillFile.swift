@@ -11,7 +11,8 @@ final class SpillFile {
     private(set) var offsets: [Int] = []
     private(set) var position = 0
     private var fd: Int32 = -1
-    private var buffer: [UInt32] = []
+    /// A row in the file's layout on its way to it (little-endian hosts only, as the writers).
+    private let staging = RowChunk()
     /// Where `pread` puts rows when the file is not mapped.
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// The file mapped for reading: pass 2 reads the rows of a shuffled split one at a time,
@@ -34,10 +35,11 @@ final class SpillFile {
 
     func append(_ row: EncodedRow) throws(OutputError) {
         offsets.append(position)
-        buffer.removeAll(keepingCapacity: true)
-        RowChunk.encode(ids: row.ids, labels: row.labels, into: &buffer)
-        try writer?.write(littleEndian: buffer)
-        position += buffer.count * 4
+        staging.removeAll()
+        staging.append(ids: row.ids, labels: row.labels)
+        let bytes = UnsafeRawBufferPointer(staging.allWords)
+        try writer?.write(bytes)
+        position += bytes.count
     }
 
     func finishWriting() throws(OutputError) {

@@ -41,7 +41,7 @@ final class BatchPipelineTests: XCTestCase {
                 XCTAssertEqual(batch.count, 0)
                 for row in rows {
                     let number = Int(row.prefix { $0 != ":" }) ?? -1
-                    Array(row.utf8).withUnsafeBufferPointer { batch.append(number, $0) }
+                    Array(row.utf8).withUnsafeBufferPointer { _ = batch.append(number, $0, fullAt: .max) }
                 }
                 try pipeline.submit(batch, handle: handle)
             }
@@ -59,7 +59,7 @@ final class BatchPipelineTests: XCTestCase {
         XCTAssertThrowsError(try {
             for k in 0..<10 {
                 var batch = pipeline.takeSpare()
-                Array("row \(k)".utf8).withUnsafeBufferPointer { batch.append(k, $0) }
+                Array("row \(k)".utf8).withUnsafeBufferPointer { _ = batch.append(k, $0, fullAt: .max) }
                 try pipeline.submit(batch) { _, results in
                     XCTAssertEqual(results, [5])
                     handled += 1
@@ -86,7 +86,7 @@ final class BatchPipelineTests: XCTestCase {
         }
         XCTAssertTrue(waitFor(3), "idle \(idle.value), 3 expected before any row")
         var batch = pipeline.takeSpare()
-        Array("wait".utf8).withUnsafeBufferPointer { batch.append(1, $0) }
+        Array("wait".utf8).withUnsafeBufferPointer { _ = batch.append(1, $0, fullAt: .max) }
         var results: [[Int?]] = []
         try pipeline.submit(batch) { results.append($1) }
         XCTAssertTrue(waitFor(2), "idle \(idle.value), 2 expected while one worker holds a row")
