@@ -92,15 +92,10 @@ final class ExampleEncoder {
         return free.count > 1 ? free : nil
     }
 
-    /// Whether a JSONL line is blank (spaces, tabs, a CR): skipped.
-    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-    }
-
     /// Parses a JSONL line into its members (nil for a blank line): chat rows, whose template
     /// reads the whole value.
     func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<[(String, JSONValue)], RowProblem>? {
-        if Self.isBlank(line) { return nil }
+        if JSON.isBlankLine(line) { return nil }
         let value: JSONValue
         do { value = try JSON.parse(line) } catch {
             return .failure(.malformed(error.message, column: error.offset + 1))
@@ -204,7 +199,7 @@ final class ExampleEncoder {
         if let chat = template.chat {
             return parse(line).map { $0.map { .chat($0, chat) } }
         }
-        if Self.isBlank(line) { return nil }
+        if JSON.isBlankLine(line) { return nil }
         return render(line).map { .text(promptBytes: $0) }
     }
 

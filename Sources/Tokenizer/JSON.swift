@@ -114,6 +114,11 @@ public enum JSON {
         try parse(Array(text.utf8))
     }
 
+    /// Whether a line of a JSON Lines file is blank (spaces, tabs, a CR): such lines are skipped.
+    public static func isBlankLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
     /// Reads one JSON document spanning `bytes` as `parse` does, with the same errors, without
     /// a value tree for a top-level object: `body` gets each member in order, a string value as
     /// its decoded UTF-8 (checked), valid during the call only, so no String is made for it.

@@ -44,7 +44,7 @@ enum DecodeCommand {
         guard let input else { return }
         if input.hasSuffix(".jsonl") {
             try LineReader.forEachLine(path: input) { number, bytes in
-                if isBlank(bytes) { return }
+                if JSON.isBlankLine(bytes) { return }
                 let value: JSONValue
                 do { value = try JSON.parse(bytes) } catch let error as JSONError {
                     throw InputFileError(path: input, line: number, column: error.offset + 1, message: "malformed JSON: \(error.message)")

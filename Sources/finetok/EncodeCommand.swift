@@ -51,7 +51,7 @@ enum EncodeCommand {
             let context = EncodingContext()
             var ids: [UInt32] = []
             try LineReader.forEachLine(path: input) { number, bytes in
-                if isBlank(bytes) { return }
+                if JSON.isBlankLine(bytes) { return }
                 let row = try parseJSONLine(bytes, path: input, line: number)
                 guard let value = row.last(where: { $0.0 == field })?.1 else {
                     throw InputFileError(path: input, line: number, message: "the row has no \"\(field)\" field (choose another with --field; the row has: \(row.map(\.0).joined(separator: ", ")))")
@@ -77,8 +77,4 @@ enum EncodeCommand {
         line.append(0x0A)
         Console.out.write(bytes: line)
     }
-}
-
-func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
 }
