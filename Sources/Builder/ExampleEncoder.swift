@@ -108,6 +108,9 @@ final class ExampleEncoder {
     /// prompt's bytes, then the completion's): returns the prompt's length in bytes. The row's
     /// strings go from the JSON text into reused buffers, never into Strings.
     func render(_ line: UnsafeBufferPointer<UInt8>) -> Result<Int, RowProblem> {
+        // The fields are taken out of the class for the row: the closure below then changes a
+        // local, where each change to `self.fields` was checked for exclusive access at run
+        // time (~270 instructions a row more, callgrind).
         var row = fields
         fields = RowFields()
         defer { fields = row }

@@ -104,14 +104,19 @@ final class RowChunk: @unchecked Sendable {
     /// Every row, one after another, in the row files' layout (`SpillFile.append` writes it).
     var allWords: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: words, count: wordCount) }
 
+    /// Where row `k` starts (a checked index, as an array's would be).
+    private func row(_ k: Int) -> UnsafeMutablePointer<UInt32> {
+        precondition(k >= 0 && k < count, "row \(k) of a chunk of \(count)")
+        return words + starts[k]
+    }
+
     /// Row `k`'s number of ids.
-    func tokens(_ k: Int) -> Int { Int(words[starts[k]]) }
+    func tokens(_ k: Int) -> Int { Int(row(k)[0]) }
 
     /// Calls `body` with row `k`'s ids and labelled ranges (valid during the call only; the
     /// chunk must not change meanwhile, but any number of threads may read it).
     func withRow<R, E: Error>(_ k: Int, _ body: (UnsafeBufferPointer<UInt32>, BoundPairs) throws(E) -> R) throws(E) -> R {
-        precondition(k >= 0 && k < count, "row \(k) of a chunk of \(count)")
-        let at = words + starts[k]
+        let at = row(k)
         let n = Int(at[0]), r = Int(at[1])
         return try body(UnsafeBufferPointer(start: at + 2 + 2 * r, count: n),
                         BoundPairs(words: UnsafeBufferPointer(start: at + 2, count: 2 * r)))

@@ -384,7 +384,7 @@ struct JSONParser {
                 let o: UnsafeMutablePointer<UInt8>
                 if let out {
                     o = out
-                } else if let e = escapes?.baseAddress, escapes.unsafelyUnwrapped.count >= b.count - start {
+                } else if let escapes, let e = escapes.baseAddress, escapes.count >= b.count - start {
                     o = e; out = o
                 } else {
                     o = .allocate(capacity: b.count - start); out = o; owned = true
