@@ -1,7 +1,7 @@
 // UTF-8 validation: `firstInvalidUTF8` (every `encode(utf8:)` input) and the JSON reader's
 // strings check bytes with the same three steps.
 //   1. ASCII, 32 and then 8 bytes at a time (firstInvalidUTF8; the JSON reader has its own
-//      8-byte scan for bytes that need a look, `skipPlain`);
+//      16-byte scan for bytes that need a look, `skipPlain` in JSON+Strings.swift);
 //   2. runs of the two- and three-byte sequences whose leads accept every continuation byte
 //      (C2–DF; E1–EC, EE–EF: Cyrillic, Greek, accented Latin; Chinese, Japanese), one 4-byte
 //      load and a mask compare a sequence (`skipMultibyte`);

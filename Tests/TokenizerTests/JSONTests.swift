@@ -99,27 +99,31 @@ final class JSONTests: XCTestCase {
         XCTAssertGreaterThan(documents.count - errors, 300)
     }
 
-    /// The eight-bytes-at-a-time scan inside strings: every byte that needs a look (quote,
-    /// backslash, control character, non-ASCII, invalid UTF-8) at every position of a block,
-    /// against Foundation's JSON reader.
+    /// The 16-bytes-at-a-time scan inside strings: every byte that needs a look (quote,
+    /// backslash, control character, non-ASCII, invalid UTF-8) at every position of a block and
+    /// of the last, overlapping one, with and without an escape before it (then the scan also
+    /// copies), against Foundation's JSON reader.
     func testStringScanAtEveryOffset() throws {
         let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8),
                                    Array("é".utf8), Array("中".utf8), Array("😀".utf8), Array("~".utf8), Array(" ".utf8)]
-        for length in 0..<20 {
+        for length in 0..<40 {
             for at in 0...length {
                 for special in specials {
-                    var body = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
-                    body.insert(contentsOf: special, at: at)
-                    let line: [UInt8] = Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)
-                    let ours = try JSON.parse(line)
-                    let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]
-                    XCTAssertEqual(ours["k"], .string(object?["k"] ?? "?"), "\(String(decoding: line, as: UTF8.self))")
+                    for escapeFirst in [false, true] where !escapeFirst || length < 24 {
+                        var body = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+                        body.insert(contentsOf: special, at: at)
+                        if escapeFirst { body.insert(contentsOf: Array(#"\t"#.utf8), at: 0) }
+                        let line: [UInt8] = Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)
+                        let ours = try JSON.parse(line)
+                        let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]
+                        XCTAssertEqual(ours["k"], .string(object?["k"] ?? "?"), "\(String(decoding: line, as: UTF8.self))")
+                    }
                 }
                 // Two bytes that need a look in one block: the scan jumps to the first (a
                 // borrow from it may flag the bytes above it too).
-                for first in specials.prefix(7) where length < 12 {
+                for first in specials.prefix(7) where length < 20 && at % 2 == 0 {
                     for second in specials.prefix(7) {
-                        for gap in 0..<min(8, length - at + 1) {
+                        for gap in 0..<min(17, length - at + 1) {
                             var body = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
                             body.insert(contentsOf: second, at: at + gap)
                             body.insert(contentsOf: first, at: at)
@@ -131,13 +135,45 @@ final class JSONTests: XCTestCase {
                     }
                 }
                 // Bytes that must be refused wherever they fall.
-                for bad: [UInt8] in [[0x01], [0x1F], [0xC3, 0x28], [0xFF]] {
+                for bad: [UInt8] in [[0x01], [0x1F], [0xC3, 0x28], [0xFF]] where length < 24 {
                     var body = [UInt8](repeating: UInt8(ascii: "x"), count: length)
                     body.insert(contentsOf: bad, at: at)
                     XCTAssertThrowsError(try JSON.parse(Array(#"{"k": ""#.utf8) + body + Array(#""}"#.utf8)), "\(bad) at \(at) of \(length)")
                 }
             }
         }
+    }
+
+    /// The two ways of finding the bytes of a block that need a look agree (the tests run the
+    /// SSE2 one on x86-64; other CPUs use the SWAR one): every byte value at every position,
+    /// then seeded blocks of bytes near the class boundaries.
+    func testLookBitsSWARMatchesSSE2() {
+        #if arch(x86_64)
+        var block = [UInt8](repeating: UInt8(ascii: "a"), count: 16)
+        func check() {
+            block.withUnsafeBytes { p in
+                let expected = block.enumerated().reduce(UInt32(0)) { bits, e in
+                    let c = e.element
+                    return bits | (c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 ? 1 << UInt32(e.offset) : 0)
+                }
+                XCTAssertEqual(JSONParser.lookBitsSSE2(p.baseAddress!), expected, "\(block)")
+                XCTAssertEqual(JSONParser.lookBitsSWAR(p.baseAddress!), expected, "\(block)")
+            }
+        }
+        for at in 0..<16 {
+            for c in 0...255 {
+                block[at] = UInt8(c)
+                check()
+            }
+            block[at] = UInt8(ascii: "a")
+        }
+        let near: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        var rng = SeededRandom(seed: 20261129)
+        for _ in 0..<20_000 {
+            for k in 0..<16 { block[k] = near[Int(rng.next() % UInt64(near.count))] }
+            check()
+        }
+        #endif
     }
 
     /// The parser makes its Strings without a second UTF-8 check (`validString`), so it must
