@@ -46,24 +46,24 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
     deinit { state.stop() }
 
     /// Queues `batch`; then, while `inFlight` batches are queued, waits for the oldest and calls
-    /// `handle` with it. If `handle` throws, the workers stop before the error is rethrown.
-    func submit(_ batch: LineBatch, handle: (LineBatch, [Result?]) throws -> Void) throws {
+    /// `handle` with it and its results (which `handle` may move out, `take()`). If `handle` throws, the workers stop before the error is rethrown.
+    func submit(_ batch: LineBatch, handle: (LineBatch, inout [Result?]) throws -> Void) throws {
         state.enqueue(batch)
         while state.queued >= Self.inFlight { try handOldest(handle) }
     }
 
     /// Hands back every batch still queued, in order.
-    func finish(handle: (LineBatch, [Result?]) throws -> Void) throws {
+    func finish(handle: (LineBatch, inout [Result?]) throws -> Void) throws {
         while state.queued > 0 { try handOldest(handle) }
     }
 
     /// An empty batch, with the capacity of one already handed back when there is one.
     func takeSpare() -> LineBatch { spares.popLast() ?? LineBatch() }
 
-    private func handOldest(_ handle: (LineBatch, [Result?]) throws -> Void) throws {
+    private func handOldest(_ handle: (LineBatch, inout [Result?]) throws -> Void) throws {
         var (batch, results) = state.waitForOldest()
         do {
-            try handle(batch, results)
+            try handle(batch, &results)
         } catch {
             state.stop()
             throw error

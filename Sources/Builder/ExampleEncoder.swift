@@ -289,8 +289,8 @@ struct TruncationPlan {
             cut = n - fixed - kept.count
         }
         // Nothing cut and no BOS (most rows): the labels as they are, no arrays made.
-        if fixed == 0 && kept == 0..<n, let first = labels.ranges.first, let last = labels.ranges.last,
-           first.lowerBound >= 0 && last.upperBound <= n {
+        if fixed == 0 && kept == 0..<n && !labels.isEmpty && labels.range(0).lowerBound >= 0
+            && labels.range(labels.rangeCount - 1).upperBound <= n {
             self.labels = labels
             return
         }

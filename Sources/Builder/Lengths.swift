@@ -172,7 +172,7 @@ public enum Lengths {
             let pipeline = BatchPipeline(workers: plain ? textEncoders : encoders, idle: idle) { encoder, bytes in
                 plain ? encoder.measureText(bytes) : encoder.measure(bytes)
             }
-            func handle(_ batch: LineBatch, _ results: [Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>??]) throws {
+            func handle(_ batch: LineBatch, _ results: inout [Result<(tokens: Int, promptTokens: Int, bytes: Int), RowProblem>??]) throws {
                 for (k, r) in results.enumerated() {
                     let line = batch.lineNumbers[k]
                     guard let r = r ?? nil else { report.blankLines += 1; continue }

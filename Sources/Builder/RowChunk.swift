@@ -85,14 +85,15 @@ final class RowChunk: @unchecked Sendable {
     }
 
     /// The words of a row in the row files' layout.
-    private static func wordCount(ids: [UInt32], labels: LabelRanges) -> Int { 2 + 2 * labels.ranges.count + ids.count }
+    private static func wordCount(ids: [UInt32], labels: LabelRanges) -> Int { 2 + 2 * labels.rangeCount + ids.count }
 
     /// Writes a row in the row files' layout at `row`, which has room for its `wordCount`.
     private static func write(ids: [UInt32], labels: LabelRanges, to row: UnsafeMutablePointer<UInt32>) {
-        let r = labels.ranges.count
+        let r = labels.rangeCount
         row[0] = UInt32(ids.count)
         row[1] = UInt32(r)
-        for (k, range) in labels.ranges.enumerated() {
+        for k in 0..<r {
+            let range = labels.range(k)
             row[2 + 2 * k] = UInt32(range.lowerBound)
             row[3 + 2 * k] = UInt32(range.upperBound)
         }

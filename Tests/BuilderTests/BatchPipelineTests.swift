@@ -32,7 +32,7 @@ final class BatchPipelineTests: XCTestCase {
             }
             var handed: [[String]] = []
             var lineNumbers: [[Int]] = []
-            let handle = { (batch: LineBatch, results: [String?]) in
+            let handle = { (batch: LineBatch, results: inout [String?]) in
                 handed.append(results.map { $0 ?? "missing" })
                 lineNumbers.append(batch.lineNumbers)
             }

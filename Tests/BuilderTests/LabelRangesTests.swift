@@ -32,7 +32,12 @@ final class LabelRangesTests: XCTestCase {
             XCTAssertEqual(full, expected)
             let a = Int.random(in: 0...n, using: &seeded), b = Int.random(in: 0...n, using: &seeded)
             let kept = min(a, b)..<max(a, b)
-            XCTAssertEqual(mask(l.restricted(to: kept), kept.count), Array(full[kept]))
+            let r = l.restricted(to: kept)
+            XCTAssertEqual(mask(r, kept.count), Array(full[kept]))
+            // One representation per set of positions (a single range is kept apart from the
+            // others), so == compares positions; the range walk agrees with the array.
+            XCTAssertEqual(r, LabelRanges(r.ranges))
+            XCTAssertEqual((0..<l.rangeCount).map(l.range), l.ranges)
         }
     }
 }
