@@ -63,8 +63,8 @@ final class ExampleEncoder {
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
     /// The fields of the row being read, and its rendered text (`render`), reused row to row.
-    private var fields = RowFields()
-    private var rendered: [UInt8] = []
+    private var fields: RowFields
+    private let rendered = TextBuffer(capacity: 4096)
     /// Where the JSON reader decodes a row's strings with escapes (rows up to 1 MB).
     private var escapes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
     /// Threads a long text's parts may be encoded on at once (LongText), and a context for
@@ -78,6 +78,7 @@ final class ExampleEncoder {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
+        fields = template.rowFields()
         self.threads = threads
         self.idle = idle
     }
@@ -108,23 +109,11 @@ final class ExampleEncoder {
     /// prompt's bytes, then the completion's): returns the prompt's length in bytes. The row's
     /// strings go from the JSON text into reused buffers, never into Strings.
     func render(_ line: UnsafeBufferPointer<UInt8>) -> Result<Int, RowProblem> {
-        // The fields are taken out of the class for the row: the closure below then changes a
-        // local, where each change to `self.fields` was checked for exclusive access at run
-        // time (~270 instructions a row more, callgrind).
-        var row = fields
-        fields = RowFields()
-        defer { fields = row }
-        row.removeAll()
-        let notAnObject: JSONValue?
         if escapes.count < line.count && line.count <= 1 << 20 {
             escapes.deallocate()
             escapes = .allocate(capacity: max(line.count, 2 * escapes.count))
         }
-        do { notAnObject = try JSON.forEachMember(line, escapes: escapes) { row.append($0, $1) } } catch {
-            return .failure(.malformed(error.message, column: error.offset + 1))
-        }
-        if let value = notAnObject { return .failure(.notAnObject(value.typeDescription)) }
-        let result = template.render(row, into: &rendered)
+        let result = template.render(line: line, fields: &fields, escapes: escapes, into: rendered)
         if case .failure(.missingField(let f, let present)) = result, Conversation.format(fields: present) != nil {
             return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
         }
@@ -147,47 +136,46 @@ final class ExampleEncoder {
     /// Encodes the rendered example (`rendered`, the prompt's `promptBytes` first) into ids and
     /// the number of prompt tokens.
     func encodeSegments(promptBytes: Int) -> (ids: [UInt32], promptTokens: Int, differs: Bool) {
-        rendered.withUnsafeBufferPointer { all in
-            let prompt = UnsafeBufferPointer(rebasing: all[..<promptBytes])
-            let completion = UnsafeBufferPointer(rebasing: all[promptBytes...])
-            var ids: [UInt32] = []
-            var promptTokens = 0
-            var differs = false
-            if settings.joint {
-                encode(all, into: &ids)
-                // A token holding any completion byte is completion: count the tokens that end
-                // at or before the prompt's last byte (offsets in normalized text).
-                let normalizedPrompt = tokenizer.normalizedByteCount(utf8: prompt)
-                var end = 0
-                for id in ids {
-                    end += tokenizer.tokenByteCount(id)
-                    if end > normalizedPrompt { break }
-                    promptTokens += 1
-                }
-                if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
-                    scratch.removeAll(keepingCapacity: true)
-                    encode(prompt, into: &scratch)
-                    encode(completion, into: &scratch)
-                    differs = scratch != ids
-                }
-            } else {
-                encode(prompt, into: &ids)
-                promptTokens = ids.count
-                encode(completion, into: &ids)
-                if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
-                    scratch2.removeAll(keepingCapacity: true)
-                    encode(all, into: &scratch2)
-                    differs = scratch2 != ids
-                }
+        let all = rendered.buffer
+        let prompt = UnsafeBufferPointer(rebasing: all[..<promptBytes])
+        let completion = UnsafeBufferPointer(rebasing: all[promptBytes...])
+        var ids: [UInt32] = []
+        var promptTokens = 0
+        var differs = false
+        if settings.joint {
+            encode(all, into: &ids)
+            // A token holding any completion byte is completion: count the tokens that end
+            // at or before the prompt's last byte (offsets in normalized text).
+            let normalizedPrompt = tokenizer.normalizedByteCount(utf8: prompt)
+            var end = 0
+            for id in ids {
+                end += tokenizer.tokenByteCount(id)
+                if end > normalizedPrompt { break }
+                promptTokens += 1
             }
-            if let eos = settings.eosId { ids.append(eos) }
-            if !settings.bosIds.isEmpty {
-                ids = settings.bosIds + ids
-                // BOS belongs to the prompt, except in plain language modelling (nothing masked).
-                if !template.isPlainText { promptTokens += settings.bosIds.count }
+            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
+                scratch.removeAll(keepingCapacity: true)
+                encode(prompt, into: &scratch)
+                encode(completion, into: &scratch)
+                differs = scratch != ids
             }
-            return (ids, promptTokens, differs)
+        } else {
+            encode(prompt, into: &ids)
+            promptTokens = ids.count
+            encode(completion, into: &ids)
+            if settings.compareModes && !prompt.isEmpty && !tokenizer.splitsCleanly(prompt: prompt, completion: completion) {
+                scratch2.removeAll(keepingCapacity: true)
+                encode(all, into: &scratch2)
+                differs = scratch2 != ids
+            }
         }
+        if let eos = settings.eosId { ids.append(eos) }
+        if !settings.bosIds.isEmpty {
+            ids = settings.bosIds + ids
+            // BOS belongs to the prompt, except in plain language modelling (nothing masked).
+            if !template.isPlainText { promptTokens += settings.bosIds.count }
+        }
+        return (ids, promptTokens, differs)
     }
 
     /// A row read: an instruction row, rendered (`rendered`, the prompt's bytes first), or a

@@ -83,7 +83,7 @@ final class JSONLRowWriter {
                         Self.format(ids: ids, labels: labels, width: width, pad: pad, side: side, to: p + count)
                     }
                 }
-                buffers[t].count = count
+                buffers[t].setCount(count)
             }
             if group.count == 1 {
                 format(0)
@@ -284,29 +284,6 @@ final class JSONLRowWriter {
         }
     }
 
-}
-
-/// A growable byte buffer, reused: `reserve` keeps the memory when it is large enough.
-final class TextBuffer: @unchecked Sendable {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity = 1 << 16
-    var count = 0
-
-    init() { base = .allocate(capacity: capacity) }
-    deinit { base.deallocate() }
-
-    /// Room for `n` bytes at the start (what was there is dropped).
-    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
-        if n > capacity {
-            base.deallocate()
-            capacity = max(n, 2 * capacity)
-            base = .allocate(capacity: capacity)
-        }
-        count = 0
-        return base
-    }
-
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
 
 /// `id, ` for every id below 2^18 (every bundled vocabulary; Gemma's has 256,000 ids), as the

@@ -65,56 +65,92 @@ public struct Template: Sendable, Equatable {
         self.parts = parts
         self.completionStart = last
     }
-
-    /// Appends the prompt, then the completion, to `out` (`field` appends a field's text);
-    /// returns the prompt's length in bytes.
-    func render(into out: inout [UInt8], field: (String, inout [UInt8]) -> Void) -> Int {
-        let start = out.count
-        var promptBytes = 0
-        for (k, part) in parts.enumerated() {
-            if k == completionStart { promptBytes = out.count - start }
-            switch part {
-            case .literal(let s): out.append(contentsOf: s.utf8)
-            case .field(let f): field(f, &out)
-            }
-        }
-        return promptBytes
-    }
 }
 
-/// A JSONL row's members as a field template reads them (`JSON.forEachMember`), in order:
-/// each key, and its value as a range of `bytes` (a string, decoded) or parsed (anything
-/// else). One is reused from row to row, so a row makes no String and no array.
+/// A JSONL row's fields as a field template reads them (`JSON.forEachMember`): the value of
+/// each field the template names (the last one when a key repeats, as Python's `json` reads
+/// it), a string as a range of `bytes` (decoded), anything else parsed. Other members are
+/// skipped. One is reused from row to row, so a row makes no String and no array.
 struct RowFields {
     enum Value {
         case string(Range<Int>)
         case other(JSONValue)
     }
 
-    private(set) var members: [(key: String, value: Value)] = []
-    private(set) var bytes: [UInt8] = []
+    /// The fields read, in the order of `values` (`FieldPlan.names`).
+    let names: [String]
+    private(set) var values: [Value?]
+    /// The strings' bytes.
+    let bytes = TextBuffer(capacity: 4096)
 
-    var keys: [String] { members.map(\.key) }
+    init(names: [String]) {
+        self.names = names
+        values = [Value?](repeating: nil, count: names.count)
+    }
 
+    /// Forgets the row read, keeping the memory.
     mutating func removeAll() {
-        members.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
+        for k in values.indices { values[k] = nil }
+        bytes.removeAll()
     }
 
     mutating func append(_ key: String, _ value: JSONMember) {
+        guard let k = names.firstIndex(of: key) else { return }
         switch value {
         case .string(let b):
             let start = bytes.count
-            bytes.append(contentsOf: b)
-            members.append((key, .string(start..<bytes.count)))
+            bytes.append(b)
+            values[k] = .string(start..<bytes.count)
         case .other(let v):
-            members.append((key, .other(v)))
+            values[k] = .other(v)
         }
     }
+}
 
-    /// The member `key` (the last one when repeated, as Python's `json` reads it).
-    func last(_ key: String) -> Value? {
-        members.last { $0.key == key }?.value
+/// A field template compiled for rendering rows: literal bytes, and fields by their index in
+/// `FieldPlan.names`.
+struct CompiledTemplate: Sendable {
+    enum Step: Sendable {
+        case literal([UInt8])
+        case field(Int)
+    }
+    let steps: [Step]
+    /// Index in `steps` of the placeholder that starts the completion.
+    let completionStart: Int
+    /// Its fields, each once, in order of appearance.
+    let fields: [Int]
+
+    init(_ template: Template, names: [String]) {
+        var fields: [Int] = []
+        steps = template.parts.map { part in
+            switch part {
+            case .literal(let l): return .literal(Array(l.utf8))
+            case .field(let f):
+                // Every placeholder is among the names (FieldPlan makes them from the templates).
+                let k = names.firstIndex(of: f) ?? 0
+                if !fields.contains(k) { fields.append(k) }
+                return .field(k)
+            }
+        }
+        completionStart = template.completionStart
+        self.fields = fields
+    }
+}
+
+/// What a field template reads from a row and how it renders it.
+struct FieldPlan: Sendable {
+    /// Every field either template names, each once (`RowFields.names`).
+    let names: [String]
+    let main: CompiledTemplate
+    /// Alpaca's variant for rows whose `input` is missing, null or empty, and `input`'s index.
+    let noInput: (template: CompiledTemplate, input: Int)?
+
+    init(main: Template, noInput: Template?) {
+        var names = main.fields
+        for f in (noInput?.fields ?? []) + (noInput == nil ? [] : ["input"]) where !names.contains(f) { names.append(f) }
+        self.names = names
+        self.main = CompiledTemplate(main, names: names)
+        self.noInput = noInput.map { (CompiledTemplate($0, names: names), names.firstIndex(of: "input") ?? 0) }
     }
 }
 
@@ -180,10 +216,14 @@ public struct TemplateChoice: Sendable {
     let kind: Kind
     /// The name printed and written to the manifest.
     public let name: String
+    /// How rows are rendered, for field templates.
+    let fieldPlan: FieldPlan?
 
     public init(preset: TemplatePreset) {
         let sources = preset.sources
-        kind = .fields(main: TemplateChoice.builtIn(sources[0]), noInput: sources.count > 1 ? TemplateChoice.builtIn(sources[1]) : nil)
+        let main = TemplateChoice.builtIn(sources[0]), noInput = sources.count > 1 ? TemplateChoice.builtIn(sources[1]) : nil
+        kind = .fields(main: main, noInput: noInput)
+        fieldPlan = FieldPlan(main: main, noInput: noInput)
         name = preset.rawValue
     }
 
@@ -194,11 +234,13 @@ public struct TemplateChoice: Sendable {
 
     public init(custom: Template, name: String) {
         kind = .fields(main: custom, noInput: nil)
+        fieldPlan = FieldPlan(main: custom, noInput: nil)
         self.name = name
     }
 
     init(chat: ChatSetup) {
         kind = .chat(chat)
+        fieldPlan = nil
         name = chat.name
     }
 
@@ -221,33 +263,61 @@ public struct TemplateChoice: Sendable {
         }
     }
 
-    /// Renders a row into `out` (emptied first): the prompt's bytes, then the completion's.
-    /// Returns the prompt's length in bytes, or says which field is missing or not a string.
-    func render(_ row: RowFields, into out: inout [UInt8]) -> Result<Int, RowProblem> {
-        guard case .fields(let main, let noInput) = kind else {
+    /// The fields a row is read for (empty for chat templates).
+    func rowFields() -> RowFields { RowFields(names: fieldPlan?.names ?? []) }
+
+    /// Reads a JSONL row's fields into `fields` and renders it into `out` (emptied first): the
+    /// prompt's bytes, then the completion's. Returns the prompt's length in bytes, or says what
+    /// is wrong with the row. `escapes`: as `JSON.forEachMember`'s.
+    func render(line: UnsafeBufferPointer<UInt8>, fields: inout RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
+                into out: TextBuffer) -> Result<Int, RowProblem> {
+        fields.removeAll()
+        let notAnObject: JSONValue?
+        do { notAnObject = try JSON.forEachMember(line, escapes: escapes) { fields.append($0, $1) } } catch {
+            return .failure(.malformed(error.message, column: error.offset + 1))
+        }
+        if let value = notAnObject { return .failure(.notAnObject(value.typeDescription)) }
+        let result = render(fields, into: out)
+        if case .failure(.missingField(let f, _)) = result {
+            // The row's keys, for the message: read again (only rows in error).
+            var keys: [String] = []
+            if case .object(let members)? = try? JSON.parse(line) { keys = members.map(\.0) }
+            return .failure(.missingField(f, present: keys))
+        }
+        return result
+    }
+
+    /// Renders the row read into `row` (see above); a missing field's row keys are left empty.
+    private func render(_ row: RowFields, into out: TextBuffer) -> Result<Int, RowProblem> {
+        guard let plan = fieldPlan else {
             preconditionFailure("chat rows are rendered by ExampleEncoder.processChat")
         }
-        var template = main
-        if let noInput {
-            switch row.last("input") {
+        var template = plan.main
+        if let (noInput, input) = plan.noInput {
+            switch row.values[input] {
             case nil, .other(.null)?: template = noInput
             case .string(let r)? where r.isEmpty: template = noInput
             default: break
             }
         }
-        // Each placeholder in order: present and a string (a row has a few fields, so a
-        // linear search; a dictionary made per row cost ~1,500 instructions a row).
-        for case .field(let f) in template.parts {
-            switch row.last(f) {
-            case nil: return .failure(.missingField(f, present: row.keys))
-            case .other(let v)?: return .failure(.notAString(f, v.typeDescription))
+        for k in template.fields {
+            switch row.values[k] {
+            case nil: return .failure(.missingField(plan.names[k], present: []))
+            case .other(let v)?: return .failure(.notAString(plan.names[k], v.typeDescription))
             case .string?: continue
             }
         }
-        out.removeAll(keepingCapacity: true)
-        return .success(template.render(into: &out) { f, out in
-            if case .string(let r)? = row.last(f) { out.append(contentsOf: row.bytes[r]) }
-        })
+        out.removeAll()
+        var promptBytes = 0
+        let bytes = row.bytes.buffer
+        for (s, step) in template.steps.enumerated() {
+            if s == template.completionStart { promptBytes = out.count }
+            switch step {
+            case .literal(let l): out.append(l)
+            case .field(let k): if case .string(let r)? = row.values[k] { out.append(UnsafeBufferPointer(rebasing: bytes[r])) }
+            }
+        }
+        return .success(promptBytes)
     }
 }
 

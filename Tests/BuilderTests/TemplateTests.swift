@@ -6,18 +6,25 @@ final class TemplateTests: XCTestCase {
     func testCompletionIsLastPlaceholderAndAfter() throws {
         let t = try Template("Q: {question}\nA: {answer}\n")
         XCTAssertEqual(t.fields, ["question", "answer"])
-        var out: [UInt8] = []
-        let promptBytes = t.render(into: &out) { f, out in out.append(contentsOf: (f == "question" ? "why?" : "because").utf8) }
-        XCTAssertEqual(String(decoding: out[..<promptBytes], as: UTF8.self), "Q: why?\nA: ")
-        XCTAssertEqual(String(decoding: out[promptBytes...], as: UTF8.self), "because\n")
+        guard case .success(let (prompt, completion)) = TemplateChoice(custom: t, name: "t").render(json: #"{"answer": "because", "question": "why?"}"#)
+        else { return XCTFail() }
+        XCTAssertEqual(prompt, "Q: why?\nA: ")
+        XCTAssertEqual(completion, "because\n")
+    }
+
+    func testRepeatedPlaceholders() throws {
+        let t = TemplateChoice(custom: try Template("{a}-{b}-{a}|{b}"), name: "t")
+        guard case .success(let (prompt, completion)) = t.render(json: #"{"b": "2", "a": "1", "c": "x"}"#) else { return XCTFail() }
+        XCTAssertEqual(prompt, "1-2-1|")
+        XCTAssertEqual(completion, "2")
     }
 
     func testLiteralBraces() throws {
         let t = try Template("{{json}} {x} }}")
-        var out: [UInt8] = []
-        let promptBytes = t.render(into: &out) { _, out in out.append(UInt8(ascii: "v")) }
-        XCTAssertEqual(String(decoding: out[..<promptBytes], as: UTF8.self), "{json} ")
-        XCTAssertEqual(String(decoding: out[promptBytes...], as: UTF8.self), "v }")
+        guard case .success(let (prompt, completion)) = TemplateChoice(custom: t, name: "t").render(json: #"{"x": "v", "json": "no"}"#)
+        else { return XCTFail() }
+        XCTAssertEqual(prompt, "{json} ")
+        XCTAssertEqual(completion, "v }")
     }
 
     func testTemplateErrors() {
@@ -80,6 +87,9 @@ final class TemplateTests: XCTestCase {
         let qa = TemplateChoice(preset: .qa)
         guard case .failure(let missing) = qa.render(json: #"{"question": "q"}"#) else { return XCTFail() }
         XCTAssertTrue(missing.description.contains("missing field \"answer\""), missing.description)
+        // The message lists every key of the row, also those no template reads.
+        guard case .failure(let other) = qa.render(json: #"{"question": "q", "id": 7, "Answer": "a"}"#) else { return XCTFail() }
+        XCTAssertTrue(other.description.contains("(the row has: question, id, Answer)"), other.description)
         guard case .failure(let wrong) = qa.render(json: #"{"question": "q", "answer": 3}"#) else { return XCTFail() }
         XCTAssertEqual(wrong.description, "field \"answer\" is a number, expected a string")
         guard case .failure(let null) = qa.render(json: #"{"question": null, "answer": "a"}"#) else { return XCTFail() }

@@ -51,17 +51,10 @@ func chunk(_ rows: [(ids: [UInt32], labels: LabelRanges)]) -> RowChunk {
 extension TemplateChoice {
     /// A JSONL row rendered as `build` renders it: (prompt, completion), or the row's problem.
     func render(json: String) -> Result<(String, String), RowProblem> {
-        var fields = RowFields()
-        let notAnObject: JSONValue?
-        do {
-            notAnObject = try Array(json.utf8).withUnsafeBufferPointer { line throws(JSONError) in
-                try JSON.forEachMember(line) { fields.append($0, $1) }
-            }
-        } catch { return .failure(.malformed(error.message, column: error.offset + 1)) }
-        if let v = notAnObject { return .failure(.notAnObject(v.typeDescription)) }
-        var out: [UInt8] = []
-        return render(fields, into: &out).map { promptBytes in
-            (String(decoding: out[..<promptBytes], as: UTF8.self), String(decoding: out[promptBytes...], as: UTF8.self))
+        var fields = rowFields()
+        let out = TextBuffer()
+        return Array(json.utf8).withUnsafeBufferPointer { render(line: $0, fields: &fields, into: out) }.map { promptBytes in
+            (String(decoding: out.buffer[..<promptBytes], as: UTF8.self), String(decoding: out.buffer[promptBytes...], as: UTF8.self))
         }
     }
 }
