@@ -61,12 +61,21 @@ extension JSONParser {
         defer { if owned { out.deallocate() } }
         out.update(from: base + start, count: i - start)
         var n = i - start
+        let tables = EscapeTables.shared
         while true {
             // `b[i]` needs a look, or is a plain byte of the input's last 15.
             let c = b[i]
             if c == UInt8(ascii: "\"") { break }
             if c == UInt8(ascii: "\\") {
-                try unescape(into: out, &n, open: open)
+                // A one-byte escape here (`\n`, `\"`...); `\u` and errors in `unescape`.
+                let meaning = i &+ 1 < b.count ? tables.meaning[Int(b[i &+ 1])] : 0
+                if meaning != 0 && meaning != EscapeTables.unicode {
+                    out[n] = meaning
+                    n &+= 1
+                    i &+= 2
+                } else {
+                    try unescape(into: out, &n, open: open, tables: tables)
+                }
             } else {
                 let from = i
                 try checkUnescaped(open: open)
@@ -98,70 +107,64 @@ extension JSONParser {
         i += n
     }
 
-    /// Decodes the escape at `i` (its backslash) into `out[n...]`.
-    private mutating func unescape(into out: UnsafeMutablePointer<UInt8>, _ n: inout Int, open: Int) throws(JSONError) {
-        @inline(__always) func put(_ x: UInt8) { out[n] = x; n += 1 }
+    /// Decodes the `\u` escape at `i` (its backslash) into `out[n...]`, or says what is wrong
+    /// with the escape there. (`withString` decodes the one-byte escapes itself, by a table
+    /// lookup: with a switch, and the `\u` digits read one by one, an escape cost ~90
+    /// instructions, and JSON from Python escapes every non-ASCII character.)
+    private mutating func unescape(into out: UnsafeMutablePointer<UInt8>, _ n: inout Int, open: Int, tables: EscapeTables) throws(JSONError) {
         i += 1
         guard i < b.count else { throw fail("unterminated string", at: open) }
         let e = b[i]
         i += 1
-        switch e {
-        case UInt8(ascii: "\""): put(0x22)
-        case UInt8(ascii: "\\"): put(0x5C)
-        case UInt8(ascii: "/"): put(0x2F)
-        case UInt8(ascii: "b"): put(8)
-        case UInt8(ascii: "f"): put(12)
-        case UInt8(ascii: "n"): put(10)
-        case UInt8(ascii: "r"): put(13)
-        case UInt8(ascii: "t"): put(9)
-        case UInt8(ascii: "u"):
-            let escPos = i - 2
-            var v = try hex4()
-            if v >= 0xD800 && v < 0xDC00 {
-                guard i + 6 <= b.count, b[i] == 92, b[i + 1] == UInt8(ascii: "u") else {
-                    throw fail("lone surrogate \\u\(String(v, radix: 16)) (a high surrogate must be followed by a low one)", at: escPos)
-                }
-                i += 2
-                let lo = try hex4()
-                guard lo >= 0xDC00 && lo < 0xE000 else {
-                    throw fail("invalid surrogate pair \\u\(String(v, radix: 16))\\u\(String(lo, radix: 16))", at: escPos)
-                }
-                v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
-            } else if v >= 0xDC00 && v < 0xE000 {
-                throw fail("lone surrogate \\u\(String(v, radix: 16)) (a low surrogate without a high one)", at: escPos)
-            }
-            // A valid scalar by construction here: write its UTF-8 directly.
-            if v < 0x80 {
-                put(UInt8(v))
-            } else if v < 0x800 {
-                put(UInt8(0xC0 | v >> 6)); put(UInt8(0x80 | v & 0x3F))
-            } else if v < 0x10000 {
-                put(UInt8(0xE0 | v >> 12)); put(UInt8(0x80 | v >> 6 & 0x3F)); put(UInt8(0x80 | v & 0x3F))
-            } else {
-                put(UInt8(0xF0 | v >> 18)); put(UInt8(0x80 | v >> 12 & 0x3F))
-                put(UInt8(0x80 | v >> 6 & 0x3F)); put(UInt8(0x80 | v & 0x3F))
-            }
-        default:
+        guard e == UInt8(ascii: "u") else {
             throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'", at: i - 2)
         }
+        let escPos = i - 2
+        var v = try hex4(tables)
+        if v >= 0xD800 && v < 0xDC00 {
+            guard i + 6 <= b.count, b[i] == 92, b[i + 1] == UInt8(ascii: "u") else {
+                throw fail("lone surrogate \\u\(String(v, radix: 16)) (a high surrogate must be followed by a low one)", at: escPos)
+            }
+            i += 2
+            let lo = try hex4(tables)
+            guard lo >= 0xDC00 && lo < 0xE000 else {
+                throw fail("invalid surrogate pair \\u\(String(v, radix: 16))\\u\(String(lo, radix: 16))", at: escPos)
+            }
+            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
+        } else if v >= 0xDC00 && v < 0xE000 {
+            throw fail("lone surrogate \\u\(String(v, radix: 16)) (a low surrogate without a high one)", at: escPos)
+        }
+        // A valid scalar by construction here: its UTF-8 (1–4 bytes) is stored as one 4-byte
+        // word. The word fits: the escape took 6 bytes of input (12 for a pair), so `n + 4` is
+        // still within the input consumed, which bounds `out`.
+        let word: UInt32, length: Int
+        if v < 0x80 {
+            word = v; length = 1
+        } else if v < 0x800 {
+            word = (0xC0 | v >> 6) | (0x80 | v & 0x3F) << 8; length = 2
+        } else if v < 0x10000 {
+            word = (0xE0 | v >> 12) | (0x80 | v >> 6 & 0x3F) << 8 | (0x80 | v & 0x3F) << 16; length = 3
+        } else {
+            word = (0xF0 | v >> 18) | (0x80 | v >> 12 & 0x3F) << 8 | (0x80 | v >> 6 & 0x3F) << 16 | (0x80 | v & 0x3F) << 24
+            length = 4
+        }
+        UnsafeMutableRawPointer(out + n).storeBytes(of: word.littleEndian, as: UInt32.self)
+        n &+= length
     }
 
-    mutating func hex4() throws(JSONError) -> UInt32 {
-        guard i + 4 <= b.count else { throw fail("truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = b[i]
-            let d: UInt32
-            switch c {
-            case 48...57: d = UInt32(c - 48)
-            case 65...70: d = UInt32(c - 55)
-            case 97...102: d = UInt32(c - 87)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            v = v << 4 | d
-            i += 1
+    /// The four hex digits at `i` (a `\u` escape's), read through `tables.hexDigit`; an error
+    /// names the first byte that is not one.
+    @inline(__always)
+    mutating func hex4(_ tables: EscapeTables) throws(JSONError) -> UInt32 {
+        guard i + 4 <= b.count, let base = b.baseAddress else { throw fail("truncated \\u escape") }
+        let p = base + i, hex = tables.hexDigit
+        let d0 = hex[Int(p[0])], d1 = hex[Int(p[1])], d2 = hex[Int(p[2])], d3 = hex[Int(p[3])]
+        guard (d0 | d1 | d2 | d3) & 0xF0 == 0 else {
+            while hex[Int(b[i])] < 16 { i += 1 }
+            throw fail("invalid hex digit in \\u escape")
         }
-        return v
+        i += 4
+        return UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
     }
 
     /// The first offset from `k` of a byte that needs a look, or `b.count` when there is none.
@@ -252,5 +255,31 @@ extension JSONParser {
             return String(copying: unsafe UTF8Span(unchecked: bytes.span))
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// What the byte after a backslash means (`meaning`: the byte it stands for, `unicode` for
+/// `u`, 0 for an invalid escape) and each byte's hex digit value (`hexDigit`: 0–15, 0xFF for
+/// a byte that is not one). `shared` is made once; a string takes it once, at its first escape.
+struct EscapeTables: @unchecked Sendable {
+    static let unicode: UInt8 = 0xFF
+    let meaning: UnsafePointer<UInt8>
+    let hexDigit: UnsafePointer<UInt8>
+
+    static let shared = EscapeTables()
+
+    private init() {
+        let meaning = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        meaning.initialize(repeating: 0, count: 256)
+        for (c, m) in [("\"", 0x22), ("\\", 0x5C), ("/", 0x2F), ("b", 8), ("f", 12), ("n", 10), ("r", 13), ("t", 9)] as [(Unicode.Scalar, UInt8)] {
+            meaning[Int(c.value)] = m
+        }
+        meaning[Int(UInt8(ascii: "u"))] = Self.unicode
+        let hex = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        hex.initialize(repeating: 0xFF, count: 256)
+        for (k, c) in "0123456789abcdef".utf8.enumerated() { hex[Int(c)] = UInt8(k) }
+        for (k, c) in "ABCDEF".utf8.enumerated() { hex[Int(c)] = UInt8(10 + k) }
+        self.meaning = UnsafePointer(meaning)
+        hexDigit = UnsafePointer(hex)
     }
 }

@@ -183,6 +183,7 @@ final class JSONTests: XCTestCase {
     func testStringsAreAcceptedExactlyWhenValidUTF8() throws {
         let pieces: [[UInt8]] = [Array("abc".utf8), Array("xy z".utf8), Array(#"\n"#.utf8), Array(#"\""#.utf8),
                                  Array(#"\\"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\ud83d\ude00"#.utf8),
+                                 Array(#"\u4E2d"#.utf8), Array(#"\u0041"#.utf8), Array(#"\u07fF"#.utf8), Array(#"\uFFFF"#.utf8),
                                  Array("é".utf8), Array("中".utf8), Array("😀".utf8),
                                  [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x80, 0x80], [0xE4, 0xB8]]
         var rng = SeededRandom(seed: 20261128)
