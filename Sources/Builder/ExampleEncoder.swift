@@ -63,7 +63,7 @@ final class ExampleEncoder {
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
     /// The fields of the row being read, and its rendered text (`render`), reused row to row.
-    private var fields: RowFields
+    private let fields: RowFields
     private let rendered = TextBuffer(capacity: 4096)
     /// Where the JSON reader decodes a row's strings with escapes (rows up to 1 MB).
     private var escapes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
@@ -113,7 +113,7 @@ final class ExampleEncoder {
             escapes.deallocate()
             escapes = .allocate(capacity: max(line.count, 2 * escapes.count))
         }
-        let result = template.render(line: line, fields: &fields, escapes: escapes, into: rendered)
+        let result = template.render(line: line, fields: fields, escapes: escapes, into: rendered)
         if case .failure(.missingField(let f, let present)) = result, Conversation.format(fields: present) != nil {
             return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
         }
@@ -257,7 +257,7 @@ struct TruncationPlan {
     /// Tokens removed by truncation.
     var cut = 0
 
-    init(count n: Int, labels all: LabelRanges, settings: EncodingSettings) {
+    init(count n: Int, labels all: LabelRanges, settings: borrowing EncodingSettings) {
         fixed = min(settings.bosIds.count, n)
         kept = fixed..<n
         let labels = settings.trainOnPrompt ? .suffix(from: 0, count: n) : all
@@ -290,7 +290,7 @@ struct TruncationPlan {
     }
 
     /// An instruction example: the first `promptTokens` of `count` are the prompt.
-    init(count: Int, promptTokens: Int, settings: EncodingSettings) {
+    init(count: Int, promptTokens: Int, settings: borrowing EncodingSettings) {
         self.init(count: count, labels: .suffix(from: promptTokens, count: count), settings: settings)
     }
 }

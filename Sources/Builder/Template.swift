@@ -70,8 +70,10 @@ public struct Template: Sendable, Equatable {
 /// A JSONL row's fields as a field template reads them (`JSON.forEachMember`): the value of
 /// each field the template names (the last one when a key repeats, as Python's `json` reads
 /// it), a string as a range of `bytes` (decoded), anything else parsed. Other members are
-/// skipped. One is reused from row to row, so a row makes no String and no array.
-struct RowFields {
+/// skipped. One is reused from row to row, so a row makes no String and no array; its storage
+/// is raw memory, so that changing it is not checked for exclusive access at run time (~120
+/// instructions a row).
+final class RowFields {
     enum Value {
         case string(Range<Int>)
         case other(JSONValue)
@@ -79,22 +81,29 @@ struct RowFields {
 
     /// The fields read, in the order of `values` (`FieldPlan.names`).
     let names: [String]
-    private(set) var values: [Value?]
+    /// Each name's value in the row read, nil when the row has none.
+    let values: UnsafeMutableBufferPointer<Value?>
     /// The strings' bytes.
     let bytes = TextBuffer(capacity: 4096)
 
     init(names: [String]) {
         self.names = names
-        values = [Value?](repeating: nil, count: names.count)
+        values = .allocate(capacity: names.count)
+        values.initialize(repeating: nil)
+    }
+
+    deinit {
+        values.deinitialize()
+        values.deallocate()
     }
 
     /// Forgets the row read, keeping the memory.
-    mutating func removeAll() {
+    func removeAll() {
         for k in values.indices { values[k] = nil }
         bytes.removeAll()
     }
 
-    mutating func append(_ key: String, _ value: JSONMember) {
+    func append(_ key: String, _ value: JSONMember) {
         guard let k = names.firstIndex(of: key) else { return }
         switch value {
         case .string(let b):
@@ -108,8 +117,9 @@ struct RowFields {
 }
 
 /// A field template compiled for rendering rows: literal bytes, and fields by their index in
-/// `FieldPlan.names`.
-struct CompiledTemplate: Sendable {
+/// `FieldPlan.names`. A class: a row picks one of two without copying their arrays (a copy
+/// and its release cost ~150 instructions a row).
+final class CompiledTemplate: Sendable {
     enum Step: Sendable {
         case literal([UInt8])
         case field(Int)
@@ -137,8 +147,9 @@ struct CompiledTemplate: Sendable {
     }
 }
 
-/// What a field template reads from a row and how it renders it.
-struct FieldPlan: Sendable {
+/// What a field template reads from a row and how it renders it (a class, as
+/// `CompiledTemplate`: a row takes it without copying its arrays).
+final class FieldPlan: Sendable {
     /// Every field either template names, each once (`RowFields.names`).
     let names: [String]
     let main: CompiledTemplate
@@ -269,7 +280,7 @@ public struct TemplateChoice: Sendable {
     /// Reads a JSONL row's fields into `fields` and renders it into `out` (emptied first): the
     /// prompt's bytes, then the completion's. Returns the prompt's length in bytes, or says what
     /// is wrong with the row. `escapes`: as `JSON.forEachMember`'s.
-    func render(line: UnsafeBufferPointer<UInt8>, fields: inout RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
+    func render(line: UnsafeBufferPointer<UInt8>, fields: RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
                 into out: TextBuffer) -> Result<Int, RowProblem> {
         fields.removeAll()
         let notAnObject: JSONValue?
