@@ -78,7 +78,7 @@ final class ExampleEncoder {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
-        fields = template.rowFields()
+        fields = template.fieldPlan?.rowFields() ?? RowFields(names: [])
         self.threads = threads
         self.idle = idle
     }
@@ -113,7 +113,9 @@ final class ExampleEncoder {
             escapes.deallocate()
             escapes = .allocate(capacity: max(line.count, 2 * escapes.count))
         }
-        let result = template.render(line: line, fields: fields, escapes: escapes, into: rendered)
+        guard let result = template.fieldPlan?.render(line: line, fields: fields, escapes: escapes, into: rendered) else {
+            preconditionFailure("chat rows are rendered by processChat")
+        }
         if case .failure(.missingField(let f, let present)) = result, Conversation.format(fields: present) != nil {
             return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
         }

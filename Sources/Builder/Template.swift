@@ -79,8 +79,9 @@ final class RowFields {
         case other(JSONValue)
     }
 
-    /// The fields read, in the order of `values` (`FieldPlan.names`).
+    /// The fields read, in the order of `values` (`FieldPlan.names`), and their UTF-8.
     let names: [String]
+    private let keys: [[UInt8]]
     /// Each name's value in the row read, nil when the row has none.
     let values: UnsafeMutableBufferPointer<Value?>
     /// The strings' bytes.
@@ -88,6 +89,7 @@ final class RowFields {
 
     init(names: [String]) {
         self.names = names
+        keys = names.map { Array($0.utf8) }
         values = .allocate(capacity: names.count)
         values.initialize(repeating: nil)
     }
@@ -103,8 +105,18 @@ final class RowFields {
         bytes.removeAll()
     }
 
-    func append(_ key: String, _ value: JSONMember) {
-        guard let k = names.firstIndex(of: key) else { return }
+    /// The index of the field named `key` (its UTF-8), or -1 when the template reads no such
+    /// field: the reader's `key` (compared as bytes, no String made).
+    func index(ofKey key: UnsafeBufferPointer<UInt8>) -> Int {
+        for (k, name) in keys.enumerated() where name.count == key.count {
+            if name.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return k }
+        }
+        return -1
+    }
+
+    /// Sets field `k`'s value (`index(ofKey:)`; nothing for -1).
+    func set(_ k: Int, _ value: JSONMember) {
+        guard k >= 0 else { return }
         switch value {
         case .string(let b):
             let start = bytes.count
@@ -162,6 +174,65 @@ final class FieldPlan: Sendable {
         self.names = names
         self.main = CompiledTemplate(main, names: names)
         self.noInput = noInput.map { (CompiledTemplate($0, names: names), names.firstIndex(of: "input") ?? 0) }
+    }
+
+    /// An empty set of the fields a row is read for.
+    func rowFields() -> RowFields { RowFields(names: names) }
+
+    /// Reads a JSONL row's fields into `fields` and renders it into `out` (emptied first): the
+    /// prompt's bytes, then the completion's. Returns the prompt's length in bytes, or says what
+    /// is wrong with the row. `escapes`: as `JSON.forEachMember`'s.
+    func render(line: UnsafeBufferPointer<UInt8>, fields: RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
+                into out: TextBuffer) -> Result<Int, RowProblem> {
+        fields.removeAll()
+        let notAnObject: JSONValue?
+        do { notAnObject = try JSON.forEachMember(line, escapes: escapes, key: fields.index(ofKey:), fields.set) } catch {
+            return .failure(.malformed(error.message, column: error.offset + 1))
+        }
+        if let value = notAnObject { return .failure(.notAnObject(value.typeDescription)) }
+        let result = render(fields, into: out)
+        if case .failure(.missingField(let f, _)) = result {
+            // The row's keys, for the message: read again (only rows in error).
+            var keys: [String] = []
+            if case .object(let members)? = try? JSON.parse(line) { keys = members.map(\.0) }
+            return .failure(.missingField(f, present: keys))
+        }
+        return result
+    }
+
+    /// Renders the row read into `row` (see above); a missing field's row keys are left empty.
+    private func render(_ row: RowFields, into out: TextBuffer) -> Result<Int, RowProblem> {
+        if let noInput {
+            switch row.values[noInput.input] {
+            case nil, .other(.null)?: return render(row, with: noInput.template, into: out)
+            case .string(let r)? where r.isEmpty: return render(row, with: noInput.template, into: out)
+            default: break
+            }
+        }
+        // The template is passed, not bound to a variable: a variable holding one of the two
+        // was retained and released a row.
+        return render(row, with: main, into: out)
+    }
+
+    private func render(_ row: RowFields, with template: CompiledTemplate, into out: TextBuffer) -> Result<Int, RowProblem> {
+        for k in template.fields {
+            switch row.values[k] {
+            case nil: return .failure(.missingField(names[k], present: []))
+            case .other(let v)?: return .failure(.notAString(names[k], v.typeDescription))
+            case .string?: continue
+            }
+        }
+        out.removeAll()
+        var promptBytes = 0
+        let bytes = row.bytes.buffer
+        for (s, step) in template.steps.enumerated() {
+            if s == template.completionStart { promptBytes = out.count }
+            switch step {
+            case .literal(let l): out.append(l)
+            case .field(let k): if case .string(let r)? = row.values[k] { out.append(UnsafeBufferPointer(rebasing: bytes[r])) }
+            }
+        }
+        return .success(promptBytes)
     }
 }
 
@@ -227,7 +298,7 @@ public struct TemplateChoice: Sendable {
     let kind: Kind
     /// The name printed and written to the manifest.
     public let name: String
-    /// How rows are rendered, for field templates.
+    /// How rows are read and rendered, for field templates (nil for chat templates).
     let fieldPlan: FieldPlan?
 
     public init(preset: TemplatePreset) {
@@ -272,63 +343,6 @@ public struct TemplateChoice: Sendable {
         case let .fields(main, noInput): return [main.source] + (noInput.map { [$0.source] } ?? [])
         case .chat(let c): return [c.source]
         }
-    }
-
-    /// The fields a row is read for (empty for chat templates).
-    func rowFields() -> RowFields { RowFields(names: fieldPlan?.names ?? []) }
-
-    /// Reads a JSONL row's fields into `fields` and renders it into `out` (emptied first): the
-    /// prompt's bytes, then the completion's. Returns the prompt's length in bytes, or says what
-    /// is wrong with the row. `escapes`: as `JSON.forEachMember`'s.
-    func render(line: UnsafeBufferPointer<UInt8>, fields: RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
-                into out: TextBuffer) -> Result<Int, RowProblem> {
-        fields.removeAll()
-        let notAnObject: JSONValue?
-        do { notAnObject = try JSON.forEachMember(line, escapes: escapes) { fields.append($0, $1) } } catch {
-            return .failure(.malformed(error.message, column: error.offset + 1))
-        }
-        if let value = notAnObject { return .failure(.notAnObject(value.typeDescription)) }
-        let result = render(fields, into: out)
-        if case .failure(.missingField(let f, _)) = result {
-            // The row's keys, for the message: read again (only rows in error).
-            var keys: [String] = []
-            if case .object(let members)? = try? JSON.parse(line) { keys = members.map(\.0) }
-            return .failure(.missingField(f, present: keys))
-        }
-        return result
-    }
-
-    /// Renders the row read into `row` (see above); a missing field's row keys are left empty.
-    private func render(_ row: RowFields, into out: TextBuffer) -> Result<Int, RowProblem> {
-        guard let plan = fieldPlan else {
-            preconditionFailure("chat rows are rendered by ExampleEncoder.processChat")
-        }
-        var template = plan.main
-        if let (noInput, input) = plan.noInput {
-            switch row.values[input] {
-            case nil, .other(.null)?: template = noInput
-            case .string(let r)? where r.isEmpty: template = noInput
-            default: break
-            }
-        }
-        for k in template.fields {
-            switch row.values[k] {
-            case nil: return .failure(.missingField(plan.names[k], present: []))
-            case .other(let v)?: return .failure(.notAString(plan.names[k], v.typeDescription))
-            case .string?: continue
-            }
-        }
-        out.removeAll()
-        var promptBytes = 0
-        let bytes = row.bytes.buffer
-        for (s, step) in template.steps.enumerated() {
-            if s == template.completionStart { promptBytes = out.count }
-            switch step {
-            case .literal(let l): out.append(l)
-            case .field(let k): if case .string(let r)? = row.values[k] { out.append(UnsafeBufferPointer(rebasing: bytes[r])) }
-            }
-        }
-        return .success(promptBytes)
     }
 }
 

@@ -120,20 +120,23 @@ public enum JSON {
     }
 
     /// Reads one JSON document spanning `bytes` as `parse` does, with the same errors, without
-    /// a value tree for a top-level object: `body` gets each member in order, a string value as
-    /// its decoded UTF-8 (checked), valid during the call only, so no String is made for it.
-    /// Returns nil for an object, else the value (which is not an object).
+    /// a value tree for a top-level object: `key` gets each member's key as its decoded UTF-8
+    /// and returns a number for it (the caller's index of the key, say), then `body` gets that
+    /// number and the member's value: a string value as its decoded UTF-8 (checked), anything
+    /// else parsed. Bytes are valid during the call only, so no String is made for a key or a
+    /// string value. Returns nil for an object, else the value (which is not an object).
     /// A JSONL row's fields are read this way (a String and its release per field, and an array
     /// of members per row, were a fifth of a build's encoding thread on short rows).
     /// - Parameter escapes: memory to decode strings with escapes in (any size; the reader
     ///   allocates its own when it is shorter than `bytes`), so that a row allocates nothing.
     public static func forEachMember(_ bytes: UnsafeBufferPointer<UInt8>, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
-                                     _ body: (String, JSONMember) -> Void) throws(JSONError) -> JSONValue? {
+                                     key: (UnsafeBufferPointer<UInt8>) -> Int,
+                                     _ body: (Int, JSONMember) -> Void) throws(JSONError) -> JSONValue? {
         var p = JSONParser(bytes)
         p.escapes = escapes
         p.skipSpace()
         guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { return try parse(bytes) }
-        try p.members(depth: 0) { (p: inout JSONParser, key: String) throws(JSONError) in
+        try p.members(depth: 0, key: key) { (p: inout JSONParser, key: Int) throws(JSONError) in
             if p.i < p.b.count, p.b[p.i] == UInt8(ascii: "\"") {
                 try p.withString { body(key, .string($0)) }
             } else {
@@ -145,6 +148,15 @@ public enum JSON {
             throw JSONError(offset: p.i, message: "unexpected text after the JSON value")
         }
         return nil
+    }
+
+    /// `forEachMember` with each key as a String.
+    public static func forEachMember(_ bytes: UnsafeBufferPointer<UInt8>, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
+                                     _ body: (String, JSONMember) -> Void) throws(JSONError) -> JSONValue? {
+        var keys: [String] = []
+        return try forEachMember(bytes, escapes: escapes, key: { keys.append(JSONParser.validString($0)); return keys.count - 1 }) {
+            body(keys[$0], $1)
+        }
     }
 
     /// Writes `s` as a JSON string literal (with quotes), escaping as Python's
@@ -284,15 +296,16 @@ struct JSONParser {
 
     mutating func object(depth: Int) throws(JSONError) -> JSONValue {
         var members: [(String, JSONValue)] = []
-        try self.members(depth: depth) { (p: inout JSONParser, key: String) throws(JSONError) in
+        try self.members(depth: depth, key: JSONParser.validString) { (p: inout JSONParser, key: String) throws(JSONError) in
             members.append((key, try p.value(depth: depth + 1)))
         }
         return .object(members)
     }
 
-    /// Reads the object at `i`: each key, then `member` reads its value (with the parser at
-    /// the value's first byte).
-    mutating func members(depth: Int, _ member: (inout JSONParser, String) throws(JSONError) -> Void) throws(JSONError) {
+    /// Reads the object at `i`: each key (`key` makes a Key of its decoded bytes), then `member`
+    /// reads its value (with the parser at the value's first byte).
+    mutating func members<Key>(depth: Int, key makeKey: (UnsafeBufferPointer<UInt8>) -> Key,
+                               _ member: (inout JSONParser, Key) throws(JSONError) -> Void) throws(JSONError) {
         i += 1
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
@@ -302,7 +315,7 @@ struct JSONParser {
             guard b[i] == UInt8(ascii: "\"") else {
                 throw fail("unexpected character \(describe(b[i])) inside an object, expected a quoted key")
             }
-            let key = try string()
+            let key = try withString(makeKey)
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             i += 1

@@ -12,6 +12,16 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(completion, "because\n")
     }
 
+    /// Keys are matched by their decoded bytes: an escaped key is its field, and a value with
+    /// escapes decoded after it (in the same buffer) is intact.
+    func testEscapedKeys() {
+        let qa = TemplateChoice(preset: .qa)
+        guard case .success(let (prompt, completion)) = qa.render(json: #"{"qu\u0065stion": "q\u00e9", "\u0061nswer": "\u4e2d!", "answer\u0000": 1}"#)
+        else { return XCTFail() }
+        XCTAssertEqual(prompt, "### Question:\nqé\n\n### Answer:\n")
+        XCTAssertEqual(completion, "中!")
+    }
+
     func testRepeatedPlaceholders() throws {
         let t = TemplateChoice(custom: try Template("{a}-{b}-{a}|{b}"), name: "t")
         guard case .success(let (prompt, completion)) = t.render(json: #"{"b": "2", "a": "1", "c": "x"}"#) else { return XCTFail() }

@@ -51,9 +51,10 @@ func chunk(_ rows: [(ids: [UInt32], labels: LabelRanges)]) -> RowChunk {
 extension TemplateChoice {
     /// A JSONL row rendered as `build` renders it: (prompt, completion), or the row's problem.
     func render(json: String) -> Result<(String, String), RowProblem> {
-        let fields = rowFields()
+        guard let plan = fieldPlan else { preconditionFailure("render(json:) is for field templates") }
+        let fields = plan.rowFields()
         let out = TextBuffer()
-        return Array(json.utf8).withUnsafeBufferPointer { render(line: $0, fields: fields, into: out) }.map { promptBytes in
+        return Array(json.utf8).withUnsafeBufferPointer { plan.render(line: $0, fields: fields, into: out) }.map { promptBytes in
             (String(decoding: out.buffer[..<promptBytes], as: UTF8.self), String(decoding: out.buffer[promptBytes...], as: UTF8.self))
         }
     }
