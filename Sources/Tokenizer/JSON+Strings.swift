@@ -30,8 +30,9 @@ extension JSONParser {
 
     /// Reads the string at `i` (its opening quote) and calls `body` with its decoded bytes
     /// (valid UTF-8), valid during the call only: the input's own bytes when it has no escapes.
-    /// Cost in that build (callgrind, the whole row read by `JSON.forEachMember`): 2,074 → 1,889
-    /// instructions a row, from 8 bytes a step with a `memmove` call a plain run.
+    /// Cost in that build (callgrind, the whole row read by `JSON.forEachMember`): ~1,560
+    /// instructions a row, from 2,074 with 8 bytes a step, a `memmove` call a plain run and
+    /// escapes decoded by a switch.
     mutating func withString<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) throws(JSONError) -> R {
         let open = i
         i += 1

@@ -150,15 +150,6 @@ public enum JSON {
         return nil
     }
 
-    /// `forEachMember` with each key as a String.
-    public static func forEachMember(_ bytes: UnsafeBufferPointer<UInt8>, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
-                                     _ body: (String, JSONMember) -> Void) throws(JSONError) -> JSONValue? {
-        var keys: [String] = []
-        return try forEachMember(bytes, escapes: escapes, key: { keys.append(JSONParser.validString($0)); return keys.count - 1 }) {
-            body(keys[$0], $1)
-        }
-    }
-
     /// Writes `s` as a JSON string literal (with quotes), escaping as Python's
     /// `json.dumps(ensure_ascii=False)` does.
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
