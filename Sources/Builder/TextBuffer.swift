@@ -1,5 +1,5 @@
 // A growable byte buffer in raw memory, reused from row to row: the JSONL writers' rows, a
-// row's fields and its rendered text. An array in its place costs ~80 instructions to empty
+// row's fields and its rendered text, an output file's buffer. An array in its place costs ~80 instructions to empty
 // (`removeAll(keepingCapacity:)`) and ~120 an `append(contentsOf:)`, several a short row.
 
 /// A growable byte buffer, reused: emptying it keeps the memory.
@@ -34,21 +34,23 @@ final class TextBuffer: @unchecked Sendable {
 
     func removeAll() { count = 0 }
 
-    /// Appends `bytes` (which must not be this buffer's own).
-    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let from = bytes.baseAddress else { return }
-        if count + bytes.count > capacity {
-            capacity = max(count + bytes.count, 2 * capacity)
+    /// Appends `raw` (which must not be this buffer's own bytes).
+    func append(_ raw: UnsafeRawBufferPointer) {
+        guard let from = raw.baseAddress else { return }
+        if count + raw.count > capacity {
+            capacity = max(count + raw.count, 2 * capacity)
             let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
             grown.moveInitialize(from: base, count: count)
             base.deallocate()
             base = grown
         }
-        (base + count).update(from: from, count: bytes.count)
-        count += bytes.count
+        UnsafeMutableRawPointer(base + count).copyMemory(from: from, byteCount: raw.count)
+        count += raw.count
     }
 
-    func append(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { append($0) } }
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) { append(UnsafeRawBufferPointer(bytes)) }
+
+    func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
     /// The bytes written (valid until the buffer next changes).
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
