@@ -46,7 +46,8 @@ final class BatchPipeline<Worker, Result>: @unchecked Sendable {
     deinit { state.stop() }
 
     /// Queues `batch`; then, while `inFlight` batches are queued, waits for the oldest and calls
-    /// `handle` with it and its results (which `handle` may move out, `take()`). If `handle` throws, the workers stop before the error is rethrown.
+    /// `handle` with it and its results (which `handle` may move out, `take()`). If `handle`
+    /// throws, the workers stop before the error is rethrown.
     func submit(_ batch: LineBatch, handle: (LineBatch, inout [Result?]) throws -> Void) throws {
         state.enqueue(batch)
         while state.queued >= Self.inFlight { try handOldest(handle) }

@@ -116,9 +116,6 @@ final class ExampleEncoder {
         guard let result = template.fieldPlan?.render(line: line, fields: fields, escapes: escapes, into: rendered) else {
             preconditionFailure("chat rows are rendered by processChat")
         }
-        if case .failure(.missingField(let f, let present)) = result, Conversation.format(fields: present) != nil {
-            return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(present.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
-        }
         return result
     }
 

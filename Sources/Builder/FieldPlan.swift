@@ -124,7 +124,8 @@ final class FieldPlan: Sendable {
 
     /// Reads a JSONL row's fields into `fields` and renders it into `out` (emptied first): the
     /// prompt's bytes, then the completion's. Returns the prompt's length in bytes, or says what
-    /// is wrong with the row. `escapes`: as `JSON.forEachMember`'s.
+    /// is wrong with the row (a row missing a field that is a chat conversation says so).
+    /// `escapes`: as `JSON.forEachMember`'s.
     func render(line: UnsafeBufferPointer<UInt8>, fields: RowFields, escapes: UnsafeMutableBufferPointer<UInt8>? = nil,
                 into out: TextBuffer) -> Result<Int, RowProblem> {
         fields.removeAll()
@@ -138,6 +139,9 @@ final class FieldPlan: Sendable {
             // The row's keys, for the message: read again (only rows in error).
             var keys: [String] = []
             if case .object(let members)? = try? JSON.parse(line) { keys = members.map(\.0) }
+            if Conversation.format(fields: keys) != nil {
+                return .failure(.chat("missing field \"\(f)\": this row is a chat conversation (\(keys.joined(separator: ", "))); leave out --template / --template-file to have it detected, or pass --chat-template"))
+            }
             return .failure(.missingField(f, present: keys))
         }
         return result

@@ -63,16 +63,13 @@ struct LabelRanges: Equatable, Sendable {
 
     /// The ranges within `kept`, renumbered so that `kept.lowerBound` becomes 0 (truncation).
     func restricted(to kept: Range<Int>) -> LabelRanges {
-        if tail.isEmpty {
-            let lo = max(head.lowerBound, kept.lowerBound), hi = min(head.upperBound, kept.upperBound)
-            return LabelRanges(only: lo < hi ? (lo - kept.lowerBound)..<(hi - kept.lowerBound) : 0..<0)
-        }
-        var out: [Range<Int>] = []
-        for r in ranges {
+        /// `r` within `kept`, renumbered (empty when they do not meet).
+        func clip(_ r: Range<Int>) -> Range<Int> {
             let lo = max(r.lowerBound, kept.lowerBound), hi = min(r.upperBound, kept.upperBound)
-            if lo < hi { out.append((lo - kept.lowerBound)..<(hi - kept.lowerBound)) }
+            return lo < hi ? (lo - kept.lowerBound)..<(hi - kept.lowerBound) : 0..<0
         }
-        return LabelRanges(out)
+        if tail.isEmpty { return LabelRanges(only: clip(head)) }
+        return LabelRanges(ranges.map(clip))
     }
 
     /// Calls `body(position, labelled)` for positions `0..<count`, in order.

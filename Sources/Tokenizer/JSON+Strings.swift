@@ -64,7 +64,7 @@ extension JSONParser {
         var n = i - start
         let tables = EscapeTables.shared
         while true {
-            // `b[i]` needs a look, or is a plain byte of the input's last 15.
+            // `b[i]` needs a look, or is a plain byte of an input shorter than a block (16 bytes).
             let c = b[i]
             if c == UInt8(ascii: "\"") { break }
             if c == UInt8(ascii: "\\") {
