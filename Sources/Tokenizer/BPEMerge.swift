@@ -65,6 +65,10 @@ final class MergeScratch {
     /// The tables whose answers `validity` holds: a scratch used with another model forgets them
     /// (a strong reference, so that a freed and reallocated table can never look the same).
     private var validityTables: BacktrackTables?
+    /// The validity of pairs of tokens of one to three digits (BacktrackEncoder+Digits.swift):
+    /// two bits a pair, row by row (0 not yet asked, 1 valid, 2 not), allocated at the first
+    /// digit run of the tables `validity` is bound to.
+    private(set) var digitPairs: UnsafeMutablePointer<UInt64>?
 
     init() {
         validity = .allocate(capacity: 1 << MergeScratch.validityBits)
@@ -74,7 +78,7 @@ final class MergeScratch {
 
     deinit {
         ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
-        bits.deallocate(); validity.deallocate()
+        bits.deallocate(); validity.deallocate(); digitPairs?.deallocate()
     }
 
     /// Makes `validity` hold answers for `tables` only.
@@ -83,6 +87,18 @@ final class MergeScratch {
         if validityTables === tables { return }
         validity.update(repeating: .max, count: 1 << MergeScratch.validityBits)
         validityTables = tables
+        digitPairs?.deallocate()
+        digitPairs = nil
+    }
+
+    /// The digit pair matrix for `digits` (of the bound tables), all "not yet asked" at first.
+    func digitPairs(for digits: DigitTokens) -> UnsafeMutablePointer<UInt64> {
+        if let m = digitPairs { return m }
+        let words = (digits.rowCount * digits.rowCount + 31) / 32
+        let m = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        m.initialize(repeating: 0, count: words)
+        digitPairs = m
+        return m
     }
 
     /// A bit set of at least `n` bits, all clear.

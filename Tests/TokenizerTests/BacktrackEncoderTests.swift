@@ -293,7 +293,9 @@ final class BacktrackEncoderTests: XCTestCase {
         let trials = 80
         for trial in 0..<trials {
             let repeats = trial % 2 == 1
-            let letters = Array("abcd".utf8.prefix(2 + trial % 3))
+            // Every fourth list pair is over digits, so long pieces take the digit tables
+            // (BacktrackEncoder+Digits.swift) with merge trees of up to 12 digits.
+            let letters = Array((trial % 4 < 2 ? "abcd" : "0123").utf8.prefix(2 + trial % 3))
             var known: [[UInt8]] = letters.map { [$0] }
             var merges: [([UInt8], [UInt8])] = []
             var seen = Set<[[UInt8]]>()
@@ -318,7 +320,8 @@ final class BacktrackEncoderTests: XCTestCase {
             let scratch = MergeScratch()
             for k in 0..<80 {
                 let n = 2 + Int(rng.next() % (k < 60 ? 30 : 300))
-                let piece = (0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }
+                var piece = (0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }
+                if k % 4 == 3 { piece[0] = UInt8(ascii: " ") }
                 let r = both(m, bt, piece, scratch: scratch)
                 if r.heap != r.backtrack {
                     let list = merges.map { String(decoding: $0.0, as: UTF8.self) + " " + String(decoding: $0.1, as: UTF8.self) }
@@ -330,6 +333,70 @@ final class BacktrackEncoderTests: XCTestCase {
         XCTAssertEqual(accepted.trained, trials / 2)
         // Enough of the lists with repeated tokens are accepted to exercise them.
         XCTAssertGreaterThan(accepted.withRepeats, trials / 8, "lists with repeats accepted: \(accepted.withRepeats)")
+    }
+
+    /// The digit tables (BacktrackEncoder+Digits.swift) answer as the trie and the spine walk
+    /// do: the longest token of every digit string of one to five digits, the validity of every
+    /// pair of tokens of one or two digits and of 20,000 seeded pairs of up to three, read twice
+    /// through a thread's matrix (filled, then read back). Then digit runs of 32 bytes to 3 KB,
+    /// random and patterned, some after a space, against the heap merge.
+    func testDigitRuns() throws {
+        for (name, t) in [("gpt2", Loaded.gpt2), ("pythia", Loaded.pythia), ("cl100k", Loaded.cl100k)] {
+            let bt = try tables(t, name)
+            let digits = try XCTUnwrap(bt.digits, "\(name): no digit tables")
+            var tokenOfRow = [UInt32](repeating: BPEModel.noId, count: digits.rowCount)
+            var rowsOfShort: [UInt16] = []
+            for i in 0..<DigitTokens.strings where digits.rows[i] != .max {
+                tokenOfRow[Int(digits.rows[i])] = digits.ids[i]
+                if i < 110 { rowsOfShort.append(digits.rows[i]) }
+            }
+            XCTAssertFalse(tokenOfRow.contains(BPEModel.noId), name)
+            var matches = 0
+            for length in 1...5 {
+                var limit = 1
+                for _ in 0..<length { limit *= 10 }
+                for value in 0..<limit {
+                    var v = value
+                    var s = [UInt8](repeating: 0, count: length)
+                    for k in stride(from: length - 1, through: 0, by: -1) { s[k] = UInt8(48 + v % 10); v /= 10 }
+                    s.withUnsafeBufferPointer { p in
+                        let a = digits.longestMatch(p.baseAddress!, length, trie: bt.trie), b = bt.trie.longestMatch(p.baseAddress!, length)
+                        if a != b { XCTFail("\(name) \(String(decoding: s, as: UTF8.self)): \(a) against the trie's \(b)") } else { matches += 1 }
+                    }
+                }
+            }
+            XCTAssertEqual(matches, 111_110, name)
+            let scratch = MergeScratch()
+            scratch.bindValidity(to: bt)
+            let matrix = scratch.digitPairs(for: digits)
+            var rng = SeededRandom(seed: 31)
+            var pairs: [(UInt16, UInt16)] = rowsOfShort.flatMap { a in rowsOfShort.map { (a, $0) } }
+            for _ in 0..<20_000 { pairs.append((UInt16(rng.next() % UInt64(digits.rowCount)), UInt16(rng.next() % UInt64(digits.rowCount)))) }
+            var valid = 0, wrong = 0
+            for round in 0..<2 {
+                for (a, b) in pairs {
+                    let expected = bt.isValidPair(tokenOfRow[Int(a)], tokenOfRow[Int(b)], t.model.pairs)
+                    if digits.isValidPair(a, b) != expected || digits.isValidPair(a, b, matrix: matrix) != expected { wrong += 1 }
+                    if round == 0 && expected { valid += 1 }
+                }
+            }
+            XCTAssertEqual(wrong, 0, "\(name): pairs answered differently")
+            // Both answers are exercised.
+            XCTAssertGreaterThan(valid, 1000, name)
+            XCTAssertGreaterThan(pairs.count - valid, 1000, name)
+            var runs: [[UInt8]] = [Array(String(repeating: "2000", count: 200).utf8), Array(String(repeating: "0", count: 999).utf8),
+                                   Array(String(repeating: "1234567890", count: 100).utf8), Array((" " + String(repeating: "19", count: 40)).utf8)]
+            for k in 0..<60 {
+                let n = 32 + Int(rng.next() % UInt64(k < 50 ? 200 : 3000))
+                var run = (0..<n).map { _ in UInt8(48 + rng.next() % 10) }
+                if k % 3 == 0 { run[0] = UInt8(ascii: " ") }
+                runs.append(run)
+            }
+            for run in runs {
+                let r = both(t.model, bt, run, scratch: scratch)
+                XCTAssertEqual(r.heap, r.backtrack, "\(name): \(String(decoding: run, as: UTF8.self))")
+            }
+        }
     }
 
     /// A merge ranked before the merge that made one of its halves breaks the encoder's
