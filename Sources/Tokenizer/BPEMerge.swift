@@ -69,6 +69,13 @@ final class MergeScratch {
     /// two bits a pair, row by row (0 not yet asked, 1 valid, 2 not), allocated at the first
     /// digit run of the tables `validity` is bound to.
     private(set) var digitPairs: UnsafeMutablePointer<UInt64>?
+    /// The backtracking encoder's second bit set: positions where a character's tokens were
+    /// pushed at once.
+    private var blockBits: UnsafeMutablePointer<UInt64> = .allocate(capacity: 64)
+    /// Pieces the backtracking encoder gave up on and merged with the heap (none, if it is
+    /// right; the tests check).
+    var searchesGivenUp = 0
+    private var blockBitWords = 64
 
     init() {
         validity = .allocate(capacity: 1 << MergeScratch.validityBits)
@@ -79,6 +86,7 @@ final class MergeScratch {
     deinit {
         ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
         bits.deallocate(); validity.deallocate(); digitPairs?.deallocate()
+        blockBits.deallocate()
     }
 
     /// Makes `validity` hold answers for `tables` only.
@@ -104,11 +112,22 @@ final class MergeScratch {
     /// A bit set of at least `n` bits, all clear.
     @inline(__always)
     func clearedBits(_ n: Int) -> UnsafeMutablePointer<UInt64> {
+        MergeScratch.cleared(&bits, &bitWords, n)
+    }
+
+    /// A second bit set of at least `n` bits, all clear (the first stays as it is).
+    @inline(__always)
+    func clearedBlockBits(_ n: Int) -> UnsafeMutablePointer<UInt64> {
+        MergeScratch.cleared(&blockBits, &blockBitWords, n)
+    }
+
+    @inline(__always)
+    private static func cleared(_ bits: inout UnsafeMutablePointer<UInt64>, _ capacity: inout Int, _ n: Int) -> UnsafeMutablePointer<UInt64> {
         let words = (n &+ 63) &>> 6
-        if words > bitWords {
+        if words > capacity {
             bits.deallocate()
-            bitWords = max(words, 2 * bitWords)
-            bits = .allocate(capacity: bitWords)
+            capacity = max(words, 2 * capacity)
+            bits = .allocate(capacity: capacity)
         }
         bits.update(repeating: 0, count: words)
         return bits

@@ -130,10 +130,24 @@ final class BacktrackTables: @unchecked Sendable {
     /// with gpt2: 0.9 tokens a byte, 79% of the pairs checked are two single bytes), and that
     /// probe was a quarter of the encoder's samples there.
     let singleBytePairs: UnsafeMutablePointer<UInt64>
+    /// Bit `a << 8 | b`: some token has byte a followed by byte b. When the last byte of t1 and
+    /// the first of t2 are not such a pair, no merge can cross between them, so (t1, t2) is
+    /// valid whatever the tokens (8 KB). With gpt2, 12 of the 384 pairs of a continuation byte
+    /// and a Chinese lead byte (E4–E9) are in some token; with cl100k, 157.
+    let adjacentBytes: UnsafeMutablePointer<UInt64>
+    /// Each byte's token (`BPEModel.noId` for none).
+    let byteTokens: UnsafeMutablePointer<UInt32>
+    /// Each three-byte character's tokens, by its 16 payload bits (256 KB;
+    /// BacktrackEncoder+Characters.swift).
+    let characters: UnsafeMutablePointer<UInt32>
+    /// Where two three-byte characters meet (…, c1, c2 | l, d1, …: c and d continuation bytes,
+    /// l a lead byte E0–EF), the byte triples some token has: bit `c1 c2 l` (6 + 6 + 4 bits) in
+    /// the first 65,536, bit `c2 l d1` in the second (16 KB; see `mayMergeAcross`).
+    let junctionTriples: UnsafeMutablePointer<UInt64>
     /// The tokens of one to three digits, for long runs of digits (BacktrackEncoder+Digits.swift).
     let digits: DigitTokens?
 
-    private init(trie: TokenTrie, nodes: [BacktrackNode], digits: DigitTokens?) {
+    private init(trie: TokenTrie, nodes: [BacktrackNode], digits: DigitTokens?, byteIds: [UInt32]) {
         self.trie = trie
         self.digits = digits
         count = nodes.count
@@ -141,9 +155,54 @@ final class BacktrackTables: @unchecked Sendable {
         self.nodes.initialize(from: nodes, count: count)
         singleBytePairs = .allocate(capacity: 1024)
         singleBytePairs.initialize(repeating: 0, count: 1024)
+        adjacentBytes = .allocate(capacity: 1024)
+        adjacentBytes.initialize(repeating: 0, count: 1024)
+        byteTokens = .allocate(capacity: 256)
+        byteTokens.initialize(from: byteIds, count: 256)
+        characters = .allocate(capacity: 1 << 16)
+        junctionTriples = .allocate(capacity: 2048)
+        junctionTriples.initialize(repeating: 0, count: 2048)
     }
 
-    deinit { nodes.deallocate(); singleBytePairs.deallocate() }
+    @inline(__always) private static func isContinuation(_ b: UInt8) -> Bool { b & 0xC0 == 0x80 }
+    @inline(__always) private static func isThreeByteLead(_ b: UInt8) -> Bool { b & 0xF0 == 0xE0 }
+
+    /// The bits of `junctionTriples` for three bytes of a token, if they have either shape.
+    private func setJunctionTriple(_ x: UInt8, _ y: UInt8, _ z: UInt8) {
+        var k = -1
+        if Self.isContinuation(x) && Self.isContinuation(y) && Self.isThreeByteLead(z) {
+            k = Int(x & 0x3F) << 10 | Int(y & 0x3F) << 4 | Int(z & 0x0F)
+        } else if Self.isContinuation(x) && Self.isThreeByteLead(y) && Self.isContinuation(z) {
+            k = 1 << 16 | Int(x & 0x3F) << 10 | Int(y & 0x0F) << 6 | Int(z & 0x3F)
+        }
+        if k >= 0 { junctionTriples[k >> 6] |= 1 << UInt64(k & 63) }
+    }
+
+    /// Whether BPE may merge across the boundary between two three-byte characters, the bytes
+    /// `c1 c2` before it and `l d1` after it (the shapes are checked here). False is exact: a
+    /// merge across makes a token of a suffix of the tokens before and a prefix of those after,
+    /// so a token with `c1 c2 l`, or with `c2 l d1`, or the two bytes `c2 l` merged as bytes.
+    @inline(__always)
+    func mayMergeAcross(_ c1: UInt8, _ c2: UInt8, _ l: UInt8, _ d1: UInt8) -> Bool {
+        guard Self.isContinuation(c1), Self.isContinuation(c2), Self.isThreeByteLead(l), Self.isContinuation(d1),
+              isValidSingleBytePair(c2, l) else { return true }
+        let k1 = Int(c1 & 0x3F) &<< 10 | Int(c2 & 0x3F) &<< 4 | Int(l & 0x0F)
+        let k2 = 1 &<< 16 | Int(c2 & 0x3F) &<< 10 | Int(l & 0x0F) &<< 6 | Int(d1 & 0x3F)
+        return junctionTriples[k1 &>> 6] & (1 &<< UInt64(k1 & 63)) != 0
+            || junctionTriples[k2 &>> 6] & (1 &<< UInt64(k2 & 63)) != 0
+    }
+
+    deinit {
+        nodes.deallocate(); singleBytePairs.deallocate(); adjacentBytes.deallocate(); byteTokens.deallocate()
+        characters.deallocate(); junctionTriples.deallocate()
+    }
+
+    /// Whether some token has byte `a` followed by byte `b`.
+    @inline(__always)
+    func areAdjacentInSomeToken(_ a: UInt8, _ b: UInt8) -> Bool {
+        let k = Int(a) &<< 8 | Int(b)
+        return adjacentBytes[k &>> 6] & (1 &<< UInt64(k & 63)) != 0
+    }
 
     /// Whether the single-byte tokens of bytes `a` then `b` form a valid pair (both have tokens).
     @inline(__always)
@@ -201,7 +260,18 @@ final class BacktrackTables: @unchecked Sendable {
         let digits = nodes.withUnsafeBufferPointer {
             DigitTokens(trie: trie, store: store, ids: ids, tree: $0.baseAddress!, pairs: model.pairs)
         }
-        let tables = BacktrackTables(trie: trie, nodes: nodes, digits: digits)
+        let tables = BacktrackTables(trie: trie, nodes: nodes, digits: digits, byteIds: model.byteIds)
+        characterEntries(byteIds: model.byteIds, bytePairs: model.bytePairs, pairs: model.pairs, into: tables.characters)
+        for id in 0..<n where store.present[id] {
+            let r = store.range(id)
+            guard r.count >= 2 else { continue }
+            let p = store.bytes + r.lowerBound
+            for i in 0..<(r.count - 1) {
+                let k = Int(p[i]) << 8 | Int(p[i + 1])
+                tables.adjacentBytes[k >> 6] |= 1 << UInt64(k & 63)
+                if i + 2 < r.count { tables.setJunctionTriple(p[i], p[i + 1], p[i + 2]) }
+            }
+        }
         for a in 0..<256 where model.byteIds[a] != BPEModel.noId {
             for b in 0..<256 where model.byteIds[b] != BPEModel.noId
                 && tables.isValidPair(model.byteIds[a], model.byteIds[b], model.pairs) {
@@ -235,7 +305,7 @@ final class BacktrackTables: @unchecked Sendable {
         }
     }
 
-    var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride + 1024 * 8 }
+    var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride + 2 * 1024 * 8 + 256 * 4 + (1 << 16) * 4 + 2048 * 8 }
 }
 
 extension BPEModel {
@@ -267,6 +337,10 @@ extension BPEModel {
             let run = DigitCandidates(trie: trie, digits: digits, matrix: scratch.digitPairs(for: digits), from: from)
             return backtrack(run, p, n, dst: dst, scratch: scratch)
         }
+        if n >= CharacterCandidates.minRun && p[n &- 1] >= 0x80 && bt.count <= CharacterCandidates.idLimit {
+            let run = CharacterCandidates(trie: trie, pushed: scratch.clearedBlockBits(n + 1))
+            return backtrack(run, p, n, dst: dst, scratch: scratch)
+        }
         return backtrack(trie, p, n, dst: dst, scratch: scratch)
     }
 
@@ -294,6 +368,7 @@ extension BPEModel {
                 count &+= 1
                 lastLength = length
                 pos = end
+                if C.hasBlocks { (pos, count, lastLength) = c.blocks(from: pos, count: count, lastLength: lastLength, dst: dst, dead: dead) }
                 if pos == n { return count }
                 (token, length) = c.longest(at: pos)
                 continue
@@ -307,7 +382,9 @@ extension BPEModel {
             // No token continues a valid encoding from `pos`: it is not a boundary.
             dead[pos &>> 6] |= 1 &<< UInt64(pos & 63)
             guard count > 0 else {
-                // Impossible for a vocabulary that passed `build`'s checks; stay exact anyway.
+                // Impossible for a vocabulary that passed `build`'s checks (and with characters
+                // pushed at once, for the restart of their positions below); stay exact anyway.
+                scratch.searchesGivenUp &+= 1
                 return mergeWithHeap(p, n, dst: dst, scratch: scratch)
             }
             count &-= 1
@@ -315,6 +392,9 @@ extension BPEModel {
             length = byteLength(token)
             pos &-= length
             lastLength = count > 0 ? byteLength(dst[count &- 1]) : 0
+            // A token pushed with its character: this position's candidates were never tried
+            // in order, so try them from the longest (BacktrackEncoder+Characters.swift).
+            if C.hasBlocks && c.poppedFromBlock(at: pos) { (token, length) = c.longest(at: pos) }
         }
     }
 }
@@ -329,6 +409,23 @@ protocol BacktrackCandidates {
     /// Whether `t1` (the `lastLength` bytes before `pos`) then `t2` (`length` bytes from `pos`)
     /// form a valid pair.
     func isValid(_ t1: UInt32, _ t2: UInt32, at pos: Int, lastLength: Int, length: Int) -> Bool
+    /// Whether `blocks` can push anything (the loop leaves it out when not).
+    static var hasBlocks: Bool { get }
+    /// Pushes whole characters from `pos` (the sequence `dst[0..<count]` ends there, its last
+    /// token `lastLength` bytes long) while each one's tokens are a valid sequence after the
+    /// last token and none ends at a position given up in `dead`; returns the new position,
+    /// count and last length.
+    func blocks(from pos: Int, count: Int, lastLength: Int, dst: UnsafeMutablePointer<UInt32>,
+                dead: UnsafeMutablePointer<UInt64>) -> (pos: Int, count: Int, lastLength: Int)
+    /// Whether the token at `pos`, just popped, was pushed by `blocks` (and forgets it).
+    func poppedFromBlock(at pos: Int) -> Bool
+}
+
+extension BacktrackCandidates {
+    static var hasBlocks: Bool { false }
+    func blocks(from pos: Int, count: Int, lastLength: Int, dst: UnsafeMutablePointer<UInt32>,
+                dead: UnsafeMutablePointer<UInt64>) -> (pos: Int, count: Int, lastLength: Int) { (pos, count, lastLength) }
+    func poppedFromBlock(at pos: Int) -> Bool { false }
 }
 
 /// Any piece: the trie, each token's next shorter prefix, the single-byte pair table and the
@@ -353,7 +450,9 @@ struct TrieCandidates: BacktrackCandidates {
 
     @inline(__always)
     func isValid(_ t1: UInt32, _ t2: UInt32, at pos: Int, lastLength: Int, length: Int) -> Bool {
-        if lastLength == 1 && length == 1 { return bt.isValidSingleBytePair(p[pos &- 1], p[pos]) }
+        let a = p[pos &- 1], b = p[pos]
+        if !bt.areAdjacentInSomeToken(a, b) { return true }
+        if lastLength == 1 && length == 1 { return bt.isValidSingleBytePair(a, b) }
         return scratch.isValidPair(t1, t2, bt, pairs)
     }
 }

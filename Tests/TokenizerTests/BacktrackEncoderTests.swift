@@ -164,11 +164,13 @@ final class BacktrackEncoderTests: XCTestCase {
         ]
         for (name, t) in [("gpt2", Loaded.gpt2), ("cl100k", Loaded.cl100k), ("qwen2", Loaded.qwen2)] {
             let bt = try tables(t, name)
+            let scratch = MergeScratch()
             for (what, piece) in pieces {
-                let r = both(t.model, bt, piece)
+                let r = both(t.model, bt, piece, scratch: scratch)
                 XCTAssertEqual(r.heap.count, r.backtrack.count, "\(name), \(what): counts")
                 XCTAssertTrue(r.heap == r.backtrack, "\(name), \(what): ids differ")
             }
+            XCTAssertEqual(scratch.searchesGivenUp, 0, name)
         }
     }
 
@@ -396,6 +398,74 @@ final class BacktrackEncoderTests: XCTestCase {
                 let r = both(t.model, bt, run, scratch: scratch)
                 XCTAssertEqual(r.heap, r.backtrack, "\(name): \(String(decoding: run, as: UTF8.self))")
             }
+        }
+    }
+
+    /// Three-byte characters pushed at once (BacktrackEncoder+Characters.swift). Every
+    /// character's entry is BPE of its three bytes (the heap's ids); the junction filters never
+    /// call a pair of characters safe when the spine walk finds a merge across (20,000 seeded
+    /// pairs of CJK, kana and Hangul); long pieces of random characters, of Chinese words
+    /// (where cl100k's tokens of two characters make junctions fail and tokens pushed with
+    /// their character get popped) and of mixtures give the heap's ids.
+    func testCharacterRuns() throws {
+        for (name, t) in [("gpt2", Loaded.gpt2), ("pythia", Loaded.pythia), ("cl100k", Loaded.cl100k), ("qwen2", Loaded.qwen2)] {
+            let bt = try tables(t, name)
+            let scratch = MergeScratch()
+            func heap(_ bytes: [UInt8]) -> [UInt32] {
+                bytes.withUnsafeBufferPointer { p in
+                    let dst = UnsafeMutablePointer<UInt32>.allocate(capacity: p.count)
+                    defer { dst.deallocate() }
+                    let k = t.model.mergeWithHeap(p.baseAddress!, p.count, dst: dst, scratch: scratch)
+                    return Array(UnsafeBufferPointer(start: dst, count: k))
+                }
+            }
+            var wrong = 0
+            for key in 0..<(1 << 16) {
+                let c = [0xE0 | UInt8(key >> 12), 0x80 | UInt8(key >> 6 & 0x3F), 0x80 | UInt8(key & 0x3F)]
+                if bt.characterTokens(c[0], c[1], c[2]) != heap(c) { wrong += 1 }
+            }
+            XCTAssertEqual(wrong, 0, "\(name): characters whose entry is not BPE of their bytes")
+            var rng = SeededRandom(seed: 77)
+            let scripts: [ClosedRange<UInt32>] = [0x4E00...0x9FFF, 0x3040...0x30FF, 0xAC00...0xD7A3]
+            func character() -> [UInt8] {
+                let r = scripts[Int(rng.next() % 3)]
+                return utf8([r], count: 1, rng: &rng)
+            }
+            var filtered = 0, unsafeCalledSafe = 0
+            for _ in 0..<20_000 {
+                let x = character(), y = character()
+                guard let a = heap(x).last, let b = heap(y).first else { continue }
+                if !bt.areAdjacentInSomeToken(x[2], y[0]) || !bt.mayMergeAcross(x[1], x[2], y[0], y[1]) {
+                    filtered += 1
+                    if !bt.isValidPair(a, b, t.model.pairs) || heap(x + y) != heap(x) + heap(y) { unsafeCalledSafe += 1 }
+                }
+            }
+            XCTAssertEqual(unsafeCalledSafe, 0, name)
+            XCTAssertGreaterThan(filtered, 5_000, name)
+            let words = ["我们", "中国", "人民", "国家", "一个", "发展", "经济", "社会", "工作", "问题", "时候", "没有",
+                         "自己", "这个", "什么", "已经", "因为", "所以", "学生", "老师", "今天", "明天", "东西", "世界"]
+            var pieces: [[UInt8]] = []
+            for k in 0..<24 {
+                var text = ""
+                let chars = 90 + Int(rng.next() % 400)
+                while text.unicodeScalars.count < chars {
+                    switch k % 4 {
+                    case 0: text += String(decoding: character(), as: UTF8.self)
+                    case 1: text += words[Int(rng.next() % UInt64(words.count))]
+                    case 2: text += rng.next() % 5 == 0 ? "é" : rng.next() % 7 == 0 ? "😀" : rng.next() % 9 == 0 ? "x" : String(decoding: character(), as: UTF8.self)
+                    default: text += rng.next() % 2 == 0 ? words[Int(rng.next() % UInt64(words.count))] : String(decoding: character(), as: UTF8.self)
+                    }
+                }
+                pieces.append(Array(text.utf8))
+            }
+            for piece in pieces {
+                XCTAssertGreaterThanOrEqual(piece.count, CharacterCandidates.minRun)
+                let r = both(t.model, bt, piece, scratch: scratch)
+                XCTAssertEqual(r.heap, r.backtrack, "\(name): \(String(decoding: piece, as: UTF8.self))")
+            }
+            // The search found every encoding itself (a popped character's positions are
+            // tried from the longest token), without falling back to the heap.
+            XCTAssertEqual(scratch.searchesGivenUp, 0, name)
         }
     }
 
