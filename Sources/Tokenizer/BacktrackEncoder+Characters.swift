@@ -73,7 +73,7 @@ struct CharacterCandidates: BacktrackCandidates {
     @inline(__always) private static func ends(_ split: Int) -> UInt64 { UInt64(nibble(0xECA8, split)) }
 
     func blocks(from start: Int, count start0: Int, lastLength start1: Int, dst: UnsafeMutablePointer<UInt32>,
-                dead: UnsafeMutablePointer<UInt64>) -> (pos: Int, count: Int, lastLength: Int) {
+                dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int) -> (pos: Int, count: Int, lastLength: Int) {
         let p = trie.p, n = trie.n, pushed = self.pushed
         let bt = trie.bt, bytes = bt.byteTokens, table = bt.characters
         var pos = start, count = start0, lastLength = start1
@@ -86,8 +86,10 @@ struct CharacterCandidates: BacktrackCandidates {
             let split = Int(truncatingIfNeeded: e &>> 2 & 3)
             // No token may end where the search has given up.
             let w = pos &>> 6, sh = UInt64(pos & 63)
-            let window = dead[w] &>> sh | (sh > 60 ? dead[w &+ 1] &<< (64 &- sh) : 0)
-            if window & Self.ends(split) != 0 { break }
+            if pos < lastGivenUp {
+                let window = dead[w] &>> sh | (sh > 60 ? dead[w &+ 1] &<< (64 &- sh) : 0)
+                if window & Self.ends(split) != 0 { break }
+            }
             let id = e &>> 4
             let first = split & 1 == 0 ? id : bytes[Int(b0)]
             // The junction: most often no token has its two bytes, or no token its bytes around

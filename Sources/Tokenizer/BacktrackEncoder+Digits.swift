@@ -62,9 +62,11 @@ final class DigitTokens: @unchecked Sendable {
         return 110 &+ d0 &* 100 &+ d1 &* 10 &+ Int(p[2] &- 0x30)
     }
 
-    /// The digit tokens of `trie` (whose tokens are `candidates`, with merge trees `tree`), or
-    /// nil when it has no token for some single digit (then the encoder uses the trie alone).
-    init?(trie: TokenTrie, store: TokenStore, ids candidates: [UInt32], tree: UnsafePointer<BacktrackNode>, pairs: PairTable) {
+    /// The digit tokens of `trie` (whose tokens are `candidates`, with merge trees `tree` for
+    /// ids below `tokenCount`), or nil when it has no token for some single digit (then the
+    /// encoder uses the trie alone).
+    init?(trie: TokenTrie, store: TokenStore, ids candidates: [UInt32], tree: UnsafePointer<BacktrackNode>,
+          tokenCount: Int, pairs: PairTable) {
         let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.strings)
         let rows = UnsafeMutablePointer<UInt16>.allocate(capacity: Self.strings)
         var digits = [UInt8](repeating: 0, count: 3)
@@ -95,19 +97,21 @@ final class DigitTokens: @unchecked Sendable {
         self.ids = ids
         self.rows = rows
         rowCount = next
-        var rowOf: [UInt32: UInt16] = [:]
-        for i in 0..<Self.strings where rows[i] != .max { rowOf[ids[i]] = rows[i] }
+        // Each token's row (.max for none), by id: the rules below are read for every token.
+        var rowOf = [UInt16](repeating: .max, count: tokenCount)
+        for i in 0..<Self.strings where rows[i] != .max { rowOf[Int(ids[i])] = rows[i] }
         nodes = .allocate(capacity: max(next, 1))
         for i in 0..<Self.strings where rows[i] != .max {
             let node = tree[Int(ids[i])]
             // A token's halves are shorter digit tokens of the trie (`BacktrackTables.build`
             // checks that halves are candidates), so they have rows.
-            nodes[Int(rows[i])] = DigitNode(rank: node.rank, left: node.rank == 0 ? 0 : rowOf[node.left] ?? 0,
-                                            right: node.rank == 0 ? 0 : rowOf[node.right] ?? 0)
+            nodes[Int(rows[i])] = DigitNode(rank: node.rank, left: node.rank == 0 ? 0 : rowOf[Int(node.left)],
+                                            right: node.rank == 0 ? 0 : rowOf[Int(node.right)])
         }
         var rules: [(UInt64, UInt32)] = []
         pairs.forEachPair { l, r in
-            guard let a = rowOf[l], let b = rowOf[r] else { return }
+            let a = Int(l) < tokenCount ? rowOf[Int(l)] : .max, b = Int(r) < tokenCount ? rowOf[Int(r)] : .max
+            guard a != .max, b != .max else { return }
             let v = pairs.get(l, r)
             rules.append((UInt64(a) << 16 | UInt64(b), UInt32(truncatingIfNeeded: v >> 32) &+ 1))
         }

@@ -258,7 +258,7 @@ final class BacktrackTables: @unchecked Sendable {
             if r.count > 1 { nodes[Int(id)].shorter = trie.longestPrefix(p, r.count - 1) }
         }
         let digits = nodes.withUnsafeBufferPointer {
-            DigitTokens(trie: trie, store: store, ids: ids, tree: $0.baseAddress!, pairs: model.pairs)
+            DigitTokens(trie: trie, store: store, ids: ids, tree: $0.baseAddress!, tokenCount: n, pairs: model.pairs)
         }
         let tables = BacktrackTables(trie: trie, nodes: nodes, digits: digits, byteIds: model.byteIds)
         characterEntries(byteIds: model.byteIds, bytePairs: model.bytePairs, pairs: model.pairs, into: tables.characters)
@@ -356,6 +356,8 @@ extension BPEModel {
         var pos = 0
         // The length in bytes of the last token, dst[count - 1] (0 when there is none).
         var lastLength = 0
+        // The highest position given up (-1 for none): no token ending after it is refused.
+        var lastGivenUp = -1
         // The candidate token at `pos` and its length in bytes.
         var (token, length) = c.longest(at: 0)
         while true {
@@ -368,7 +370,10 @@ extension BPEModel {
                 count &+= 1
                 lastLength = length
                 pos = end
-                if C.hasBlocks { (pos, count, lastLength) = c.blocks(from: pos, count: count, lastLength: lastLength, dst: dst, dead: dead) }
+                if C.hasBlocks {
+                    (pos, count, lastLength) = c.blocks(from: pos, count: count, lastLength: lastLength, dst: dst,
+                                                        dead: dead, lastGivenUp: lastGivenUp)
+                }
                 if pos == n { return count }
                 (token, length) = c.longest(at: pos)
                 continue
@@ -381,6 +386,7 @@ extension BPEModel {
             }
             // No token continues a valid encoding from `pos`: it is not a boundary.
             dead[pos &>> 6] |= 1 &<< UInt64(pos & 63)
+            if pos > lastGivenUp { lastGivenUp = pos }
             guard count > 0 else {
                 // Impossible for a vocabulary that passed `build`'s checks (and with characters
                 // pushed at once, for the restart of their positions below); stay exact anyway.
@@ -413,10 +419,10 @@ protocol BacktrackCandidates {
     static var hasBlocks: Bool { get }
     /// Pushes whole characters from `pos` (the sequence `dst[0..<count]` ends there, its last
     /// token `lastLength` bytes long) while each one's tokens are a valid sequence after the
-    /// last token and none ends at a position given up in `dead`; returns the new position,
-    /// count and last length.
+    /// last token and none ends at a position given up in `dead` (none after `lastGivenUp`);
+    /// returns the new position, count and last length.
     func blocks(from pos: Int, count: Int, lastLength: Int, dst: UnsafeMutablePointer<UInt32>,
-                dead: UnsafeMutablePointer<UInt64>) -> (pos: Int, count: Int, lastLength: Int)
+                dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int) -> (pos: Int, count: Int, lastLength: Int)
     /// Whether the token at `pos`, just popped, was pushed by `blocks` (and forgets it).
     func poppedFromBlock(at pos: Int) -> Bool
 }
@@ -424,7 +430,9 @@ protocol BacktrackCandidates {
 extension BacktrackCandidates {
     static var hasBlocks: Bool { false }
     func blocks(from pos: Int, count: Int, lastLength: Int, dst: UnsafeMutablePointer<UInt32>,
-                dead: UnsafeMutablePointer<UInt64>) -> (pos: Int, count: Int, lastLength: Int) { (pos, count, lastLength) }
+                dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int) -> (pos: Int, count: Int, lastLength: Int) {
+        (pos, count, lastLength)
+    }
     func poppedFromBlock(at pos: Int) -> Bool { false }
 }
 
