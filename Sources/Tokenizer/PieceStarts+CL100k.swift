@@ -54,6 +54,13 @@ extension CL100kFamily {
     static var decidesNonASCII: Bool { true }
     static var nonASCIINumbers: Bool { false }
 
+    /// Past its first four bytes, a piece that holds a letter is `[^\r\n\p{L}\p{N}]?\p{L}+`
+    /// running on in letters (numbers come three or one at a time; the other runs may end in
+    /// line breaks: left to the scanner).
+    static func runEnd(_ s: Scanner, from j: Int) -> Int? {
+        s.cls(j).0.contains(.letter) ? s.run(j, .letter) : nil
+    }
+
     @inline(__always)
     private static func isLineBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
 

@@ -46,4 +46,14 @@ enum GPT2Starts: StartMasks {
     }
 
     @inline(__always) static func scan(_ s: Scanner, _ i: Int) -> Int { s.gpt2Fast(i) }
+
+    /// Past its first four bytes, a piece is ` ?\p{L}+`, ` ?\p{N}+` or ` ?[^\s\p{L}\p{N}]+`
+    /// running on in the class of the character at `j`, or white space (left to the scanner).
+    static func runEnd(_ s: Scanner, from j: Int) -> Int? {
+        let c = s.cls(j).0
+        if c.contains(.letter) { return s.run(j, .letter) }
+        if c.contains(.number) { return s.run(j, .number) }
+        if s.isOther(c) { return s.otherRun(j) }
+        return nil
+    }
 }

@@ -122,11 +122,17 @@ protocol StartMasks {
     static var decidesNonASCII: Bool { get }
     /// Whether such blocks may hold non-ASCII numbers (false when the rule counts digits).
     static var nonASCIINumbers: Bool { get }
+    /// The end of the piece that holds byte `j` when that piece is a run of one class of
+    /// characters and `j` is at least four bytes into it (past a contraction's length and an
+    /// optional first character), found from `j` on; nil when the pattern's rule cannot tell
+    /// from there (then the scanner starts again from the piece's start).
+    static func runEnd(_ s: Scanner, from j: Int) -> Int?
 }
 
 extension StartMasks {
     static var decidesNonASCII: Bool { false }
     static var nonASCIINumbers: Bool { true }
+    static func runEnd(_ s: Scanner, from j: Int) -> Int? { nil }
 
     /// Bit k set when a piece starts at byte `base + k`, for the block `base ..< base + 64` (base
     /// a multiple of 64), or nil when the masks do not decide the block: a byte ≥ 0x80 in it,
@@ -231,7 +237,13 @@ extension StartMasks {
         }
         while rest == 0 {
             b &+= 64
-            guard let m = block(s, b) else { return scan(s, i, undecided: b) }
+            guard let m = block(s, b) else {
+                // No start in i + 1 ..< b: a long piece (one that runs to the text's last block,
+                // which the masks cannot decide) goes on from its last character before b rather
+                // than from its start, which the scanner would walk again.
+                if b &- i >= 8, let e = runEnd(s, from: s.lead(b &- 1)) { return after(s, e, undecided: b) }
+                return scan(s, i, undecided: b)
+            }
             rest = m
         }
         return (b &+ rest.trailingZeroBitCount, b, rest & (rest &- 1), undecided)
@@ -240,7 +252,12 @@ extension StartMasks {
     /// The scanner's end of the piece at `i`, and the starts after it if its block is decided.
     @inline(__always)
     private static func scan(_ s: Scanner, _ i: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int) {
-        let e = scan(s, i)
+        after(s, scan(s, i), undecided: undecided)
+    }
+
+    /// A piece's end `e`, and the starts after it if its block is decided.
+    @inline(__always)
+    private static func after(_ s: Scanner, _ e: Int, undecided: Int) -> (end: Int, base: Int, rest: UInt64, undecided: Int) {
         let b = e & ~63
         if b != undecided, e < s.end, let mask = block(s, b) {
             return (e, b, mask & ((UInt64.max &<< UInt64(e & 63)) &<< 1), undecided)

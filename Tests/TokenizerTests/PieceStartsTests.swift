@@ -167,6 +167,41 @@ final class PieceStartsTests: XCTestCase {
         }
     }
 
+    /// Long pieces the block masks walk to an undecided block (`StartMasks.end` goes on from
+    /// the piece's last character before it, `runEnd`): runs of letters, CJK, digits,
+    /// punctuation and white space of 8 to 400 bytes, after nothing, a space, an apostrophe or
+    /// punctuation, ending the text or followed by an ideographic space, a line break, a
+    /// contraction, a digit or a letter, at every offset in a block.
+    func testLongPiecesIntoUndecidedBlocks() {
+        let runs: [String] = ["a", "中", "é", "ж", "7", "٣", ".", "—", " ", "\n", "中a", "ab中"]
+        let before: [String] = ["", " ", "'", "(", "x", "中"]
+        let after: [String] = ["", "\u{3000}", "\n", "'s", "5", "z", "。", "\u{3000}x"]
+        var rng = SeededRandom(seed: 66)
+        var checked = 0
+        for pattern in [SplitPattern.gpt2, .cl100k, .qwen2] {
+            for run in runs {
+                for b in before {
+                    for a in after {
+                        let lead = Int(rng.next() % 64), bytes = 8 + Int(rng.next() % 400)
+                        var text = [UInt8](repeating: 0x61, count: lead) + Array(b.utf8)
+                        let unit = Array(run.utf8)
+                        var body: [UInt8] = []
+                        while body.count < bytes { body += unit }
+                        text += body + Array(a.utf8)
+                        let same = switch pattern {
+                        case .gpt2: sameEnds(text, GPT2Starts.self, pattern, round: checked)
+                        case .cl100k: sameEnds(text, CL100kStarts.self, pattern, round: checked)
+                        default: sameEnds(text, Qwen2Starts.self, pattern, round: checked)
+                        }
+                        guard same else { return }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 3 * 12 * 6 * 8)
+    }
+
     func checkNonASCII<M: StartMasks>(_ masks: M.Type, _ pattern: SplitPattern) {
         var rng = SeededRandom(seed: 65)
         var decided = 0, nonASCIIBlocks = 0
