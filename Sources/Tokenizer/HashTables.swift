@@ -135,6 +135,9 @@ final class BytesToId: @unchecked Sendable {
     static let empty = UInt32.max
     /// Tokens whose bytes equal a lower id's (not indexed).
     private(set) var duplicates = 0
+    /// The longest token's length: a longer piece is no token without being hashed (a 1 MB
+    /// piece took ~1.6 M instructions to hash).
+    private var longest = 0
 
     /// Indexes every present token. When two ids share bytes, the lower id is kept.
     init(_ store: TokenStore) {
@@ -151,6 +154,7 @@ final class BytesToId: @unchecked Sendable {
             var i = Int(truncatingIfNeeded: h) & mask
             while slots[i] != .max { i = (i + 1) & mask }
             slots[i] = (h & 0xFFFF_FFFF) << 32 | UInt64(id)
+            longest = max(longest, r.count)
         }
     }
 
@@ -159,6 +163,7 @@ final class BytesToId: @unchecked Sendable {
     /// The id whose bytes equal `p[0..<n]`, or `BytesToId.empty`.
     @inline(__always)
     func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+        if n > longest { return BytesToId.empty }
         let h = hashBytes(p, n)
         let tag = h & 0xFFFF_FFFF
         var i = Int(truncatingIfNeeded: h) & mask
