@@ -72,10 +72,10 @@ final class MergeScratch {
     /// The backtracking encoder's second bit set: positions where a character's tokens were
     /// pushed at once.
     private var blockBits: UnsafeMutablePointer<UInt64> = .allocate(capacity: 64)
+    private var blockBitWords = 64
     /// Pieces the backtracking encoder gave up on and merged with the heap (none, if it is
     /// right; the tests check).
     var searchesGivenUp = 0
-    private var blockBitWords = 64
 
     init() {
         validity = .allocate(capacity: 1 << MergeScratch.validityBits)

@@ -56,11 +56,11 @@ struct CharacterCandidates: BacktrackCandidates {
         trie.isValid(t1, t2, at: pos, lastLength: lastLength, length: length)
     }
 
-    // An entry (`BacktrackTables.characters`): bit 1 set when usable (its bytes have tokens); bits 2–3
-    // how the three bytes split into tokens (0: 3; 1: 1 + 2; 2: 2 + 1; 3: 1 + 1 + 1); from bit
-    // 4 the one token that is not a single byte (none for split 3). A single byte's token comes
-    // from `BacktrackTables.byteTokens`, so an entry is 4 bytes and the table 256 KB (random CJK
-    // reads 84 KB of it).
+    // An entry (`BacktrackTables.characters`): bit 1 set when usable (its bytes have tokens);
+    // bits 2–3 how the three bytes split into tokens (0: 3; 1: 1 + 2; 2: 2 + 1; 3: 1 + 1 + 1);
+    // from bit 4 the one token that is not a single byte (none for split 3). A single byte's
+    // token comes from `BacktrackTables.byteTokens`, so an entry is 4 bytes and the table 256 KB
+    // (random CJK reads 84 KB of it).
     static let usable: UInt32 = 2
 
     /// By split, a nibble each: the tokens (1, 2, 2, 3), the first token's length (3, 1, 2, 1),
@@ -72,6 +72,10 @@ struct CharacterCandidates: BacktrackCandidates {
     @inline(__always) private static func lastLength(_ split: Int) -> Int { nibble(0x1123, split) }
     @inline(__always) private static func ends(_ split: Int) -> UInt64 { UInt64(nibble(0xECA8, split)) }
 
+    /// The hot loop of a run of characters: per character one load of the 256 KB character
+    /// table, one of an 8 KB table for the junction's two bytes (two more of 8 KB tables when a
+    /// token has them; the pair cache when even those cannot clear it), three stores of ids and
+    /// one of the `pushed` bits: ~100 instructions (callgrind, random CJK with gpt2).
     func blocks(from start: Int, count start0: Int, lastLength start1: Int, dst: UnsafeMutablePointer<UInt32>,
                 dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int) -> (pos: Int, count: Int, lastLength: Int) {
         let p = trie.p, n = trie.n, pushed = self.pushed

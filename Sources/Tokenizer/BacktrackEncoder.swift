@@ -43,11 +43,12 @@
 // The loop is written once (`backtrack`) over where its candidates and pair answers come from
 // (`BacktrackCandidates`), specialized for each: the trie and the cache for any piece; for a
 // run of digits, dense tables of the tokens of up to three digits
-// (BacktrackEncoder+Digits.swift; gpt2's 1 MB of random digits: ~9 → ~23 MB/s); for a long
+// (BacktrackEncoder+Digits.swift; gpt2's 1 MB of random digits: ~9 → 17–23 MB/s); for a long
 // piece of three-byte characters, each character's own encoding pushed at once after a check
-// of the junction (BacktrackEncoder+Characters.swift; random CJK: ~58 → ~142 MB/s with gpt2,
-// ~35 → ~87 with cl100k). Before the pair cache, a check asks whether any token has the two
-// bytes that meet (`adjacentBytes`): when none does, nothing can merge across.
+// of the junction (BacktrackEncoder+Characters.swift; 1 MB of random CJK: ~58 → ~150 MB/s with
+// gpt2, ~45 → ~130 with cl100k; benchmarks/README.md, seventeenth pass). Before the pair
+// cache, a check asks whether any token has the two bytes that meet (`adjacentBytes`): when
+// none does, nothing can merge across.
 //
 // Used for the byte-level pieces of more than 24 bytes, and of more than 8 when they end in a
 // non-ASCII byte (Chinese and other non-Latin scripts; BPEMerge.swift). A byte without
