@@ -262,8 +262,9 @@ final class BacktrackTables: @unchecked Sendable {
             if trie.longestPrefix(p, r.count) != id { return nil }
             if r.count > 1 { nodes[Int(id)].shorter = trie.longestPrefix(p, r.count - 1) }
         }
-        let digits = nodes.withUnsafeBufferPointer {
-            DigitTokens(trie: trie, store: store, ids: ids, tree: $0.baseAddress!, tokenCount: n, pairs: model.pairs)
+        let digits = nodes.withUnsafeBufferPointer { tree -> DigitTokens? in
+            guard let base = tree.baseAddress else { return nil }
+            return DigitTokens(trie: trie, store: store, ids: ids, tree: base, tokenCount: n, pairs: model.pairs)
         }
         let tables = BacktrackTables(trie: trie, nodes: nodes, digits: digits, byteIds: model.byteIds)
         characterEntries(byteIds: model.byteIds, bytePairs: model.bytePairs, pairs: model.pairs, into: tables.characters)
