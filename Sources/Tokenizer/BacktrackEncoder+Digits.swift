@@ -158,20 +158,9 @@ final class DigitTokens: @unchecked Sendable {
     /// `BacktrackTables.isValidPair` for the tokens of rows `a` then `b`, on the rows' tables.
     @inline(__always)
     func isValidPair(_ a: UInt16, _ b: UInt16) -> Bool {
-        var a = a, b = b
-        var leftLimit = UInt32.max, rightLimit = UInt32.max
-        while true {
-            let crossing = mergeRank(a, b)
-            if crossing != 0 && crossing < leftLimit && crossing <= rightLimit { return false }
-            let na = nodes[Int(a)], nb = nodes[Int(b)]
-            if na.rank == 0 && nb.rank == 0 { return true }
-            if na.rank > nb.rank {
-                leftLimit = na.rank
-                a = na.right
-            } else {
-                rightLimit = nb.rank
-                b = nb.left
-            }
+        spinesAllowPair(a, b, crossing: mergeRank) { row in
+            let node = nodes[Int(row)]
+            return (node.rank, node.left, node.right)
         }
     }
 

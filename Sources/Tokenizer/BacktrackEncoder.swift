@@ -291,27 +291,40 @@ final class BacktrackTables: @unchecked Sendable {
     /// Whether BPE of the bytes of `t1` then `t2` gives `[t1, t2]` (see the top of the file).
     @inline(__always)
     func isValidPair(_ t1: UInt32, _ t2: UInt32, _ pairs: PairTable) -> Bool {
-        var a = t1, b = t2
-        var leftLimit = UInt32.max, rightLimit = UInt32.max
-        while true {
+        spinesAllowPair(t1, t2) { a, b in
             let v = pairs.filteredGet(a, b)
-            if v != PairTable.missing {
-                let crossing = UInt32(truncatingIfNeeded: v &>> 32) &+ 1
-                if crossing < leftLimit && crossing <= rightLimit { return false }
-            }
-            let na = nodes[Int(a)], nb = nodes[Int(b)]
-            if na.rank == 0 && nb.rank == 0 { return true }
-            if na.rank > nb.rank {
-                leftLimit = na.rank
-                a = na.right
-            } else {
-                rightLimit = nb.rank
-                b = nb.left
-            }
+            return v == PairTable.missing ? 0 : UInt32(truncatingIfNeeded: v &>> 32) &+ 1
+        } node: { t in
+            let node = nodes[Int(t)]
+            return (node.rank, node.left, node.right)
         }
     }
 
     var byteCount: Int { trie.byteCount + count * MemoryLayout<BacktrackNode>.stride + 2 * 1024 * 8 + 256 * 4 + (1 << 16) * 4 + 2048 * 8 }
+}
+
+/// The walk down the spines of `isValidPair` (see the top of the file), over any numbering of
+/// the tokens: `crossing(a, b)` is the rank + 1 of the rule merging a then b (0 for none),
+/// `node(t)` the rank + 1 of the merge that makes t (0 for a byte) and its two halves. Used on
+/// token ids with the model's tables, and on the digit tables' rows (BacktrackEncoder+Digits).
+@inline(__always)
+func spinesAllowPair<T>(_ t1: T, _ t2: T, crossing: (T, T) -> UInt32,
+                        node: (T) -> (rank: UInt32, left: T, right: T)) -> Bool {
+    var a = t1, b = t2
+    var leftLimit = UInt32.max, rightLimit = UInt32.max
+    while true {
+        let c = crossing(a, b)
+        if c != 0 && c < leftLimit && c <= rightLimit { return false }
+        let na = node(a), nb = node(b)
+        if na.rank == 0 && nb.rank == 0 { return true }
+        if na.rank > nb.rank {
+            leftLimit = na.rank
+            a = na.right
+        } else {
+            rightLimit = nb.rank
+            b = nb.left
+        }
+    }
 }
 
 extension BPEModel {
