@@ -54,8 +54,8 @@ final class DirectOutput {
 
     /// Adds one row (in input order); JSONL rows wait for `endBatch`.
     func append(_ row: EncodedRow) throws(OutputError) {
-        try writers.documents?.append(row.ids)
-        if writers.jsonl != nil { pending.append(ids: row.ids, labels: row.labels) }
+        try writers.documents?.append(row.ids.buffer)
+        if writers.jsonl != nil { pending.append(ids: row.ids.buffer, labels: row.labels) }
     }
 
     /// Formats the rows added since the last call (on this thread) and queues their writes.

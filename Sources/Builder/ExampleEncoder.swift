@@ -34,7 +34,8 @@ public enum Truncation: String, Sendable, CaseIterable {
 
 /// One example after encoding, masking and truncation.
 struct EncodedRow {
-    var ids: [UInt32]
+    /// In the encoding thread's current block (RowIds).
+    var ids: RowIds
     /// The positions trained on (after truncation); every other label is -100.
     var labels: LabelRanges
     /// Tokens of the prompt and of the completion (with EOS), before truncation.
@@ -62,6 +63,11 @@ final class ExampleEncoder {
     let context = EncodingContext()
     private var scratch: [UInt32] = []
     private var scratch2: [UInt32] = []
+    /// The ids of the row being encoded (`encodeSegments`, `processDocument`), kept row to row:
+    /// `spareIds` takes them back after `finish` copies them into `blocks`.
+    var spareIds: [UInt32] = []
+    /// Where the rows' ids go (RowIds).
+    private let blocks = IdBlocks()
     /// The fields of the row being read, and its rendered text (`render`), reused row to row.
     private let fields: RowFields
     private let rendered = TextBuffer(capacity: 4096)
@@ -138,7 +144,7 @@ final class ExampleEncoder {
         let all = rendered.buffer
         let prompt = UnsafeBufferPointer(rebasing: all[..<promptBytes])
         let completion = UnsafeBufferPointer(rebasing: all[promptBytes...])
-        var ids: [UInt32] = []
+        var ids = takeSpareIds()
         var promptTokens = 0
         var differs = false
         if settings.joint {
@@ -170,7 +176,7 @@ final class ExampleEncoder {
         }
         if let eos = settings.eosId { ids.append(eos) }
         if !settings.bosIds.isEmpty {
-            ids = settings.bosIds + ids
+            ids.insert(contentsOf: settings.bosIds, at: 0)
             // BOS belongs to the prompt, except in plain language modelling (nothing masked).
             if !template.isPlainText { promptTokens += settings.bosIds.count }
         }
@@ -208,6 +214,7 @@ final class ExampleEncoder {
             }
         case .success(.text(let promptBytes))?:
             let (ids, promptTokens, _) = encodeSegments(promptBytes: promptBytes)
+            defer { spareIds = ids }
             return .success((ids.count, promptTokens, rendered.count))
         }
     }
@@ -220,8 +227,17 @@ final class ExampleEncoder {
         case .success(.chat(let members, let chat))?: return processChat(members, chat)
         case .success(.text(let promptBytes))?:
             let (ids, promptTokens, differs) = encodeSegments(promptBytes: promptBytes)
+            defer { spareIds = ids }
             return finish(ids: ids, labels: .suffix(from: promptTokens, count: ids.count), differs: differs)
         }
+    }
+
+    /// An empty array with the capacity of the last row's ids (no allocation a row).
+    func takeSpareIds() -> [UInt32] {
+        var ids: [UInt32] = []
+        swap(&ids, &spareIds)
+        ids.removeAll(keepingCapacity: true)
+        return ids
     }
 
     /// Masking and truncation of an example whose untruncated tokens `ids` are trained on at
@@ -232,8 +248,9 @@ final class ExampleEncoder {
         case .drop: return .tooLong(tokens: ids.count)
         case .noLabels: return .noLabels(truncatedTokens: plan.cut)
         case .keep:
-            // Copy only when truncated.
-            let kept = plan.fixed + plan.kept.count == ids.count ? ids : Array(ids[0..<plan.fixed]) + ids[plan.kept]
+            let kept = ids.withUnsafeBufferPointer { all in
+                blocks.store(UnsafeBufferPointer(rebasing: all[0..<plan.fixed]), UnsafeBufferPointer(rebasing: all[plan.kept]))
+            }
             let labelled = labels.count
             return .ok(EncodedRow(ids: kept, labels: plan.labels, promptTokens: ids.count - labelled,
                                   completionTokens: labelled, truncatedTokens: plan.cut, differsInOtherMode: differs))

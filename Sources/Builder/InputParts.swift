@@ -257,7 +257,8 @@ extension ExampleEncoder {
     /// One document of a `.txt` corpus: all of it trained on, EOS appended — exactly the `text`
     /// template's row for the same text.
     func processDocument(_ doc: UnsafeBufferPointer<UInt8>) -> RowOutcome {
-        var ids: [UInt32] = []
+        var ids = takeSpareIds()
+        defer { spareIds = ids }
         ids.reserveCapacity(doc.count / 3 + 8)   // English runs ~4 bytes a token: one allocation, not six
         if let contexts = longTextContexts(doc.count) {
             if let bad = firstInvalidUTF8(doc) { return .invalid(.invalidUTF8(offset: bad)) }

@@ -79,27 +79,26 @@ final class RowChunk: @unchecked Sendable {
         if let i = ids.baseAddress { (row + 2 + bounds.count).update(from: i, count: ids.count) }
     }
 
-    /// Adds a row from its arrays.
-    func append(ids: [UInt32], labels: LabelRanges) {
-        Self.write(ids: ids, labels: labels, to: reserveRow(Self.wordCount(ids: ids, labels: labels)))
+    /// Adds a row from its ids and labelled ranges.
+    func append(ids: UnsafeBufferPointer<UInt32>, labels: LabelRanges) {
+        let row = reserveRow(2 + 2 * labels.rangeCount + ids.count)
+        let r = Self.writeHeader(count: ids.count, labels: labels, to: row)
+        if let base = ids.baseAddress { (row + 2 + 2 * r).update(from: base, count: ids.count) }
     }
 
-    /// The words of a row in the row files' layout.
-    private static func wordCount(ids: [UInt32], labels: LabelRanges) -> Int { 2 + 2 * labels.rangeCount + ids.count }
-
-    /// Writes a row in the row files' layout at `row`, which has room for its `wordCount`.
-    private static func write(ids: [UInt32], labels: LabelRanges, to row: UnsafeMutablePointer<UInt32>) {
+    /// Writes a row's first words in the row files' layout (its id count, its labelled ranges)
+    /// at `row`, which has room for `2 + 2 × labels.rangeCount`; returns the number of ranges.
+    @discardableResult
+    static func writeHeader(count: Int, labels: LabelRanges, to row: UnsafeMutablePointer<UInt32>) -> Int {
         let r = labels.rangeCount
-        row[0] = UInt32(ids.count)
+        row[0] = UInt32(count)
         row[1] = UInt32(r)
         for k in 0..<r {
             let range = labels.range(k)
             row[2 + 2 * k] = UInt32(range.lowerBound)
             row[3 + 2 * k] = UInt32(range.upperBound)
         }
-        ids.withUnsafeBufferPointer { i in
-            if let base = i.baseAddress { (row + 2 + 2 * r).update(from: base, count: i.count) }
-        }
+        return r
     }
 
     /// Every row, one after another, in the row files' layout (`SpillFile.append` writes it).

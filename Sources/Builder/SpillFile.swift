@@ -11,8 +11,6 @@ final class SpillFile {
     private(set) var offsets: [Int] = []
     private(set) var position = 0
     private var fd: Int32 = -1
-    /// A row in the file's layout on its way to it (little-endian hosts only, as the writers).
-    private let staging = RowChunk()
     /// Where `pread` puts rows when the file is not mapped.
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// The file mapped for reading: pass 2 reads the rows of a shuffled split one at a time,
@@ -33,13 +31,18 @@ final class SpillFile {
         position = size
     }
 
+    /// Writes a row: its first words (count, labelled ranges), then its ids from their block
+    /// (little-endian hosts only, as the writers).
     func append(_ row: EncodedRow) throws(OutputError) {
         offsets.append(position)
-        staging.removeAll()
-        staging.append(ids: row.ids, labels: row.labels)
-        let bytes = UnsafeRawBufferPointer(staging.allWords)
-        try writer?.write(bytes)
-        position += bytes.count
+        let headerWords = 2 + 2 * row.labels.rangeCount
+        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: headerWords) { (header) throws(OutputError) in
+            guard let base = header.baseAddress else { return }
+            RowChunk.writeHeader(count: row.ids.count, labels: row.labels, to: base)
+            try writer?.write(UnsafeRawBufferPointer(header))
+        }
+        try writer?.write(UnsafeRawBufferPointer(row.ids.buffer))
+        position += 4 * (headerWords + row.ids.count)
     }
 
     func finishWriting() throws(OutputError) {

@@ -13,7 +13,7 @@ public struct LengthSummary: Sendable, Equatable {
 
     /// Summarizes `values` (sorted in place).
     public init(_ values: inout [Int]) {
-        values.sort()
+        sortCounts(&values)
         count = values.count
         min = values.first ?? 0
         max = values.last ?? 0
@@ -41,4 +41,21 @@ public func percentile(sorted values: [Int], _ q: Double) -> Double {
     let a = Double(values[lo]), b = Double(values[hi])
     let d = b - a
     return frac >= 0.5 ? b - d * (1 - frac) : a + d * frac
+}
+
+/// Sorts token counts: by counting when they are non-negative and the largest is not far above
+/// their number (rows' lengths: O(n + max) and ~20 instructions a value, where `sort()` took
+/// ~320 a row of a 146 k-row build, on the thread that finishes it), else with `sort()`.
+func sortCounts(_ values: inout [Int]) {
+    guard let top = values.max(), let bottom = values.min(), bottom >= 0, top <= Swift.max(1 << 16, 4 * values.count) else {
+        values.sort()
+        return
+    }
+    var counts = [Int](repeating: 0, count: top + 1)
+    for v in values { counts[v] += 1 }
+    var at = 0
+    for (v, c) in counts.enumerated() where c > 0 {
+        for k in at..<(at + c) { values[k] = v }
+        at += c
+    }
 }

@@ -33,10 +33,10 @@ final class EncodingTests: XCTestCase {
         guard let r = ok(row(encoder(), example)) else { return }
         let prompt = gpt2.encode("### Question:\nWhat is 2+2?\n\n### Answer:\n")
         let completion = gpt2.encode("Four.")
-        XCTAssertEqual(r.ids, prompt + completion + [50256])
+        XCTAssertEqual(r.ids.array, prompt + completion + [50256])
         XCTAssertEqual(r.labels.ranges, [prompt.count..<r.ids.count])
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: nil, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids.array, labels: r.labels.ranges, width: nil, pad: 50256, side: .right)
         // Invariants: labels equal input_ids wherever not -100; -100 count = prompt tokens + padding.
         for (id, label) in zip(a.inputIds, a.labels) where label != -100 { XCTAssertEqual(id, label) }
         XCTAssertEqual(a.labels.filter { $0 == -100 }.count, prompt.count)
@@ -46,11 +46,11 @@ final class EncodingTests: XCTestCase {
     func testPadEqualToEOSNeverHidesEOS() {
         guard let r = ok(row(encoder(), example)) else { return }
         var a = TrainingArrays()
-        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: r.ids.count + 5, pad: 50256, side: .right)
+        Build.fill(&a, ids: r.ids.array, labels: r.labels.ranges, width: r.ids.count + 5, pad: 50256, side: .right)
         XCTAssertEqual(a.inputIds.suffix(6), [50256, 50256, 50256, 50256, 50256, 50256])
         XCTAssertEqual(Array(a.labels.suffix(6)), [50256, -100, -100, -100, -100, -100], "EOS labelled, padding not")
         XCTAssertEqual(Array(a.attentionMask.suffix(6)), [1, 0, 0, 0, 0, 0])
-        Build.fill(&a, ids: r.ids, labels: r.labels.ranges, width: r.ids.count + 2, pad: 50256, side: .left)
+        Build.fill(&a, ids: r.ids.array, labels: r.labels.ranges, width: r.ids.count + 2, pad: 50256, side: .left)
         XCTAssertEqual(Array(a.attentionMask.prefix(3)), [0, 0, 1])
         XCTAssertEqual(Array(a.labels.prefix(3)), [-100, -100, -100])
         XCTAssertEqual(a.labels.last, 50256)
@@ -59,7 +59,7 @@ final class EncodingTests: XCTestCase {
     func testTrainOnPromptAndNoEOS() {
         guard let r = ok(row(encoder(Loaded.gpt2) { $0.trainOnPrompt = true; $0.eosId = nil }, example)) else { return }
         XCTAssertEqual(r.labels.ranges, [0..<r.ids.count])
-        XCTAssertNotEqual(r.ids.last, 50256)
+        XCTAssertNotEqual(r.ids.array.last, 50256)
     }
 
     func testTruncationSides() {
@@ -67,10 +67,10 @@ final class EncodingTests: XCTestCase {
         let n = full.ids.count, m = firstLabel(full)
         guard let left = ok(row(encoder { $0.maxLength = n - 3; $0.truncation = .left }, example)),
               let right = ok(row(encoder { $0.maxLength = m + 1; $0.truncation = .right }, example)) else { return }
-        XCTAssertEqual(left.ids, Array(full.ids.suffix(n - 3)))
+        XCTAssertEqual(left.ids.array, Array(full.ids.array.suffix(n - 3)))
         XCTAssertEqual(left.labels.ranges, [(m - 3)..<(n - 3)])
         XCTAssertEqual(left.truncatedTokens, 3)
-        XCTAssertEqual(right.ids, Array(full.ids.prefix(m + 1)))
+        XCTAssertEqual(right.ids.array, Array(full.ids.array.prefix(m + 1)))
         XCTAssertEqual(right.labels.ranges, [m..<(m + 1)])
         guard case .tooLong(let tokens) = row(encoder { $0.maxLength = n - 1; $0.truncation = .drop }, example) else { return XCTFail() }
         XCTAssertEqual(tokens, n)
@@ -81,7 +81,7 @@ final class EncodingTests: XCTestCase {
     func testJointModeMasksByByteOffsets() {
         // "Answer:\n" then "Four." — joint and separate agree here; the masks must agree too.
         guard let sep = ok(row(encoder(), example)), let joint = ok(row(encoder { $0.joint = true }, example)) else { return }
-        XCTAssertEqual(sep.ids, joint.ids)
+        XCTAssertEqual(sep.ids.array, joint.ids.array)
         XCTAssertEqual(sep.labels, joint.labels)
         XCTAssertFalse(sep.differsInOtherMode)
         // A completion glued to the prompt's last word: joint encoding merges across the boundary,
@@ -92,7 +92,7 @@ final class EncodingTests: XCTestCase {
         guard let g = ok(row(e, glued)) else { return }
         XCTAssertTrue(g.differsInOtherMode)
         let ids = Loaded.gpt2.encode("Say q running")
-        XCTAssertEqual(g.ids, ids)
+        XCTAssertEqual(g.ids.array, ids)
         XCTAssertEqual(try Loaded.gpt2.decode(Array(ids[firstLabel(g)...])), " running")
     }
 
@@ -101,7 +101,7 @@ final class EncodingTests: XCTestCase {
                                settings: { var s = EncodingSettings(); s.eosId = 50256; return s }())
         guard let r = ok(row(e, #"{"text": "Just some text."}"#)) else { return }
         XCTAssertEqual(r.labels.ranges, [0..<r.ids.count])
-        XCTAssertEqual(r.ids, Loaded.gpt2.encode("Just some text.") + [50256])
+        XCTAssertEqual(r.ids.array, Loaded.gpt2.encode("Just some text.") + [50256])
     }
 
     func testBadRows() {

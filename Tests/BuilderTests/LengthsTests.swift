@@ -32,6 +32,21 @@ final class LengthsTests: XCTestCase {
         XCTAssertEqual(Lengths.covering(Array(1...100), 0.99), 99)
     }
 
+    /// The counting sort of lengths against `sort()`: small and large values, repeats, a
+    /// negative value and a maximum far above the count (which take `sort()`), empty input.
+    func testSortCountsMatchesSort() {
+        var rng = SeededRandom(seed: 3)
+        var cases: [[Int]] = [[], [0], [5, 5, 5], [3, -1, 2], [1 << 40, 2, 1], Array((0..<1000).reversed())]
+        for bound in [2, 50, 70_000, 1 << 20] {
+            cases.append((0..<3000).map { _ in Int(rng.next() % UInt64(bound)) })
+        }
+        for (k, values) in cases.enumerated() {
+            var counted = values
+            sortCounts(&counted)
+            XCTAssertEqual(counted, values.sorted(), "case \(k)")
+        }
+    }
+
     func testHistogramEdges() {
         XCTAssertEqual(Histogram.edges(maxValue: 490), Array(stride(from: 0, through: 500, by: 20)))
         XCTAssertEqual(Histogram.edges(maxValue: 7), Array(0...8))

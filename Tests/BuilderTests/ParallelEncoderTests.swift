@@ -121,13 +121,13 @@ final class ParallelEncoderTests: XCTestCase {
             for threads in [1, 3] {
                 let encoder = ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .qa), settings: settings, threads: threads)
                 guard case .ok(let r) = row.withUnsafeBufferPointer({ encoder.process($0) }) else { return XCTFail("row, \(threads) threads") }
-                XCTAssertEqual(r.ids, prompt + whole, "row, \(threads) threads")
+                XCTAssertEqual(r.ids.array, prompt + whole, "row, \(threads) threads")
                 XCTAssertEqual(r.labels, .suffix(from: prompt.count, count: r.ids.count))
                 let documents = ExampleEncoder(tokenizer: tokenizer, template: TemplateChoice(preset: .text), settings: settings, threads: threads)
                 guard case .ok(let d) = docs.bytes[long].withUnsafeBufferPointer({ documents.processDocument($0) }) else {
                     return XCTFail("document, \(threads) threads")
                 }
-                XCTAssertEqual(d.ids, whole, "document, \(threads) threads")
+                XCTAssertEqual(d.ids.array, whole, "document, \(threads) threads")
                 var bad = Array(docs.bytes[long])
                 bad[700_000] = 0xFF
                 guard case .invalid(.invalidUTF8(let offset)) = bad.withUnsafeBufferPointer({ documents.processDocument($0) }) else {

@@ -44,7 +44,7 @@ struct SeededRandom: RandomNumberGenerator {
 /// Rows as the writers take them.
 func chunk(_ rows: [(ids: [UInt32], labels: LabelRanges)]) -> RowChunk {
     let c = RowChunk()
-    for r in rows { c.append(ids: r.ids, labels: r.labels) }
+    for r in rows { r.ids.withUnsafeBufferPointer { c.append(ids: $0, labels: r.labels) } }
     return c
 }
 

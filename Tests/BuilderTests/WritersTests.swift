@@ -183,7 +183,7 @@ final class WritersTests: XCTestCase {
         let path = dir.appendingPathComponent("rows.bin").path
         let spill = try SpillFile(path: path)
         for n in [5, 6] {
-            try spill.append(EncodedRow(ids: (0..<n).map(UInt32.init), labels: .suffix(from: 2, count: n), promptTokens: 2,
+            try spill.append(EncodedRow(ids: RowIds((0..<n).map(UInt32.init)), labels: .suffix(from: 2, count: n), promptTokens: 2,
                                         completionTokens: n - 2, truncatedTokens: 0, differsInOtherMode: false))
         }
         try spill.finishWriting()
@@ -212,7 +212,7 @@ final class WritersTests: XCTestCase {
             let n = 1 + Int(rng.next() % 200)
             let ids = (0..<n).map { _ in UInt32(truncatingIfNeeded: rng.next() % 100_000) }
             let labels: LabelRanges = k % 3 == 0 ? LabelRanges([0..<n / 3, n / 2..<n]) : .suffix(from: n / 4, count: n)
-            return EncodedRow(ids: ids, labels: labels, promptTokens: 0, completionTokens: n, truncatedTokens: 0, differsInOtherMode: false)
+            return EncodedRow(ids: RowIds(ids), labels: labels, promptTokens: 0, completionTokens: n, truncatedTokens: 0, differsInOtherMode: false)
         }
         for cut in [0, 6] {
             let path = dir.appendingPathComponent("rows\(cut).bin").path
@@ -226,7 +226,7 @@ final class WritersTests: XCTestCase {
             for k in order.indices.reversed() { order.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
             let whole = cut == 0 ? order : order.filter { $0 != rows.count - 1 }
             let read = try spill.rows(at: whole[...])
-            XCTAssertEqual(read.map(\.ids), whole.map { rows[$0].ids }, "cut \(cut)")
+            XCTAssertEqual(read.map(\.ids), whole.map { rows[$0].ids.array }, "cut \(cut)")
             XCTAssertEqual(read.map(\.labels), whole.map { rows[$0].labels }, "cut \(cut)")
             // The same rows copied into a chunk (pass 2's path), in two chunks, the buffer reused.
             let chunk = RowChunk()
@@ -235,7 +235,7 @@ final class WritersTests: XCTestCase {
                 XCTAssertEqual(chunk.count, part.count)
                 for (k, index) in part.enumerated() {
                     chunk.withRow(k) { ids, labels in
-                        XCTAssertEqual(Array(ids), rows[index].ids, "row \(index), cut \(cut)")
+                        XCTAssertEqual(Array(ids), rows[index].ids.array, "row \(index), cut \(cut)")
                         XCTAssertEqual(Array(labels), rows[index].labels.ranges, "row \(index), cut \(cut)")
                     }
                     XCTAssertEqual(chunk.tokens(k), rows[index].ids.count)
