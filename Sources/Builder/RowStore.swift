@@ -35,9 +35,27 @@ extension RowStore {
     /// Copies the rows at `indices`, in their order, into `chunk` (emptied first).
     func read(at indices: ArraySlice<Int>, into chunk: RowChunk) throws(OutputError) {
         chunk.removeAll()
-        for run in runs(indices) {
+        var k = indices.startIndex
+        while k < indices.endIndex {
+            let run = self.run(indices, from: k)
             try forEachRow(run) { ids, bounds throws(OutputError) in chunk.append(ids: ids, bounds: bounds) }
+            k += run.count
         }
+    }
+
+    /// The run of consecutive rows at `indices[k...]`: up to 16 MB, at least one row (a
+    /// shuffled split's rows are runs of one, whose sizes are not looked up).
+    private func run(_ indices: ArraySlice<Int>, from k: Int) -> Range<Int> {
+        var j = k + 1
+        if j < indices.endIndex && indices[j] == indices[k] + 1 {
+            var bytes = byteCount(indices[k]..<(indices[k] + 1))
+            while j < indices.endIndex && indices[j] == indices[j - 1] + 1 {
+                bytes += byteCount(indices[j]..<(indices[j] + 1))
+                if bytes > 16 << 20 { break }
+                j += 1
+            }
+        }
+        return indices[k]..<(indices[j - 1] + 1)
     }
 
     /// The rows at `indices`: runs of consecutive indices (input order, as with `--test-size 0`)
@@ -59,15 +77,9 @@ extension RowStore {
         var out: [Range<Int>] = []
         var k = indices.startIndex
         while k < indices.endIndex {
-            var j = k + 1
-            var bytes = byteCount(indices[k]..<(indices[k] + 1))
-            while j < indices.endIndex && indices[j] == indices[j - 1] + 1 {
-                bytes += byteCount(indices[j]..<(indices[j] + 1))
-                if bytes > 16 << 20 { break }
-                j += 1
-            }
-            out.append(indices[k]..<(indices[j - 1] + 1))
-            k = j
+            let run = self.run(indices, from: k)
+            out.append(run)
+            k += run.count
         }
         return out
     }
