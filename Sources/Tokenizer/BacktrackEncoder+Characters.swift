@@ -78,6 +78,17 @@ struct CharacterCandidates: BacktrackCandidates {
     /// one of the `pushed` bits: ~100 instructions (callgrind, random CJK with gpt2).
     func blocks(from start: Int, count start0: Int, lastLength start1: Int, dst: UnsafeMutablePointer<UInt32>,
                 dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int) -> (pos: Int, count: Int, lastLength: Int) {
+        // Two copies of the loop: without a search given up before `start` (nearly always), no
+        // character needs the `dead` bits, and the loop has two fewer values to keep in registers.
+        if start >= lastGivenUp {
+            return blocks(from: start, count: start0, lastLength: start1, dst: dst, dead: dead, lastGivenUp: lastGivenUp, checksDead: false)
+        }
+        return blocks(from: start, count: start0, lastLength: start1, dst: dst, dead: dead, lastGivenUp: lastGivenUp, checksDead: true)
+    }
+
+    @inline(__always)
+    private func blocks(from start: Int, count start0: Int, lastLength start1: Int, dst: UnsafeMutablePointer<UInt32>,
+                        dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int, checksDead: Bool) -> (pos: Int, count: Int, lastLength: Int) {
         let p = trie.p, n = trie.n, pushed = self.pushed
         let bt = trie.bt, bytes = bt.byteTokens, table = bt.characters, adjacent = bt.adjacentBytes
         var pos = start, count = start0, lastLength = start1
@@ -90,7 +101,7 @@ struct CharacterCandidates: BacktrackCandidates {
             let split = Int(truncatingIfNeeded: e &>> 2 & 3)
             // No token may end where the search has given up.
             let w = pos &>> 6, sh = UInt64(pos & 63)
-            if pos < lastGivenUp {
+            if checksDead && pos < lastGivenUp {
                 let window = dead[w] &>> sh | (sh > 60 ? dead[w &+ 1] &<< (64 &- sh) : 0)
                 if window & Self.ends(split) != 0 { break }
             }
