@@ -232,10 +232,12 @@ final class ExampleEncoder {
         }
     }
 
-    /// An empty array with the capacity of the last row's ids (no allocation a row).
+    /// An empty array with the capacity of the last row's ids (no allocation a row); after a
+    /// row of more than 256 K ids a new one, so a long document's memory is not kept.
     func takeSpareIds() -> [UInt32] {
         var ids: [UInt32] = []
         swap(&ids, &spareIds)
+        if ids.capacity > 1 << 18 { return [] }
         ids.removeAll(keepingCapacity: true)
         return ids
     }
