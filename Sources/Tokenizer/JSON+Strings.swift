@@ -74,6 +74,12 @@ extension JSONParser {
                     out[n] = meaning
                     n &+= 1
                     i &+= 2
+                } else if meaning == EscapeTables.unicode, let v = plainUnicodeEscape(tables) {
+                    // `\uXXXX` outside the surrogates (Python escapes every non-ASCII
+                    // character so): decoded here, without `unescape`'s call (~100
+                    // instructions an escape there).
+                    n &+= Self.storeUTF8(v, at: out + n)
+                    i &+= 6
                 } else {
                     try unescape(into: out, &n, open: open, tables: tables)
                 }
@@ -135,9 +141,26 @@ extension JSONParser {
         } else if v >= 0xDC00 && v < 0xE000 {
             throw fail("lone surrogate \\u\(String(v, radix: 16)) (a low surrogate without a high one)", at: escPos)
         }
-        // A valid scalar by construction here: its UTF-8 (1–4 bytes) is stored as one 4-byte
-        // word. The word fits: the escape took 6 bytes of input (12 for a pair), so `n + 4` is
-        // still within the input consumed, which bounds `out`.
+        n &+= Self.storeUTF8(v, at: out + n)
+    }
+
+    /// The code point of the `\u` escape whose backslash is at `i`, when it is four hex digits
+    /// outside the surrogates (nil otherwise: `unescape` decodes pairs and reports errors).
+    @inline(__always)
+    func plainUnicodeEscape(_ tables: EscapeTables) -> UInt32? {
+        guard i &+ 6 <= b.count, let base = b.baseAddress else { return nil }
+        let p = base + (i &+ 2), hex = tables.hexDigit
+        let d0 = hex[Int(p[0])], d1 = hex[Int(p[1])], d2 = hex[Int(p[2])], d3 = hex[Int(p[3])]
+        guard (d0 | d1 | d2 | d3) & 0xF0 == 0 else { return nil }
+        let v = UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
+        return v >= 0xD800 && v < 0xE000 ? nil : v
+    }
+
+    /// Stores the UTF-8 (1–4 bytes) of the scalar `v` at `p` as one 4-byte word; returns its
+    /// length. The word fits: an escape takes 6 bytes of input (12 for a pair), so the decoded
+    /// bytes plus 4 stay within the input consumed, which bounds the output.
+    @inline(__always)
+    static func storeUTF8(_ v: UInt32, at p: UnsafeMutablePointer<UInt8>) -> Int {
         let word: UInt32, length: Int
         if v < 0x80 {
             word = v; length = 1
@@ -149,8 +172,8 @@ extension JSONParser {
             word = (0xF0 | v >> 18) | (0x80 | v >> 12 & 0x3F) << 8 | (0x80 | v >> 6 & 0x3F) << 16 | (0x80 | v & 0x3F) << 24
             length = 4
         }
-        UnsafeMutableRawPointer(out + n).storeBytes(of: word.littleEndian, as: UInt32.self)
-        n &+= length
+        UnsafeMutableRawPointer(p).storeBytes(of: word.littleEndian, as: UInt32.self)
+        return length
     }
 
     /// The four hex digits at `i` (a `\u` escape's), read through `tables.hexDigit`; an error

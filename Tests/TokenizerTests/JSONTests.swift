@@ -146,6 +146,30 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// `\u` escapes, decoded in the string loop (`plainUnicodeEscape`) or by `unescape` (pairs,
+    /// errors): the edges of each UTF-8 length, the surrogates, seeded code points, and escapes
+    /// cut short or with a bad digit, alone, after text and after another escape, against
+    /// Foundation's JSON reader (the same string, or both refuse).
+    func testUnicodeEscapesAgreeWithFoundation() throws {
+        var rng = SeededRandom(seed: 20261129)
+        var escapes = [0x0, 0x1F, 0x41, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0xD800, 0xDBFF, 0xDC00, 0xDFFF]
+            .map { String(format: "\\u%04x", $0) }
+        escapes += (0..<300).map { _ in String(format: "\\u%04X", Int(rng.next() % 0x10000)) }
+        escapes += [#"\ud83d\ude00"#, #"\uD83D\uDE00"#, #"\ud83d"#, #"\ud83dx"#, #"\ud83d\u0041"#, #"\u12G4"#, #"\u12"#, #"\u"#, #"\uzzzz"#]
+        for escape in escapes {
+            for body in [escape, "ab" + escape + "cd", #"\n"# + escape, escape + escape, String(repeating: "x", count: 20) + escape] {
+                let line = Array(#"{"k": ""#.utf8) + Array(body.utf8) + Array(#""}"#.utf8)
+                let theirs = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: String]
+                let ours = try? JSON.parse(line)
+                if let theirs, let value = theirs["k"] {
+                    XCTAssertEqual(ours?["k"], .string(value), body)
+                } else {
+                    XCTAssertNil(ours, body)
+                }
+            }
+        }
+    }
+
     /// The two ways of finding the bytes of a block that need a look agree (the tests run the
     /// SSE2 one on x86-64; other CPUs use the SWAR one): every byte value at every position,
     /// then seeded blocks of bytes near the class boundaries.
