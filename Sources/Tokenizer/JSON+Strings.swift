@@ -148,12 +148,17 @@ extension JSONParser {
     /// outside the surrogates (nil otherwise: `unescape` decodes pairs and reports errors).
     @inline(__always)
     func plainUnicodeEscape(_ tables: EscapeTables) -> UInt32? {
-        guard i &+ 6 <= b.count, let base = b.baseAddress else { return nil }
-        let p = base + (i &+ 2), hex = tables.hexDigit
+        guard i &+ 6 <= b.count, let base = b.baseAddress, let v = Self.hexValue(base + (i &+ 2), tables) else { return nil }
+        return v >= 0xD800 && v < 0xE000 ? nil : v
+    }
+
+    /// The value of the four hex digits at `p`, nil when one is not a hex digit.
+    @inline(__always)
+    static func hexValue(_ p: UnsafePointer<UInt8>, _ tables: EscapeTables) -> UInt32? {
+        let hex = tables.hexDigit
         let d0 = hex[Int(p[0])], d1 = hex[Int(p[1])], d2 = hex[Int(p[2])], d3 = hex[Int(p[3])]
         guard (d0 | d1 | d2 | d3) & 0xF0 == 0 else { return nil }
-        let v = UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
-        return v >= 0xD800 && v < 0xE000 ? nil : v
+        return UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
     }
 
     /// Stores the UTF-8 (1–4 bytes) of the scalar `v` at `p` as one 4-byte word; returns its
@@ -181,14 +186,12 @@ extension JSONParser {
     @inline(__always)
     mutating func hex4(_ tables: EscapeTables) throws(JSONError) -> UInt32 {
         guard i + 4 <= b.count, let base = b.baseAddress else { throw fail("truncated \\u escape") }
-        let p = base + i, hex = tables.hexDigit
-        let d0 = hex[Int(p[0])], d1 = hex[Int(p[1])], d2 = hex[Int(p[2])], d3 = hex[Int(p[3])]
-        guard (d0 | d1 | d2 | d3) & 0xF0 == 0 else {
-            while hex[Int(b[i])] < 16 { i += 1 }
+        guard let v = Self.hexValue(base + i, tables) else {
+            while tables.hexDigit[Int(b[i])] < 16 { i += 1 }
             throw fail("invalid hex digit in \\u escape")
         }
         i += 4
-        return UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
+        return v
     }
 
     /// The first offset from `k` of a byte that needs a look, or `b.count` when there is none.
