@@ -101,9 +101,6 @@ final class RowChunk: @unchecked Sendable {
         return r
     }
 
-    /// Every row, one after another, in the row files' layout (`SpillFile.append` writes it).
-    var allWords: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: words, count: wordCount) }
-
     /// Where row `k` starts (a checked index, as an array's would be).
     private func row(_ k: Int) -> UnsafeMutablePointer<UInt32> {
         precondition(k >= 0 && k < count, "row \(k) of a chunk of \(count)")

@@ -90,7 +90,7 @@ struct CharacterCandidates: BacktrackCandidates {
     private func blocks(from start: Int, count start0: Int, lastLength start1: Int, dst: UnsafeMutablePointer<UInt32>,
                         dead: UnsafeMutablePointer<UInt64>, lastGivenUp: Int, checksDead: Bool) -> (pos: Int, count: Int, lastLength: Int) {
         let p = trie.p, n = trie.n, pushed = self.pushed
-        let bt = trie.bt, bytes = bt.byteTokens, table = bt.characters, adjacent = bt.adjacentBytes
+        let bt = trie.bt, bytes = bt.byteTokens, table = bt.characters
         var pos = start, count = start0, lastLength = start1
         while pos &+ 3 <= n {
             let b0 = p[pos], b1 = p[pos &+ 1], b2 = p[pos &+ 2]
@@ -109,8 +109,8 @@ struct CharacterCandidates: BacktrackCandidates {
             let first = split & 1 == 0 ? id : bytes[Int(b0)]
             // The junction: most often no token has its two bytes, or no token its bytes around
             // it (see the top of the file).
-            let c2 = p[pos &- 1], k = Int(c2) &<< 8 | Int(b0)
-            if adjacent[k &>> 6] & (1 &<< UInt64(k & 63)) != 0 && bt.mayMergeAcross(p[pos &- 2], c2, b0, b1)
+            let c2 = p[pos &- 1]
+            if bt.areAdjacentInSomeToken(c2, b0) && bt.mayMergeAcross(p[pos &- 2], c2, b0, b1)
                 && !trie.isValid(dst[count &- 1], first, at: pos, lastLength: lastLength, length: Self.firstLength(split)) { break }
             // Three ids always (the piece has room: count ≤ pos), the unused ones overwritten later.
             dst[count] = first

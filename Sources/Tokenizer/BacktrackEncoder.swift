@@ -172,13 +172,23 @@ final class BacktrackTables: @unchecked Sendable {
     @inline(__always) private static func isContinuation(_ b: UInt8) -> Bool { b & 0xC0 == 0x80 }
     @inline(__always) private static func isThreeByteLead(_ b: UInt8) -> Bool { b & 0xF0 == 0xE0 }
 
+    /// The bit of `junctionTriples` for continuation, continuation, lead bytes `c1 c2 l`.
+    @inline(__always) private static func tripleBefore(_ c1: UInt8, _ c2: UInt8, _ l: UInt8) -> Int {
+        Int(c1 & 0x3F) &<< 10 | Int(c2 & 0x3F) &<< 4 | Int(l & 0x0F)
+    }
+
+    /// The bit of `junctionTriples` for continuation, lead, continuation bytes `c2 l d1`.
+    @inline(__always) private static func tripleAfter(_ c2: UInt8, _ l: UInt8, _ d1: UInt8) -> Int {
+        1 &<< 16 | Int(c2 & 0x3F) &<< 10 | Int(l & 0x0F) &<< 6 | Int(d1 & 0x3F)
+    }
+
     /// The bits of `junctionTriples` for three bytes of a token, if they have either shape.
     private func setJunctionTriple(_ x: UInt8, _ y: UInt8, _ z: UInt8) {
         var k = -1
         if Self.isContinuation(x) && Self.isContinuation(y) && Self.isThreeByteLead(z) {
-            k = Int(x & 0x3F) << 10 | Int(y & 0x3F) << 4 | Int(z & 0x0F)
+            k = Self.tripleBefore(x, y, z)
         } else if Self.isContinuation(x) && Self.isThreeByteLead(y) && Self.isContinuation(z) {
-            k = 1 << 16 | Int(x & 0x3F) << 10 | Int(y & 0x0F) << 6 | Int(z & 0x3F)
+            k = Self.tripleAfter(x, y, z)
         }
         if k >= 0 { junctionTriples[k >> 6] |= 1 << UInt64(k & 63) }
     }
@@ -191,8 +201,7 @@ final class BacktrackTables: @unchecked Sendable {
     func mayMergeAcross(_ c1: UInt8, _ c2: UInt8, _ l: UInt8, _ d1: UInt8) -> Bool {
         guard Self.isContinuation(c1), Self.isContinuation(c2), Self.isThreeByteLead(l), Self.isContinuation(d1),
               isValidSingleBytePair(c2, l) else { return true }
-        let k1 = Int(c1 & 0x3F) &<< 10 | Int(c2 & 0x3F) &<< 4 | Int(l & 0x0F)
-        let k2 = 1 &<< 16 | Int(c2 & 0x3F) &<< 10 | Int(l & 0x0F) &<< 6 | Int(d1 & 0x3F)
+        let k1 = Self.tripleBefore(c1, c2, l), k2 = Self.tripleAfter(c2, l, d1)
         return junctionTriples[k1 &>> 6] & (1 &<< UInt64(k1 & 63)) != 0
             || junctionTriples[k2 &>> 6] & (1 &<< UInt64(k2 & 63)) != 0
     }
