@@ -35,10 +35,19 @@ extension RowStore {
     /// Copies the rows at `indices`, in their order, into `chunk` (emptied first).
     func read(at indices: ArraySlice<Int>, into chunk: RowChunk) throws(OutputError) {
         chunk.removeAll()
+        try forEachRun(indices) { (run) throws(OutputError) in
+            try forEachRow(run) { ids, bounds throws(OutputError) in chunk.append(ids: ids, bounds: bounds) }
+        }
+    }
+
+    /// Calls `body` with `indices` cut into runs of consecutive rows of at most 16 MB (or one
+    /// row), in order: input order (`--test-size 0`) is read a run at a time, a shuffled split
+    /// a row at a time.
+    private func forEachRun(_ indices: ArraySlice<Int>, _ body: (Range<Int>) throws(OutputError) -> Void) throws(OutputError) {
         var k = indices.startIndex
         while k < indices.endIndex {
             let run = self.run(indices, from: k)
-            try forEachRow(run) { ids, bounds throws(OutputError) in chunk.append(ids: ids, bounds: bounds) }
+            try body(run)
             k += run.count
         }
     }
@@ -58,30 +67,17 @@ extension RowStore {
         return indices[k]..<(indices[j - 1] + 1)
     }
 
-    /// The rows at `indices`: runs of consecutive indices (input order, as with `--test-size 0`)
-    /// are read with one call each, up to 16 MB; shuffled ones one by one.
+    /// The rows at `indices`, in their order (`forEachRun`).
     func rows(at indices: ArraySlice<Int>) throws(OutputError) -> [(ids: [UInt32], labels: LabelRanges)] {
         var out: [(ids: [UInt32], labels: LabelRanges)] = []
         out.reserveCapacity(indices.count)
-        for run in runs(indices) { out += try rows(run) }
+        try forEachRun(indices) { (run) throws(OutputError) in out += try rows(run) }
         return out
     }
 
-    /// `forEachIds` over the rows at `indices`, in their order.
+    /// `forEachIds` over the rows at `indices`, in their order (`forEachRun`).
     func forEachIds(at indices: ArraySlice<Int>, _ body: (UnsafeBufferPointer<UInt32>) throws(OutputError) -> Void) throws(OutputError) {
-        for run in runs(indices) { try forEachIds(run, body) }
-    }
-
-    /// `indices` cut into runs of consecutive rows of at most 16 MB (or one row).
-    func runs(_ indices: ArraySlice<Int>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var k = indices.startIndex
-        while k < indices.endIndex {
-            let run = self.run(indices, from: k)
-            out.append(run)
-            k += run.count
-        }
-        return out
+        try forEachRun(indices) { (run) throws(OutputError) in try forEachIds(run, body) }
     }
 }
 
